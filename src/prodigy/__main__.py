@@ -1,0 +1,3 @@
+from prodigy.cli.main import main
+
+raise SystemExit(main())

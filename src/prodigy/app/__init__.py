@@ -1,0 +1,1 @@
+"""Use cases that wire runtime and store together."""

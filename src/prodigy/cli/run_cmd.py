@@ -1,0 +1,149 @@
+"""`prodigy run` (alias `cook`), `exec` and `batch`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
+
+from prodigy.cli.common import not_implemented, path_option
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _run_options(f: F) -> F:
+    options = [
+        click.argument("workflow", type=click.Path(dir_okay=False, path_type=str)),
+        path_option,
+        click.option(
+            "-y", "--yes", is_flag=True, help="Merge the session into your branch without asking."
+        ),
+        click.option(
+            "-n",
+            "--max-iterations",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Run the whole workflow N times in the same session.",
+        ),
+        click.option(
+            "-a",
+            "--args",
+            "args",
+            multiple=True,
+            metavar="VALUE",
+            help="Run once per value with $ARG set to it (repeatable); MapReduce: $ARG_1...$ARG_N.",
+        ),
+        click.option(
+            "-m",
+            "--map",
+            "map_globs",
+            multiple=True,
+            metavar="GLOB",
+            help="Run once per file matching GLOB, with $ARG set to the file's stem (repeatable).",
+        ),
+        click.option(
+            "--dry-run", is_flag=True, help="Print the resolved plan; create and run nothing."
+        ),
+        click.option(
+            "--fail-fast", is_flag=True, help="With --args/--map: stop at the first failing input."
+        ),
+        click.option(
+            "--resume",
+            "resume_id",
+            metavar="SESSION_ID",
+            default=None,
+            help="Continue an interrupted session (same as `prodigy resume SESSION_ID`).",
+        ),
+        click.option(
+            "--param",
+            "params",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Template parameter for composable workflows (repeatable).",
+        ),
+        click.option(
+            "--param-file",
+            type=click.Path(dir_okay=False, path_type=str),
+            default=None,
+            help="JSON or YAML file of template parameters; --param overrides it.",
+        ),
+        click.option(
+            "--profile",
+            default=None,
+            help="Activate an environment profile defined in the workflow.",
+        ),
+        click.option(
+            "--agent",
+            default=None,
+            metavar="NAME",
+            help="Agent for claude: steps: claude (default) or scripted (offline, no model).",
+        ),
+        click.option(
+            "-v", "--verbose", count=True, help="More detail: -v commands, -vv live output."
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+@click.command("run")
+@_run_options
+def run(**_: object) -> None:
+    """Run a workflow file in an isolated git worktree, then offer to merge it back.
+
+    Every run gets a session id, a worktree under $PRODIGY_HOME/worktrees and a branch
+    prodigy-<session-id> started from your current branch's committed HEAD.
+    """
+    not_implemented("run")
+
+
+@click.command("cook", hidden=False)
+@_run_options
+def cook(**_: object) -> None:
+    """Alias of `prodigy run`."""
+    not_implemented("cook")
+
+
+@click.command("exec")
+@click.argument("command")
+@click.option(
+    "--retry", type=click.IntRange(min=1), default=1, show_default=True, help="Attempts in total."
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Seconds before the command is killed.",
+)
+@path_option
+def exec_(**_: object) -> None:
+    """Run one command as a one-step workflow.
+
+    COMMAND is `claude: /cmd`, `shell: cmd`, `/cmd` (Claude) or any other shell line.
+    """
+    not_implemented("exec")
+
+
+@click.command("batch")
+@click.argument("pattern")
+@click.option(
+    "--command",
+    "command",
+    required=True,
+    help="Step to run per matching file; ${item.item} is the path.",
+)
+@click.option(
+    "--parallel", type=click.IntRange(min=0), default=5, show_default=True, help="Agents at once."
+)
+@click.option("--retry", type=click.IntRange(min=0), default=None, help="Retries per file.")
+@click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds per file.")
+@path_option
+def batch(**_: object) -> None:
+    """Run a command on every file matching PATTERN, as a MapReduce job."""
+    not_implemented("batch")
+
+
+COMMANDS = [run, cook, exec_, batch]

@@ -1,0 +1,1 @@
+"""Effects: processes, git, worktrees, agents, step execution."""
