@@ -1,0 +1,113 @@
+"""Renders progress events: a live status line on a terminal, timestamped plain lines elsewhere."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.text import Text
+
+from prodigy.core.progress import (
+    Note,
+    ProgressEvent,
+    SessionStarted,
+    StepFinished,
+    StepOutput,
+    StepSkipped,
+    StepStarted,
+)
+
+_NOTE_STYLE = {"info": "cyan", "warn": "yellow", "error": "red", "success": "green"}
+_NOTE_MARK = {"info": "ℹ", "warn": "⚠", "error": "✗", "success": "✓"}
+
+
+class PlainDisplay:
+    """One timestamped line per event; for pipes, files and CI logs."""
+
+    def __init__(self, verbosity: int = 0, out: TextIO | None = None) -> None:
+        self.verbosity = verbosity
+        self.out = out or sys.stdout
+
+    def _line(self, text: str) -> None:
+        self.out.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+        self.out.flush()
+
+    def emit(self, event: ProgressEvent) -> None:
+        text = describe(event, self.verbosity)
+        if text is not None:
+            self._line(text)
+
+    def close(self) -> None:
+        return None
+
+
+class LiveDisplay:
+    """A spinner with the current step and its elapsed time; finished steps scroll above it."""
+
+    def __init__(self, verbosity: int = 0, console: Console | None = None) -> None:
+        self.verbosity = verbosity
+        self.console = console or Console()
+        self._current: StepStarted | None = None
+        self._started = 0.0
+        self._live = Live(console=self.console, refresh_per_second=8, transient=True)
+        self._live.start()
+
+    def _status(self) -> Spinner | Text:
+        if self._current is None:
+            return Text("")
+        elapsed = time.monotonic() - self._started
+        step = self._current
+        label = f" [{step.index + 1}/{step.total}] {step.label}  {elapsed:0.0f}s"
+        return Spinner("dots", text=Text(label, style="bold"))
+
+    def emit(self, event: ProgressEvent) -> None:
+        if isinstance(event, StepStarted):
+            self._current, self._started = event, time.monotonic()
+        elif isinstance(event, StepFinished | StepSkipped):
+            self._current = None
+        text = describe(event, self.verbosity)
+        if text is not None:
+            style = _NOTE_STYLE.get(event.level, "") if isinstance(event, Note) else ""
+            self.console.print(Text(text, style=style))
+        self._live.update(self._status())
+
+    def close(self) -> None:
+        self._live.stop()
+
+
+def describe(event: ProgressEvent, verbosity: int) -> str | None:
+    """The line shown for an event at a verbosity, or None to show nothing."""
+    if isinstance(event, SessionStarted):
+        return (
+            f"Starting session: {event.session_id}\n"
+            f"  workflow {event.workflow}\n"
+            f"  Created worktree at: {event.worktree} (branch {event.branch},"
+            f" from {event.target_branch})"
+        )
+    if isinstance(event, StepStarted):
+        text = f"[{event.index + 1}/{event.total}] {event.label}"
+        if verbosity >= 1 and event.command != event.label:
+            text += f"\n    $ {event.command}"
+        if event.log_path:
+            text += f"\n    log: {event.log_path}"
+        return text
+    if isinstance(event, StepOutput):
+        return f"    {event.line}" if verbosity >= 2 else None
+    if isinstance(event, StepFinished):
+        mark = "✓" if event.success else "✗"
+        detail = f" ({event.detail})" if event.detail else ""
+        return f"  {mark} {event.label} [{event.duration:0.1f}s]{detail}"
+    if isinstance(event, StepSkipped):
+        return f"  - {event.label} skipped: {event.reason}"
+    return f"{_NOTE_MARK[event.level]} {event.text}"
+
+
+def make_display(verbosity: int) -> PlainDisplay | LiveDisplay:
+    """Live display on an interactive terminal, plain lines otherwise."""
+    if sys.stdout.isatty():
+        return LiveDisplay(verbosity)
+    return PlainDisplay(verbosity)

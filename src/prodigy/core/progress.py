@@ -1,0 +1,69 @@
+"""What a run reports while it works: plain values a display, a log or a dashboard can consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted:
+    session_id: str
+    workflow: str
+    worktree: str
+    branch: str
+    target_branch: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    index: int
+    total: int
+    label: str
+    command: str  # after interpolation, secrets masked
+    log_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutput:
+    index: int
+    stream: Literal["stdout", "stderr", "agent"]
+    line: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepFinished:
+    index: int
+    label: str
+    success: bool
+    duration: float
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StepSkipped:
+    index: int
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    level: Literal["info", "warn", "error", "success"]
+    text: str
+
+
+ProgressEvent = SessionStarted | StepStarted | StepOutput | StepFinished | StepSkipped | Note
+
+
+class Reporter(Protocol):
+    """Receives progress events; implementations must not raise."""
+
+    def emit(self, event: ProgressEvent) -> None: ...
+
+
+class NullReporter:
+    """Discards every event."""
+
+    def emit(self, event: ProgressEvent) -> None:
+        return None
