@@ -1,0 +1,283 @@
+"""The one function that starts a process: own process group, streamed lines, no orphans."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from prodigy.core.errors import ProdigyError
+
+LineCallback = Callable[[str], None]
+
+# After the leader exits and its group is killed, pipes close at once unless a process that
+# left the group (setsid) still holds them; we stop reading after this long.
+_DRAIN_SECONDS = 1.0
+_READ_CHUNK = 1 << 16
+
+
+class ExecutableNotFoundError(ProdigyError):
+    """The program to run does not exist on PATH or is not executable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRequest:
+    argv: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str]  # the COMPLETE child environment (caller builds it)
+    timeout: float | None = None  # seconds; None = no limit
+    stdin: bytes | None = None  # None -> /dev/null
+    grace_period: float = 5.0  # SIGTERM -> SIGKILL delay
+    keep_output: bool = True  # False: don't accumulate stdout/stderr (callbacks still get lines)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessResult:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    duration: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def tail(self, lines: int = 20) -> str:
+        """The last lines of stdout then stderr (stderr last: it usually says why)."""
+        combined = self.stdout.splitlines() + self.stderr.splitlines()
+        return "\n".join(combined[-lines:])
+
+
+class _Hurry:
+    """Second Ctrl-C: every pending and future termination skips its grace period."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+
+
+_HURRY = _Hurry()
+
+
+def hurry() -> None:
+    """Make pending and future terminations kill at once (safe from signal handlers)."""
+    _HURRY.active = True
+    for loop, event in list(_HURRY.waiters):
+        with contextlib.suppress(RuntimeError):  # that loop is already closed
+            loop.call_soon_threadsafe(event.set)
+
+
+@dataclass(slots=True)
+class _LineSink(asyncio.Protocol):
+    """Receives one pipe's bytes, splits lines itself (no length limit), keeps the text."""
+
+    keep: bool
+    callback: LineCallback | None
+    done: asyncio.Future[None]
+    data: bytearray = field(default_factory=bytearray)
+    partial: bytearray = field(default_factory=bytearray)
+    error: BaseException | None = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.keep:
+            self.data += data
+        if self.callback is None:
+            return
+        self.partial += data
+        *lines, rest = self.partial.split(b"\n")
+        self.partial = bytearray(rest)
+        for line in lines:
+            self._emit(bytes(line))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.partial and self.callback is not None:
+            self._emit(bytes(self.partial))
+        self.partial.clear()
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def _emit(self, line: bytes) -> None:
+        # A failing callback must not break the pipe; the error is raised after the process ends.
+        if self.error is not None or self.callback is None:
+            return
+        try:
+            self.callback(line.decode("utf-8", errors="replace"))
+        except Exception as exc:
+            self.error = exc
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+async def run_process(
+    request: ProcessRequest,
+    *,
+    on_stdout: LineCallback | None = None,
+    on_stderr: LineCallback | None = None,
+) -> ProcessResult:
+    """Run one process in its own group; kill the whole group on timeout or cancellation."""
+    loop = asyncio.get_running_loop()
+    started = time.monotonic()
+    out = _LineSink(request.keep_output, on_stdout, loop.create_future())
+    err = _LineSink(request.keep_output, on_stderr, loop.create_future())
+    proc, transports = await _spawn(request, out, err)
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(proc.wait(), request.timeout)
+        except TimeoutError:
+            timed_out = True
+            await _terminate(proc, request.grace_period)
+    except BaseException:
+        await _terminate(proc, request.grace_period)
+        raise
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)  # leftovers such as `sleep 100 &`
+        await _drain(out, err, transports)
+    for sink in (out, err):
+        if sink.error is not None:
+            raise sink.error
+    stderr = err.text()
+    if timed_out:
+        separator = "\n" if stderr and not stderr.endswith("\n") else ""
+        stderr += f"{separator}timed out after {request.timeout:g} s\n"
+    assert proc.returncode is not None
+    return ProcessResult(
+        argv=request.argv,
+        returncode=proc.returncode,
+        stdout=out.text(),
+        stderr=stderr,
+        timed_out=timed_out,
+        duration=time.monotonic() - started,
+    )
+
+
+async def _spawn(
+    request: ProcessRequest, out: _LineSink, err: _LineSink
+) -> tuple[asyncio.subprocess.Process, list[asyncio.BaseTransport]]:
+    """Start the child on our own pipes, so `wait()` returns at exit, not at pipe EOF."""
+    if not request.argv:
+        raise ProdigyError("cannot run an empty command; give at least the program name")
+    if not request.cwd.is_dir():
+        raise ProdigyError(
+            f"cannot run {request.argv[0]!r}: working directory {request.cwd} does not exist"
+        )
+    loop = asyncio.get_running_loop()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        with _stdin_file(request.stdin) as stdin:
+            proc = await asyncio.create_subprocess_exec(
+                *request.argv,
+                cwd=request.cwd,
+                env=dict(request.env),
+                stdin=stdin,
+                stdout=out_w,
+                stderr=err_w,
+                start_new_session=True,
+            )
+    except FileNotFoundError as exc:
+        _close(out_r, err_r)
+        raise ExecutableNotFoundError(
+            f"cannot run {request.argv[0]!r}: program not found on PATH; install it or fix PATH"
+        ) from exc
+    except PermissionError as exc:
+        _close(out_r, err_r)
+        raise ExecutableNotFoundError(
+            f"cannot run {request.argv[0]!r}: permission denied; make it executable (chmod +x)"
+        ) from exc
+    finally:
+        _close(out_w, err_w)
+    transports: list[asyncio.BaseTransport] = []
+    for fd, sink in ((out_r, out), (err_r, err)):
+        pipe = os.fdopen(fd, "rb", buffering=0)
+        transport, _ = await loop.connect_read_pipe(_factory(sink), pipe)
+        transports.append(transport)
+    return proc, transports
+
+
+def _factory(sink: _LineSink) -> Callable[[], _LineSink]:
+    return lambda: sink
+
+
+@contextlib.contextmanager
+def _stdin_file(data: bytes | None) -> Iterator[int | IO[bytes]]:
+    """stdin from an unlinked temp file: no writer task, no deadlock if the child never reads."""
+    if data is None:
+        yield subprocess.DEVNULL
+        return
+    with tempfile.TemporaryFile() as handle:
+        handle.write(data)
+        handle.seek(0)
+        yield handle
+
+
+async def _terminate(proc: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM the group, wait up to `grace` for the leader (less after hurry()), SIGKILL."""
+    _signal_group(proc.pid, signal.SIGTERM)
+    try:
+        if grace > 0 and not _HURRY.active and proc.returncode is None:
+            await _wait_or_hurry(proc, grace)
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)
+        await _reap(proc)
+
+
+async def _reap(proc: asyncio.subprocess.Process) -> None:
+    """Wait for the SIGKILLed leader (milliseconds); a second cancel must not skip this."""
+    waiter = asyncio.ensure_future(proc.wait())
+    cancelled = False
+    while not waiter.done():
+        try:
+            await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+async def _wait_or_hurry(proc: asyncio.subprocess.Process, grace: float) -> None:
+    loop = asyncio.get_running_loop()
+    hurried = asyncio.Event()
+    entry = (loop, hurried)
+    _HURRY.waiters.add(entry)
+    waits = [asyncio.ensure_future(proc.wait()), asyncio.ensure_future(hurried.wait())]
+    try:
+        await asyncio.wait(waits, timeout=grace, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        _HURRY.waiters.discard(entry)
+        for task in waits:
+            task.cancel()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    # The kernel never reuses a pid while it names a live process group, so this is safe.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+async def _drain(out: _LineSink, err: _LineSink, transports: list[asyncio.BaseTransport]) -> None:
+    """Read what is left in the pipes; give up on pipes held open by escaped processes."""
+    try:
+        await asyncio.wait_for(asyncio.gather(out.done, err.done), _DRAIN_SECONDS)
+    except TimeoutError:
+        pass
+    finally:
+        for transport in transports:
+            transport.close()
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
