@@ -1,0 +1,92 @@
+"""The outcome of one agent run, and the rules that tell a quota failure from a task failure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+from prodigy.core.usage import Usage
+
+ErrorKind = Literal[
+    "task",  # the agent ran and failed at the task (or said so with is_error)
+    "rate_limit",  # HTTP 429 / rate_limit_error / "usage limit reached": wait, then retry
+    "overloaded",  # HTTP 529 / overloaded_error: the API is busy, retry later
+    "timeout",  # the run hit its timeout and was killed
+    "no_result",  # the process ended without a final `result` record
+    "not_found",  # the agent executable does not exist
+    "interrupted",  # killed by SIGINT/SIGTERM from outside
+]
+ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
+
+# Kinds caused by the provider rather than the task: retrying the same prompt can succeed.
+TRANSIENT_KINDS: frozenset[ErrorKind] = frozenset({"rate_limit", "overloaded"})
+
+NO_RESULT_MESSAGE = "agent ended without a result"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentResult:
+    """What an agent run produced. Truthy exactly when the run succeeded."""
+
+    success: bool
+    exit_code: int | None
+    text: str = ""
+    is_error: bool = False
+    session_id: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    log_path: Path | None = None
+    error_kind: ErrorKind | None = None
+    error_message: str = ""
+    stderr_tail: str = ""
+
+    def __bool__(self) -> bool:
+        return self.success
+
+    @property
+    def transient(self) -> bool:
+        """True when the failure came from the provider's limits, not from the task."""
+        return self.error_kind in TRANSIENT_KINDS
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form, for events, the DLQ and the store."""
+        return {
+            "success": self.success,
+            "exit_code": self.exit_code,
+            "text": self.text,
+            "is_error": self.is_error,
+            "session_id": self.session_id,
+            "usage": self.usage.to_dict(),
+            "log_path": str(self.log_path) if self.log_path is not None else None,
+            "error_kind": self.error_kind,
+            "error_message": self.error_message,
+            "stderr_tail": self.stderr_tail,
+        }
+
+
+# Order matters: a message that mentions both is treated as a rate limit.
+_RATE_LIMIT = re.compile(
+    r"rate_limit_error|rate[ -]limit|usage limit|too many requests"
+    r"|\b(?:api error|error|status(?: code)?|http(?:/[\d.]+)?|code)\W{0,3}429\b",
+    re.IGNORECASE,
+)
+_OVERLOADED = re.compile(
+    r"overloaded_error|\boverloaded\b"
+    r"|\b(?:api error|error|status(?: code)?|http(?:/[\d.]+)?|code)\W{0,3}529\b",
+    re.IGNORECASE,
+)
+
+
+def classify_failure(*texts: str) -> ErrorKind:
+    """Kind of a failed run from its result text and stderr: 'rate_limit', 'overloaded' or 'task'.
+
+    A bare number is not enough ("line 429" is a task failure); the code must follow a word
+    like "API Error", "status" or "HTTP", which is how Claude Code and the API report it.
+    """
+    joined = "\n".join(texts)
+    if _RATE_LIMIT.search(joined):
+        return "rate_limit"
+    if _OVERLOADED.search(joined):
+        return "overloaded"
+    return "task"
