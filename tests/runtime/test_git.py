@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from tests.support.repos import commit_file, git, make_repo
 
 from prodigy.core.errors import GitError
 from prodigy.runtime import git as g
-from tests.support.repos import commit_file, git, make_repo
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_branch_sha_and_detached_head(repo: Path) -> None:
     sha = asyncio.run(g.head_sha(repo))
     assert sha == git(repo, "rev-parse", "HEAD").strip() and len(sha) == 40
     git(repo, "checkout", "-q", "--detach")
-    with pytest.raises(GitError, match="HEAD is detached.*git switch"):
+    with pytest.raises(GitError, match=r"HEAD is detached.*git switch"):
         asyncio.run(g.current_branch(repo))
 
 
