@@ -1,0 +1,99 @@
+"""The one redaction chokepoint: secret values never reach the store, logs or the terminal."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+MASK = "***"
+# Shorter values would mask ordinary words and digits everywhere ("1", "true", "main"),
+# making every log unreadable while protecting nothing worth protecting.
+MIN_SECRET_LENGTH = 4
+
+
+def _encodings(secret: str) -> set[str]:
+    """The raw value plus the encodings a secret is commonly written in (see reliability §2)."""
+    forms = {secret}
+    forms.add(json.dumps(secret)[1:-1])  # JSON-escaped, as it appears inside a JSON string
+    forms.add(quote(secret, safe=""))  # URL-encoded
+    forms.add(base64.b64encode(secret.encode()).decode())
+    return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
+
+
+class Masker:
+    """Replaces every occurrence of every secret value with `***`.
+
+    Values shorter than MIN_SECRET_LENGTH characters are ignored. Overlapping occurrences are
+    masked as one span, and masking repeats until no secret is left (a replacement can
+    join text into a new occurrence), so no secret substring survives.
+    """
+
+    __slots__ = ("_raw", "_secrets")
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._raw = tuple(s for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+        forms: set[str] = set()
+        for secret in self._raw:
+            forms |= _encodings(secret)
+        self._secrets: tuple[str, ...] = tuple(sorted(forms, key=lambda s: (-len(s), s)))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The masked forms, longest first."""
+        return self._secrets
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+    def with_secrets(self, more: Iterable[str]) -> Masker:
+        """A new masker that masks these secrets as well."""
+        return Masker((*self._raw, *more))
+
+    def text(self, s: str) -> str:
+        """`s` with every secret occurrence replaced by `***`."""
+        if not self._secrets:
+            return s
+        while True:
+            spans = self._spans(s)
+            if not spans:
+                return s
+            s = _replace_spans(s, spans)
+
+    def value(self, obj: Any) -> Any:
+        """Masks strings recursively through JSON-like values; dict keys are left as they are."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, Mapping):
+            return {key: self.value(item) for key, item in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [self.value(item) for item in obj]
+        return obj
+
+    def _spans(self, s: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = []
+        for secret in self._secrets:
+            start = s.find(secret)
+            while start != -1:
+                spans.append((start, start + len(secret)))
+                start = s.find(secret, start + 1)
+        return spans
+
+
+def _replace_spans(s: str, spans: list[tuple[int, int]]) -> str:
+    """Replaces the union of the spans, merging overlapping or touching ones into one mask."""
+    spans.sort()
+    parts: list[str] = []
+    cursor = 0
+    cur_start, cur_end = spans[0]
+    for start, end in spans[1:]:
+        if start <= cur_end:
+            cur_end = max(cur_end, end)
+            continue
+        parts += [s[cursor:cur_start], MASK]
+        cursor = cur_end
+        cur_start, cur_end = start, end
+    parts += [s[cursor:cur_start], MASK, s[cur_end:]]
+    return "".join(parts)
