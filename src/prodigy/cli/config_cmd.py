@@ -1,10 +1,18 @@
-"""`prodigy config ...`."""
+"""`prodigy config show|trace`: the effective configuration and where each value came from."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import click
 
-from prodigy.cli.common import json_option, not_implemented
+from prodigy.app.config import EffectiveConfig, load_config
+from prodigy.app.paths import find_repo_root
+from prodigy.cli.common import json_option
+from prodigy.core.config import KEYS, SECTIONS, Setting, Source, masked, unknown_key_message
+from prodigy.core.errors import UsageError
 
 
 @click.group("config")
@@ -15,17 +23,91 @@ def config() -> None:
 @config.command("show")
 @click.argument("key", required=False)
 @json_option
-def show(**_: object) -> None:
-    """Print each effective value and its source (secrets masked)."""
-    not_implemented("config show")
+def show(key: str | None, as_json: bool) -> None:
+    """Print each effective value and its source (secrets masked).
+
+    With KEY (e.g. max_parallel, claude.executable), print only that value;
+    with a section name (e.g. claude), print the keys in it.
+    """
+    effective = _load()
+    keys = _select(key)
+    values = {k: _shown(k, effective.trace[k][-1].value) for k in keys}
+    if as_json:
+        document: dict[str, object] = {
+            "values": values,
+            "sources": {k: _source_json(effective.sources[k]) for k in keys},
+            "warnings": list(effective.warnings),
+        }
+        click.echo(json.dumps(document, indent=2))
+    elif key is not None and key in KEYS:
+        click.echo(_text(values[key]))
+    else:
+        for k in keys:
+            click.echo(f"{k} = {_text(values[k])}   ({effective.sources[k]})")
 
 
 @config.command("trace")
 @click.argument("key", required=False)
 @json_option
-def trace(**_: object) -> None:
-    """Explain how a value was chosen, layer by layer."""
-    not_implemented("config trace")
+def trace(key: str | None, as_json: bool) -> None:
+    """For each key, every layer that set it, lowest first, and the one that won."""
+    effective = _load()
+    keys = _select(key)
+    if as_json:
+        document = {
+            "keys": {k: _trace_json(k, effective.trace[k]) for k in keys},
+            "warnings": list(effective.warnings),
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    for k in keys:
+        settings = effective.trace[k]
+        click.echo(f"{k} = {_text(_shown(k, settings[-1].value))}")
+        for index, setting in enumerate(settings):
+            won = "   <- wins" if index == len(settings) - 1 else ""
+            value = _text(_shown(k, setting.value))
+            click.echo(f"  {setting.source.layer:<8} {value}   ({setting.source.location}){won}")
+
+
+def _load() -> EffectiveConfig:
+    """The configuration for the repository around the current directory; warnings to stderr."""
+    effective = load_config(repo_root=find_repo_root(Path.cwd()), env=os.environ)
+    for warning in effective.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return effective
+
+
+def _select(key: str | None) -> list[str]:
+    """All keys, one key, or the keys of one section; UsageError (exit 2) for unknown names."""
+    if key is None:
+        return sorted(KEYS)
+    if key in KEYS:
+        return [key]
+    if key in SECTIONS:
+        return sorted(k for k in KEYS if k.startswith(f"{key}."))
+    raise UsageError(f"prodigy config: {unknown_key_message(key)}")
+
+
+def _shown(key: str, value: object) -> object:
+    """The value as JSON-ready data with secrets masked; the one place output is masked."""
+    shown = masked(key, value)
+    return list(shown) if isinstance(shown, tuple) else shown
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) and value else json.dumps(value)
+
+
+def _source_json(source: Source) -> dict[str, str]:
+    return {"layer": source.layer, "location": source.location}
+
+
+def _trace_json(key: str, settings: tuple[Setting, ...]) -> dict[str, object]:
+    return {
+        "value": _shown(key, settings[-1].value),
+        "winner": _source_json(settings[-1].source),
+        "layers": [{**_source_json(s.source), "value": _shown(key, s.value)} for s in settings],
+    }
 
 
 COMMANDS = [config]
