@@ -167,6 +167,30 @@ def test_arithmetic_accepts_only_integers(tmp_path: Path) -> None:
     assert not (tmp_path / "pwned").exists()
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "(( ${bad} > 1 ))",
+        "if [[ ${bad} -eq 1 ]]; then :; fi",
+        'x=1; [[ $x == 1 && "${bad}" -lt 2 ]]',
+    ],
+)
+def test_arithmetic_commands_and_numeric_tests_accept_only_integers(template: str) -> None:
+    scope = Scope({"bad": "a[$(touch pwned)]"})
+    with pytest.raises(UnsafeSubstitutionError, match="arithmetic"):
+        interpolate_shell(template, scope)
+
+
+def test_numeric_and_string_tests_work(tmp_path: Path) -> None:
+    scope = Scope({"n": 5, "s": "a b $(touch pwned)"})
+    template = (
+        "(( ${n} > 3 )) && printf big; [[ ${n} -ge 5 ]] && printf ' ge';"
+        " [[ ${s} == 'a b $(touch pwned)' ]] && printf ' same'"
+    )
+    assert run_template(template, scope, tmp_path) == b"big ge same"
+    assert not (tmp_path / "pwned").exists()
+
+
 def test_nul_byte_is_refused_with_a_fix() -> None:
     with pytest.raises(UnsafeSubstitutionError, match="NUL byte"):
         interpolate_shell("echo ${item.x}", item_scope("a\0b"))

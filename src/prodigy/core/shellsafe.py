@@ -38,7 +38,7 @@ class Context(Enum):
     SINGLE = "single-quoted"
     DOUBLE = "double-quoted"
     ANSI_C = "$'...'"
-    ARITH = "$((...))"
+    ARITH = "arithmetic: $((...)), ((...)) or [[ -eq ]]"
     HEREDOC = "here-document"
     HEREDOC_LITERAL = "quoted here-document"
 
@@ -55,6 +55,7 @@ _REFERENCE = {
 _INTEGER = re.compile(r"-?[0-9]+")
 _HEREDOC_OP = re.compile(r"<<(?!<)(-?)[ \t]*(?:'([^']*)'|\"([^\"]*)\"|\\?([^\s;&|<>()]+))")
 _WORD_BREAK = frozenset(" \t\n;&|()")
+_ARITH_TEST = re.compile(r"\s-(?:eq|ne|lt|le|gt|ge)\s")
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,20 @@ class Site:
     placeholder: Placeholder
     context: Context
     delimiter: str = ""
+    numeric: bool = False  # bash evaluates it as arithmetic: only an integer is safe
 
 
 @dataclass
 class _Frame:
-    kind: str  # "top", "cmd", "tick", "sq", "dq", "ansi", "arith"
+    kind: str  # "top", "cmd", "tick", "cond", "sq", "dq", "ansi", "arith"
     depth: int = 0
+    arith: bool = False  # a [[ ... ]] that compares numbers: bash evaluates operands
 
 
-_UNQUOTED_KINDS = frozenset({"top", "cmd", "tick"})
+_UNQUOTED_KINDS = frozenset({"top", "cmd", "tick", "cond"})
 _CONTEXT_OF = {
     "top": Context.UNQUOTED,
+    "cond": Context.UNQUOTED,
     "cmd": Context.UNQUOTED,
     "tick": Context.UNQUOTED,
     "sq": Context.SINGLE,
@@ -124,7 +128,8 @@ def sites(template: str) -> Iterator[Site]:
 
 def _dollar(template: str, i: int, stack: list[_Frame]) -> Generator[Site, None, int]:
     # A generator helper whose return value is the next index (`yield from` forwards sites).
-    kind = stack[-1].kind
+    frame = stack[-1]
+    kind = frame.kind
     if kind not in ("sq", "ansi"):
         if template.startswith("$((", i):
             stack.append(_Frame("arith"))
@@ -139,8 +144,19 @@ def _dollar(template: str, i: int, stack: list[_Frame]) -> Generator[Site, None,
     placeholder = parse_placeholder(match) if match else None
     if placeholder is None:
         return i + (2 if template.startswith("$$", i) else 1)
-    yield Site(placeholder, _CONTEXT_OF[kind])
+    context = _CONTEXT_OF[kind]
+    yield Site(placeholder, context, numeric=context is Context.ARITH or _numeric_test(stack))
     return placeholder.end
+
+
+def _numeric_test(stack: list[_Frame]) -> bool:
+    # Inside [[ ... -eq ... ]], even quoted operands are evaluated; a $(...) starts afresh.
+    for frame in reversed(stack):
+        if frame.kind in ("cmd", "tick"):
+            return False
+        if frame.arith:
+            return True
+    return False
 
 
 def _arith_step(template: str, i: int, frame: _Frame, stack: list[_Frame]) -> int:
@@ -158,6 +174,7 @@ def _unquoted_step(
     template: str, i: int, stack: list[_Frame], pending: list[tuple[str, bool, bool]]
 ) -> Generator[Site, None, int]:
     frame, char = stack[-1], template[i]
+    word_start = i == 0 or template[i - 1] in _WORD_BREAK
     if char == "'":
         stack.append(_Frame("sq"))
     elif char == '"':
@@ -167,9 +184,20 @@ def _unquoted_step(
             stack.pop()
         else:
             stack.append(_Frame("tick"))
-    elif char == "#" and (i == 0 or template[i - 1] in _WORD_BREAK):
+    elif char == "#" and word_start:
         end = template.find("\n", i)
         return len(template) if end < 0 else end
+    elif word_start and template.startswith("((", i):
+        stack.append(_Frame("arith"))
+        return i + 2
+    elif word_start and template.startswith("[[", i):
+        end = template.find("]]", i)
+        test = template[i : len(template) if end < 0 else end]
+        stack.append(_Frame("cond", arith=bool(_ARITH_TEST.search(test))))
+        return i + 2
+    elif frame.kind == "cond" and template.startswith("]]", i):
+        stack.pop()
+        return i + 2
     elif char == "(" and frame.kind == "cmd":
         frame.depth += 1
     elif char == ")" and frame.kind == "cmd":
@@ -220,7 +248,7 @@ def _heredoc_line(
             yield Site(placeholder, context, delimiter)
             j = placeholder.end
         else:
-            j += len(match.group(0)) if match else 1
+            j += 2 if template.startswith("$$", j) else 1
 
 
 def interpolate_shell(template: str, scope: Scope, *, trusted: bool = False) -> ShellCommand:
@@ -280,10 +308,11 @@ def _check(site: Site, text: str) -> None:
             f"{where}: the value is not valid UTF-8 text (a lone surrogate, often from a JSON "
             "\\ud800 escape), so it cannot be passed to a shell; fix the input data"
         ) from None
-    if site.context is Context.ARITH and not _INTEGER.fullmatch(text):
+    if site.numeric and not _INTEGER.fullmatch(text):
         raise UnsafeSubstitutionError(
-            f"{where}: bash evaluates this value as arithmetic, so only an integer is safe "
-            f"here (got {text[:40]!r}); move the placeholder out of $((...))"
+            f"{where}: bash evaluates this value as arithmetic (and runs $(...) inside array "
+            f"subscripts), so only an integer is safe here (got {text[:40]!r}); validate it "
+            "first or compare it as a string"
         )
     if site.context is Context.HEREDOC_LITERAL and "\n" in text and site.delimiter in text:
         raise UnsafeSubstitutionError(
