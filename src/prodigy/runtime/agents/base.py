@@ -1,0 +1,42 @@
+"""The Agent protocol: run one prompt in a directory, return an AgentResult."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from prodigy.core.agent_result import AgentResult
+
+TextCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRequest:
+    """One agent run. `env` is the complete child environment; the caller builds it."""
+
+    prompt: str
+    cwd: Path
+    env: Mapping[str, str]
+    timeout: float | None = None
+    log_path: Path | None = None  # where the raw stream-json is saved, line by line
+    label: str = "agent"  # step or item name, used in every message
+    on_text: TextCallback | None = None  # one line per assistant text block or tool call
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSettings:
+    """How agents are started; from config `claude.*` and `PRODIGY_CLAUDE`."""
+
+    claude_executable: str = "claude"
+    claude_args: tuple[str, ...] = ()
+    grace_period: float = 5.0  # SIGTERM -> SIGKILL delay on timeout or cancellation
+
+
+class Agent(Protocol):
+    """Runs prompts. Failures come back as AgentResult; only cancellation raises."""
+
+    name: str
+
+    async def run(self, request: AgentRequest) -> AgentResult: ...

@@ -1,0 +1,160 @@
+"""The Claude Code CLI agent: `claude -p --output-format stream-json ... -- <prompt>`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import replace
+
+from prodigy.core.agent_result import NO_RESULT_MESSAGE, AgentResult, ErrorKind, classify_failure
+from prodigy.core.errors import UsageError
+from prodigy.core.usage import Usage
+from prodigy.runtime.agents.base import AgentRequest, AgentSettings
+from prodigy.runtime.agents.stream_json import StreamSummary, open_recorder
+from prodigy.runtime.process import (
+    ExecutableNotFoundError,
+    ProcessRequest,
+    ProcessResult,
+    run_process,
+)
+
+FIXED_ARGS = (
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--dangerously-skip-permissions",
+)
+INSTALL_HINT = (
+    "install Claude Code with `npm install -g @anthropic-ai/claude-code`, "
+    "or point prodigy at it with PRODIGY_CLAUDE=/path/to/claude or config `claude.executable`"
+)
+STDERR_TAIL_LINES = 40
+_DETAIL_CHARS = 500
+# Exit statuses of a claude killed by Ctrl-C or SIGTERM from outside (negative: by signal).
+_INTERRUPTED = frozenset({-2, -15, 130, 143})
+
+
+class ClaudeNotFoundError(UsageError):
+    """The configured claude executable does not exist on the child's PATH."""
+
+
+def claude_argv(executable: str, settings: AgentSettings, prompt: str) -> tuple[str, ...]:
+    # the prompt goes last, after `--`, so a prompt starting with `-` is never read as a flag
+    return (executable, *FIXED_ARGS, *settings.claude_args, "--", prompt)
+
+
+def resolve_executable(settings: AgentSettings, env: Mapping[str, str], label: str) -> str:
+    """The path of the claude executable on the PATH of `env`; raises ClaudeNotFoundError."""
+    found = shutil.which(settings.claude_executable, path=env.get("PATH", ""))
+    if found is None:
+        raise ClaudeNotFoundError(
+            f"{label}: Claude Code executable {settings.claude_executable!r} not found "
+            f"on PATH; {INSTALL_HINT}"
+        )
+    return found
+
+
+async def check_available(
+    settings: AgentSettings, env: Mapping[str, str] | None = None, label: str = "claude"
+) -> None:
+    """Fail fast, before any work starts, when claude cannot be found (no process spawned)."""
+    resolve_executable(settings, os.environ if env is None else env, label)
+
+
+class ClaudeAgent:
+    """Runs Claude Code headless; success needs exit 0 and a result record with is_error false."""
+
+    name = "claude"
+
+    def __init__(self, settings: AgentSettings) -> None:
+        self.settings = settings
+
+    async def run(self, request: AgentRequest) -> AgentResult:
+        try:
+            executable = resolve_executable(self.settings, request.env, request.label)
+        except ClaudeNotFoundError as err:
+            return _not_found(str(err))
+        stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        with open_recorder(request.log_path, request.on_text) as recorder:
+            process = ProcessRequest(
+                argv=claude_argv(executable, self.settings, request.prompt),
+                cwd=request.cwd,
+                env=request.env,
+                timeout=request.timeout,
+                grace_period=self.settings.grace_period,
+                keep_output=False,  # the stream is parsed and logged line by line instead
+            )
+            try:
+                outcome = await run_process(
+                    process, on_stdout=recorder.feed, on_stderr=stderr.append
+                )
+            except ExecutableNotFoundError as err:
+                return _not_found(f"{request.label}: {err}; {INSTALL_HINT}")
+        return interpret(request, outcome, recorder.summary, "\n".join(stderr))
+
+
+def interpret(
+    request: AgentRequest, outcome: ProcessResult, summary: StreamSummary, stderr_tail: str
+) -> AgentResult:
+    """Decide success and the error kind of a finished claude process."""
+    usage = summary.usage()
+    if usage.duration_ms == 0:
+        usage = _with_duration(usage, outcome.duration)
+    succeeded = outcome.ok and not summary.is_error
+    kind, message = (None, "") if succeeded else _failure(request, outcome, summary, stderr_tail)
+    return AgentResult(
+        success=succeeded,
+        exit_code=outcome.returncode,
+        text=summary.result_text,
+        is_error=summary.is_error,
+        session_id=summary.session_id,
+        usage=usage,
+        log_path=request.log_path,
+        error_kind=kind,
+        error_message=message,
+        stderr_tail=stderr_tail,
+    )
+
+
+def _failure(
+    request: AgentRequest, outcome: ProcessResult, summary: StreamSummary, stderr_tail: str
+) -> tuple[ErrorKind, str]:
+    where = f"; full log: {request.log_path}" if request.log_path is not None else ""
+    code = outcome.returncode
+    if outcome.timed_out:
+        return "timeout", f"{request.label}: claude timed out after {outcome.duration:.0f} s{where}"
+    if code in _INTERRUPTED and summary.result is None:
+        return "interrupted", f"{request.label}: claude was interrupted (exit code {code}){where}"
+    kind = classify_failure(summary.error_detail, stderr_tail)
+    # Claude often puts the reason in the result text, a crash puts it on stderr
+    detail = _shorten(summary.result_text.strip() or stderr_tail or summary.error_detail)
+    reason = f": {detail}" if detail else ""
+    if summary.result is None and kind == "task":
+        return (
+            "no_result",
+            f"{request.label}: {NO_RESULT_MESSAGE} (exit code {code}){reason}{where}",
+        )
+    return kind, f"{request.label}: claude failed (exit code {code}){reason}{where}"
+
+
+def _not_found(message: str) -> AgentResult:
+    return AgentResult(
+        success=False,
+        exit_code=None,
+        is_error=True,
+        error_kind="not_found",
+        error_message=message,
+    )
+
+
+def _shorten(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+
+
+def _with_duration(usage: Usage, seconds: float) -> Usage:
+    # no result record: the wall time of the process is the best duration we have
+    return replace(usage, duration_ms=round(seconds * 1000))

@@ -1,0 +1,67 @@
+"""Claude-style slash commands: `/name args` -> the text of `.claude/commands/name.md`.
+
+Used by agents that do not run Claude Code itself (the scripted agent), so that workflows
+written for Claude (`claude: /lint ${item.path}`) run unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+_SLASH = re.compile(r"/([A-Za-z0-9_][\w.-]*(?::[A-Za-z0-9_][\w.-]*)*)(?:[ \t\r\n](.*))?\Z", re.S)
+ARGUMENTS = "$ARGUMENTS"
+
+
+def expand_slash_command(prompt: str, cwd: Path, home: Path | None = None) -> str:
+    """The command file's text with `$ARGUMENTS` filled in, or `prompt` unchanged.
+
+    A prompt is a slash command when it starts with `/name`; `name` is looked up in
+    `.claude/commands/` of `cwd` and its ancestors up to the repository root, then of `home`.
+    `/dir:name` means `.claude/commands/dir/name.md`, as in Claude Code.
+    """
+    match = _SLASH.match(prompt)
+    if match is None:
+        return prompt
+    path = find_command(match.group(1), cwd, home)
+    if path is None:
+        return prompt
+    return render_command(path.read_text(encoding="utf-8"), (match.group(2) or "").strip())
+
+
+def find_command(name: str, cwd: Path, home: Path | None = None) -> Path | None:
+    """The `.md` file defining `/name`, nearest directory first, or None."""
+    *folders, stem = name.split(":")
+    relative = Path(".claude", "commands", *folders, f"{stem}.md")
+    roots = list(_repo_dirs(cwd))
+    if home is not None:
+        roots.append(home)
+    return next((root / relative for root in roots if (root / relative).is_file()), None)
+
+
+def _repo_dirs(cwd: Path) -> Iterator[Path]:
+    """`cwd` and its ancestors up to the one holding `.git`; only `cwd` outside a repository."""
+    start = cwd.resolve()
+    chain = [start, *start.parents]
+    for index, directory in enumerate(chain):
+        if (directory / ".git").exists():
+            yield from chain[: index + 1]
+            return
+    yield start
+
+
+def render_command(text: str, arguments: str) -> str:
+    """Command file text without its `---` frontmatter, with `$ARGUMENTS` replaced."""
+    return strip_frontmatter(text).replace(ARGUMENTS, arguments)
+
+
+def strip_frontmatter(text: str) -> str:
+    """Drop a leading `---` ... `---` block (Claude's command metadata), if there is one."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return text
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == "---":
+            return "\n".join(lines[index + 1 :]).lstrip("\n")
+    return text

@@ -1,0 +1,202 @@
+"""The claude agent against the conformance fake `claude` and a replaying stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.runtime.agents.conftest import Replay, run
+from tests.runtime.agents.sample_stream import INIT, MODEL, RESULT, SESSION, SESSION_RECORDS
+from tests.support.repos import fake_calls, git
+
+from prodigy.core.errors import UsageError
+from prodigy.runtime.agents import AgentRequest, AgentSettings, check_available, get_agent
+from prodigy.runtime.agents.claude import ClaudeAgent, ClaudeNotFoundError
+
+FAST = AgentSettings(grace_period=0.5)
+
+
+def request(repo: Path, env: dict[str, str], prompt: str, **extra: Any) -> AgentRequest:
+    return AgentRequest(prompt=prompt, cwd=repo, env=env, label="step 2", **extra)
+
+
+def test_success_parses_session_text_and_usage(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "logs" / "step.jsonl"
+    result = run(ClaudeAgent(FAST).run(request(repo, env, "/fake-echo hello world", log_path=log)))
+    assert result.success, result.error_message
+    assert result.exit_code == 0
+    assert result.text == "hello world"
+    assert result.session_id == "fake-1"
+    assert result.usage.input_tokens == 10
+    assert result.usage.output_tokens == 5
+    assert result.usage.cost_usd == pytest.approx(0.0012)
+    assert result.usage.turns == 1
+    assert result.usage.model == "fake"
+    assert result.log_path == log
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["type"] for r in records] == ["system", "assistant", "result"]
+
+
+def test_argv_is_print_mode_stream_json_and_prompt_last_after_dashes(
+    repo: Path, env: dict[str, str]
+) -> None:
+    settings = AgentSettings(claude_args=("--model", "opus"), grace_period=0.5)
+    prompt = "--help me: this prompt starts with dashes"
+    run(ClaudeAgent(settings).run(request(repo, env, prompt)))
+    (call,) = fake_calls(Path(env["HOME"]))
+    assert call["argv"] == [
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--dangerously-skip-permissions",
+        "--model",
+        "opus",
+        "--",
+        prompt,
+    ]
+    assert call["cwd"] == str(repo)
+    assert call["mode"] == "stream"
+
+
+def test_the_agent_works_in_cwd_with_the_given_env(repo: Path, env: dict[str, str]) -> None:
+    env = {**env, "PRODIGY_AUTOMATION": "true"}
+    result = run(ClaudeAgent(FAST).run(request(repo, env, "/fake-write-commit notes/a.txt hi")))
+    assert result.success
+    assert (repo / "notes" / "a.txt").read_text() == "hi\n"
+    assert git(repo, "log", "-1", "--format=%s").strip() == "fake: notes/a.txt"
+    assert fake_calls(Path(env["HOME"]))[0]["env"]["PRODIGY_AUTOMATION"] == "true"
+
+
+def test_failure_exit_code_and_is_error_make_a_task_failure(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "fail.jsonl"
+    result = run(
+        ClaudeAgent(FAST).run(request(repo, env, "/fake-fail 3 lint found 2 errors", log_path=log))
+    )
+    assert not result.success
+    assert result.exit_code == 3
+    assert result.is_error
+    assert result.error_kind == "task"
+    assert "step 2: claude failed (exit code 3): lint found 2 errors" in result.error_message
+    assert str(log) in result.error_message
+    assert "lint found 2 errors" in result.stderr_tail
+    assert result.usage.cost_usd > 0  # a failed run still cost money
+    assert len(log.read_text().splitlines()) == 3
+
+
+def test_is_error_true_with_exit_zero_is_a_failure(replay: Replay, repo: Path) -> None:
+    env = replay.configure([INIT, dict(RESULT, is_error=True, result="Credit balance is too low")])
+    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "do it")))
+    assert not result.success
+    assert result.exit_code == 0
+    assert result.error_kind == "task"
+    assert result.text == "Credit balance is too low"
+    assert "Credit balance is too low" in result.error_message
+
+
+def test_missing_result_record_is_no_result(repo: Path, env: dict[str, str]) -> None:
+    result = run(ClaudeAgent(FAST).run(request(repo, env, "/fake-noresult")))
+    assert not result.success
+    assert result.exit_code == 0
+    assert result.error_kind == "no_result"
+    assert result.error_message.startswith("step 2: agent ended without a result (exit code 0)")
+    assert result.session_id == "fake-1"
+    assert result.usage.duration_ms > 0  # wall time when claude reported none
+
+
+def test_rate_limit_is_classified_apart_from_task_failures(repo: Path, env: dict[str, str]) -> None:
+    result = run(ClaudeAgent(FAST).run(request(repo, env, "/fake-ratelimit 1")))
+    assert not result.success
+    assert result.error_kind == "rate_limit"
+    assert result.transient
+    assert "rate_limit_error" in result.error_message
+
+
+def test_overload_on_stderr_without_result_is_overloaded(replay: Replay, repo: Path) -> None:
+    env = replay.configure(
+        [INIT], stderr='API Error: 529 {"type":"overloaded_error"}\n', exit_code=1
+    )
+    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "x")))
+    assert result.error_kind == "overloaded"
+    assert "overloaded_error" in result.stderr_tail
+
+
+def test_timeout_kills_claude_and_keeps_the_log(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "slow.jsonl"
+    started = time.monotonic()
+    result = run(
+        ClaudeAgent(FAST).run(request(repo, env, "/fake-sleep 30", timeout=1.0, log_path=log))
+    )
+    assert time.monotonic() - started < 10
+    assert not result.success
+    assert result.error_kind == "timeout"
+    assert "step 2: claude timed out" in result.error_message
+    (call,) = fake_calls(Path(env["HOME"]))
+    assert "end" not in call  # killed before it could record its end
+    assert log.exists()
+
+
+def test_huge_lines_and_garbage_stream_through_into_a_complete_log(
+    replay: Replay, repo: Path, tmp_path: Path
+) -> None:
+    big_result: dict[str, object] = {
+        "type": "user",
+        "message": {"content": [{"type": "tool_result", "content": "z" * (2 * 1024 * 1024)}]},
+    }
+    lines: list[str | dict[str, object]] = [
+        "warming up...",
+        SESSION_RECORDS[0],
+        big_result,
+        *SESSION_RECORDS[1:],
+    ]
+    env = replay.configure(lines)
+    log = tmp_path / "big.jsonl"
+    echoed: list[str] = []
+    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "go", log_path=log, on_text=echoed.append)))
+    assert result.success, result.error_message
+    assert result.session_id == SESSION
+    assert result.usage.model == MODEL
+    assert result.usage.cache_read_input_tokens == 20480
+    assert log.read_text() == (replay.dir / "stdout.jsonl").read_text()
+    assert "→ Bash: git status --short" in echoed
+    assert replay.argv()[-2:] == ["--", "go"]
+
+
+def test_missing_executable_is_not_found_naming_the_step_and_the_fix(
+    repo: Path, env: dict[str, str]
+) -> None:
+    settings = AgentSettings(claude_executable="claude-does-not-exist")
+    result = run(ClaudeAgent(settings).run(request(repo, env, "/fake-echo hi")))
+    assert not result.success
+    assert result.exit_code is None
+    assert result.error_kind == "not_found"
+    assert "step 2" in result.error_message
+    assert "npm install -g @anthropic-ai/claude-code" in result.error_message
+    assert "PRODIGY_CLAUDE" in result.error_message
+    assert fake_calls(Path(env["HOME"])) == []
+
+
+def test_check_available_resolves_against_the_given_path(env: dict[str, str]) -> None:
+    run(check_available(AgentSettings(), env))
+    with pytest.raises(ClaudeNotFoundError, match=r"claude\.executable") as caught:
+        run(check_available(AgentSettings(), {"PATH": "/nonexistent"}))
+    assert isinstance(caught.value, UsageError)
+
+
+def test_registry_knows_claude_and_scripted() -> None:
+    assert get_agent("claude", AgentSettings()).name == "claude"
+    assert get_agent("scripted", AgentSettings()).name == "scripted"
+    with pytest.raises(UsageError, match="unknown agent 'gpt'; known agents: claude, scripted"):
+        get_agent("gpt", AgentSettings())
