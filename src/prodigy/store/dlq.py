@@ -1,0 +1,127 @@
+"""Dead-lettered items: storage only (analysis lives in core). One row per job and item."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from prodigy.core.records import DlqRecord
+from prodigy.store.db import Db
+
+
+class Dlq:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add_failure(
+        self,
+        *,
+        job_id: str,
+        item_id: str,
+        item_data: Any,
+        failure: Mapping[str, Any],
+        error_signature: str,
+        worktree_artifacts: Mapping[str, Any] | None = None,
+        reprocess_eligible: bool = False,
+        manual_review_required: bool = False,
+    ) -> DlqRecord:
+        """Dead-letters an item, or records one more failure of an item already there.
+
+        A repeat failure appends `failure` to the history (never duplicates the item), bumps
+        failure_count and last_attempt, and takes the newest signature, artifacts and flags.
+        """
+        now = self._db.now()
+        entry = self._db.json([failure])
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO dlq (job_id, item_id, item_data, first_attempt, last_attempt,"
+                " failure_count, failure_history, error_signature, worktree_artifacts,"
+                " reprocess_eligible, manual_review_required)"
+                " VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(job_id, item_id) DO UPDATE SET"
+                " last_attempt = excluded.last_attempt,"
+                " failure_count = failure_count + 1,"
+                " failure_history = json_insert(failure_history, '$[#]',"
+                "   json_extract(excluded.failure_history, '$[0]')),"
+                " error_signature = excluded.error_signature,"
+                " worktree_artifacts = excluded.worktree_artifacts,"
+                " reprocess_eligible = excluded.reprocess_eligible,"
+                " manual_review_required = excluded.manual_review_required",
+                (
+                    job_id, item_id, self._db.json(item_data), now, now, entry,
+                    self._db.text(error_signature), self._db.json(worktree_artifacts),
+                    int(reprocess_eligible), int(manual_review_required),
+                ),
+            )  # fmt: skip
+        found = self.get(job_id, item_id)
+        assert found is not None
+        return found
+
+    def get(self, job_id: str, item_id: str) -> DlqRecord | None:
+        rows = self._db.query(
+            "SELECT * FROM dlq WHERE job_id = ? AND item_id = ?", (job_id, item_id)
+        )
+        return _record(rows[0]) if rows else None
+
+    def find(
+        self,
+        *,
+        job_id: str | None = None,
+        eligible_only: bool = False,
+        limit: int | None = None,
+    ) -> list[DlqRecord]:
+        """Most recent failure first."""
+        clauses, params = [], []
+        if job_id is not None:
+            clauses.append("job_id = ?")
+            params.append(job_id)
+        if eligible_only:
+            clauses.append("reprocess_eligible = 1")
+        sql = "SELECT * FROM dlq"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY last_attempt DESC, job_id, item_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(str(limit))
+        return [_record(r) for r in self._db.query(sql, tuple(params))]
+
+    def job_ids(self) -> list[str]:
+        rows = self._db.query("SELECT DISTINCT job_id FROM dlq ORDER BY job_id")
+        return [row["job_id"] for row in rows]
+
+    def remove(self, job_id: str, item_id: str) -> bool:
+        """Removes one item (after its retry succeeded); False if it was not there."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM dlq WHERE job_id = ? AND item_id = ?", (job_id, item_id)
+            )
+        return cursor.rowcount > 0
+
+    def purge(self, *, older_than: str, job_id: str | None = None) -> int:
+        """Removes items whose last attempt is before the RFC 3339 time; returns the count."""
+        sql, params = "DELETE FROM dlq WHERE last_attempt < ?", [older_than]
+        if job_id is not None:
+            sql += " AND job_id = ?"
+            params.append(job_id)
+        with self._db.transaction() as conn:
+            cursor = conn.execute(sql, tuple(params))
+        return cursor.rowcount
+
+
+def _record(row: sqlite3.Row) -> DlqRecord:
+    return DlqRecord(
+        job_id=row["job_id"],
+        item_id=row["item_id"],
+        item_data=json.loads(row["item_data"]),
+        first_attempt=row["first_attempt"],
+        last_attempt=row["last_attempt"],
+        failure_count=row["failure_count"],
+        failure_history=tuple(json.loads(row["failure_history"])),
+        error_signature=row["error_signature"],
+        worktree_artifacts=json.loads(row["worktree_artifacts"]),
+        reprocess_eligible=bool(row["reprocess_eligible"]),
+        manual_review_required=bool(row["manual_review_required"]),
+    )

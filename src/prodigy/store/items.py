@@ -1,0 +1,158 @@
+"""Work items of a MapReduce job and their state machine; every transition is one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from prodigy.core.errors import StoreError
+from prodigy.core.records import (
+    IllegalTransitionError,
+    ItemRecord,
+    ItemState,
+    item_can_be_reconciled,
+    item_transition_allowed,
+)
+from prodigy.store.db import Db
+
+_FINISHED = frozenset({ItemState.SUCCEEDED, ItemState.FAILED, ItemState.MERGED})
+
+
+class Items:
+    def __init__(self, db: Db) -> None:
+        self._db = db
+
+    def add(self, job_id: str, items: Sequence[tuple[str, Any]]) -> int:
+        """Adds `(item_id, data)` pairs as pending, indexed in order after existing items.
+
+        Ids already in the job are skipped, so adding the same input again on resume is
+        harmless. Returns how many were added; the job's total_items is updated.
+        """
+        now = self._db.now()
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM items WHERE job_id = ?", (job_id,)
+            ).fetchone()
+            next_index, added = row[0], 0
+            for item_id, data in items:
+                cursor = conn.execute(
+                    "INSERT INTO items (job_id, item_id, idx, data, state, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, item_id) DO NOTHING",
+                    (job_id, item_id, next_index, self._db.json(data), ItemState.PENDING, now, now),
+                )
+                next_index += cursor.rowcount
+                added += cursor.rowcount
+            conn.execute(
+                "UPDATE jobs SET total_items = (SELECT COUNT(*) FROM items WHERE job_id = ?),"
+                " updated_at = ? WHERE id = ?",
+                (job_id, now, job_id),
+            )
+        return added
+
+    def get(self, job_id: str, item_id: str) -> ItemRecord | None:
+        rows = self._db.query(
+            "SELECT * FROM items WHERE job_id = ? AND item_id = ?", (job_id, item_id)
+        )
+        return _record(rows[0]) if rows else None
+
+    def require(self, job_id: str, item_id: str) -> ItemRecord:
+        found = self.get(job_id, item_id)
+        if found is None:
+            raise StoreError(f"job {job_id} has no work item {item_id!r} in {self._db.path}")
+        return found
+
+    def find(self, job_id: str, *, states: Sequence[ItemState] = ()) -> list[ItemRecord]:
+        """In input order; all states unless some are given."""
+        sql = "SELECT * FROM items WHERE job_id = ?"
+        params: tuple[Any, ...] = (job_id,)
+        if states:
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+            params += tuple(str(s) for s in states)
+        return [_record(r) for r in self._db.query(sql + " ORDER BY idx", params)]
+
+    def transition(
+        self,
+        job_id: str,
+        item_id: str,
+        target: ItemState,
+        *,
+        result: Any = None,
+        error: str | None = None,
+        agent_branch: str | None = None,
+        agent_worktree: str | None = None,
+        merge_commit: str | None = None,
+    ) -> ItemRecord:
+        """Moves one item along ITEM_TRANSITIONS, or raises IllegalTransitionError.
+
+        Entering `running` counts an attempt and sets `started_at`; the given optional fields
+        are stored, the others keep their values.
+        """
+        with self._db.transaction() as conn:
+            current = self.require(job_id, item_id).state
+            if not item_transition_allowed(current, target):
+                raise IllegalTransitionError(
+                    f"job {job_id} item {item_id!r}: cannot go from {current} to {target}"
+                )
+            given = {
+                "result": None if result is None else self._db.json(result),
+                "error": self._db.text(error),
+                "agent_branch": agent_branch,
+                "agent_worktree": agent_worktree,
+                "merge_commit": merge_commit,
+            }
+            self._write(conn, job_id, item_id, target, given)
+        return self.require(job_id, item_id)
+
+    def reconcile_merged(self, job_id: str, item_id: str, merge_commit: str) -> ItemRecord:
+        """Marks an item merged because its trailer is in the parent branch (git is the truth)."""
+        with self._db.transaction() as conn:
+            current = self.require(job_id, item_id).state
+            if item_can_be_reconciled(current):
+                self._write(conn, job_id, item_id, ItemState.MERGED, {"merge_commit": merge_commit})
+        return self.require(job_id, item_id)
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        job_id: str,
+        item_id: str,
+        target: ItemState,
+        given: dict[str, str | None],
+    ) -> None:
+        now = self._db.now()
+        columns: dict[str, object] = {"state": str(target), "updated_at": now}
+        columns |= {name: value for name, value in given.items() if value is not None}
+        if target is ItemState.RUNNING:
+            # a new attempt starts clean: the previous attempt's error and finish time go
+            columns |= {"started_at": now, "finished_at": None}
+            columns.setdefault("error", None)
+        elif target in _FINISHED:
+            columns["finished_at"] = now
+        assignments = ", ".join(f"{name} = ?" for name in columns)
+        bump = ", attempts = attempts + 1" if target is ItemState.RUNNING else ""
+        conn.execute(
+            f"UPDATE items SET {assignments}{bump} WHERE job_id = ? AND item_id = ?",  # noqa: S608
+            (*columns.values(), job_id, item_id),
+        )
+
+
+def _record(row: sqlite3.Row) -> ItemRecord:
+    return ItemRecord(
+        job_id=row["job_id"],
+        item_id=row["item_id"],
+        index=row["idx"],
+        data=json.loads(row["data"]),
+        state=ItemState(row["state"]),
+        attempts=row["attempts"],
+        agent_branch=row["agent_branch"],
+        agent_worktree=row["agent_worktree"],
+        result=json.loads(row["result"]),
+        error=row["error"],
+        merge_commit=row["merge_commit"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )

@@ -1,0 +1,157 @@
+"""The schema as versioned migrations. Append new ones; never edit a released one.
+
+Migration N brings `PRAGMA user_version` from N-1 to N; each runs in one transaction.
+JSON columns hold JSON text; timestamps are fixed-width RFC 3339 UTC strings.
+"""
+
+from __future__ import annotations
+
+_V1 = (
+    """CREATE TABLE repositories (
+        key TEXT PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        repo_key TEXT NOT NULL REFERENCES repositories(key),
+        workflow_path TEXT NOT NULL,
+        workflow_hash TEXT NOT NULL,
+        status TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        worktree_path TEXT,
+        branch TEXT,
+        target_branch TEXT,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT,
+        error TEXT,
+        iteration INTEGER NOT NULL DEFAULT 1,
+        job_id TEXT
+    )""",
+    "CREATE INDEX sessions_by_repo ON sessions(repo_key, started_at)",
+    """CREATE TABLE steps (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        step_index INTEGER NOT NULL,
+        step_id TEXT NOT NULL,
+        success INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        captured TEXT NOT NULL,
+        PRIMARY KEY (session_id, iteration, step_index)
+    )""",
+    """CREATE TABLE checkpoints (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        iteration INTEGER NOT NULL,
+        next_step_index INTEGER NOT NULL,
+        completed_step_ids TEXT NOT NULL,
+        variables TEXT NOT NULL,
+        git_head TEXT,
+        workflow_hash TEXT NOT NULL,
+        saved_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX checkpoints_by_session ON checkpoints(session_id, seq)",
+    """CREATE TABLE usage (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        job_id TEXT,
+        item_id TEXT,
+        step_id TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        turns INTEGER NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_creation_input_tokens INTEGER NOT NULL,
+        cache_read_input_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        model TEXT,
+        claude_session_id TEXT,
+        log_path TEXT,
+        recorded_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX usage_by_session ON usage(session_id)",
+    "CREATE INDEX usage_by_job ON usage(job_id, item_id)",
+    """CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        phase TEXT NOT NULL,
+        status TEXT NOT NULL,
+        setup_captures TEXT NOT NULL,
+        parent_worktree TEXT,
+        parent_branch TEXT,
+        parent_head TEXT,
+        total_items INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT,
+        error TEXT
+    )""",
+    """CREATE TABLE items (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        agent_branch TEXT,
+        agent_worktree TEXT,
+        result TEXT NOT NULL DEFAULT 'null',
+        error TEXT,
+        merge_commit TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        PRIMARY KEY (job_id, item_id),
+        UNIQUE (job_id, idx)
+    )""",
+    "CREATE INDEX items_by_state ON items(job_id, state)",
+    """CREATE TABLE dlq (
+        job_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        item_data TEXT NOT NULL,
+        first_attempt TEXT NOT NULL,
+        last_attempt TEXT NOT NULL,
+        failure_count INTEGER NOT NULL,
+        failure_history TEXT NOT NULL,
+        error_signature TEXT NOT NULL,
+        worktree_artifacts TEXT NOT NULL,
+        reprocess_eligible INTEGER NOT NULL,
+        manual_review_required INTEGER NOT NULL,
+        PRIMARY KEY (job_id, item_id)
+    )""",
+    "CREATE INDEX dlq_by_last_attempt ON dlq(last_attempt)",
+    """CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        ts TEXT NOT NULL,
+        job_id TEXT,
+        session_id TEXT,
+        agent_id TEXT,
+        event_type TEXT NOT NULL,
+        payload TEXT NOT NULL
+    )""",
+    "CREATE INDEX events_by_job ON events(job_id, seq)",
+    "CREATE INDEX events_by_type ON events(event_type, seq)",
+    "CREATE INDEX events_by_ts ON events(ts)",
+    """CREATE TABLE worktrees (
+        path TEXT PRIMARY KEY,
+        repo_key TEXT NOT NULL,
+        branch TEXT NOT NULL,
+        state TEXT NOT NULL,
+        session_id TEXT,
+        job_id TEXT,
+        item_id TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX worktrees_by_repo ON worktrees(repo_key, state)",
+)
+
+# The DLQ outlives its job on purpose (retry after `clean`), so it has no foreign key to jobs.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)

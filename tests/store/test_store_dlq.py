@@ -1,0 +1,76 @@
+"""DLQ rows: one per job and item; a repeat failure appends to the history."""
+
+from __future__ import annotations
+
+from prodigy.store import Store
+
+
+def _fail(store: Store, item_id: str, attempt: int, *, job_id: str = "job-1", **flags: bool):
+    return store.dlq.add_failure(
+        job_id=job_id,
+        item_id=item_id,
+        item_data={"file": f"{item_id}.py"},
+        failure={"attempt_number": attempt, "error_type": "Timeout", "error_message": "slow"},
+        error_signature=f"sig-{attempt}",
+        worktree_artifacts={"worktree_path": f"/wt/{item_id}", "branch_name": "b"},
+        **flags,
+    )
+
+
+def test_a_first_failure_creates_the_item(store: Store) -> None:
+    record = _fail(store, "item_3", 1, reprocess_eligible=True)
+    assert record.failure_count == 1
+    assert record.first_attempt == record.last_attempt
+    assert record.item_data == {"file": "item_3.py"}
+    assert [h["attempt_number"] for h in record.failure_history] == [1]
+    assert record.reprocess_eligible
+    assert not record.manual_review_required
+
+
+def test_a_repeat_failure_appends_to_the_history_instead_of_duplicating(store: Store) -> None:
+    first = _fail(store, "item_3", 1)
+    _fail(store, "item_3", 2)
+    third = _fail(store, "item_3", 3, manual_review_required=True)
+    assert len(store.dlq.find()) == 1
+    assert third.failure_count == 3
+    assert [h["attempt_number"] for h in third.failure_history] == [1, 2, 3]
+    assert third.first_attempt == first.first_attempt
+    assert third.last_attempt > first.last_attempt
+    assert (third.error_signature, third.manual_review_required) == ("sig-3", True)
+
+
+def test_the_same_item_id_in_two_jobs_is_two_items(store: Store) -> None:
+    _fail(store, "item_1", 1, job_id="job-a")
+    _fail(store, "item_1", 1, job_id="job-b")
+    assert store.dlq.job_ids() == ["job-a", "job-b"]
+    assert [r.job_id for r in store.dlq.find(job_id="job-b")] == ["job-b"]
+
+
+def test_find_filters_by_eligibility_and_limits_newest_first(store: Store) -> None:
+    _fail(store, "a", 1, reprocess_eligible=True)
+    _fail(store, "b", 1)
+    _fail(store, "c", 1, reprocess_eligible=True)
+    assert [r.item_id for r in store.dlq.find()] == ["c", "b", "a"]
+    assert [r.item_id for r in store.dlq.find(eligible_only=True)] == ["c", "a"]
+    assert [r.item_id for r in store.dlq.find(limit=2)] == ["c", "b"]
+
+
+def test_remove_and_purge(store: Store) -> None:
+    old = _fail(store, "old", 1)
+    new = _fail(store, "new", 1)
+    assert store.dlq.purge(older_than=new.last_attempt) == 1
+    assert store.dlq.get("job-1", old.item_id) is None
+    assert store.dlq.remove("job-1", "new")
+    assert not store.dlq.remove("job-1", "new")
+    assert store.dlq.find() == []
+
+
+def test_export_shape_matches_prodigys_dead_lettered_item(store: Store) -> None:
+    exported = _fail(store, "item_3", 1).to_json()
+    assert set(exported) == {
+        "item_id", "item_data", "first_attempt", "last_attempt", "failure_count",
+        "failure_history", "error_signature", "worktree_artifacts", "reprocess_eligible",
+        "manual_review_required",
+    }  # fmt: skip
+    assert exported["failure_history"][0]["error_type"] == "Timeout"
+    assert exported["worktree_artifacts"]["worktree_path"] == "/wt/item_3"
