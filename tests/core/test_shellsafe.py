@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from prodigy.core.errors import StepFailedError
@@ -108,6 +108,42 @@ def test_nested_contexts_keep_values_literal(data: st.DataObject, sandbox: Path)
     value = data.draw(values(sandbox).filter(lambda v: "\n" not in v))
     for template in TEMPLATES[4:]:
         assert run_template(template, item_scope(value), sandbox) == value.encode(), template
+    assert list(sandbox.iterdir()) == []
+
+
+STATEMENTS = [
+    "printf '%s|' ${x}",
+    "printf '%s|' \"a ${x} b\"",
+    "printf '%s|' 'a ${x} b'",
+    "printf '%s|' $'a\\t${x}'",
+    "printf '%s|' \"$(printf '%s.' \"${x}\")\"",
+    "printf '%s|' pre${x}\"mid\"'${x}'",
+    "cat <<EOF\n${x} \\$HOME\nEOF",
+    "cat <<'EOF'\n${x} $HOME\nEOF",
+    ": # a comment ${x} 'unbalanced",
+    "case ${x} in (*) printf '%s|' \"${x}\";; esac",
+]
+MARKER = "QQ1Z"
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_safe_output_equals_textual_output_with_the_value_swapped_in(
+    data: st.DataObject, sandbox: Path
+) -> None:
+    # Differential check of the lexer: a harmless marker spliced as text gives the reference
+    # output; the shell-safe command with a hostile value must print the same with the value.
+    template = "\n".join(data.draw(st.lists(st.sampled_from(STATEMENTS), min_size=1)))
+    value = data.draw(values(sandbox))
+    try:
+        safe = interpolate_shell(template, Scope({"x": value}))
+    except UnsafeSubstitutionError:
+        assume("cat <<'EOF'" in template and "EOF" in value)
+        return
+    reference = run(interpolate_shell(template, Scope({"x": MARKER}), trusted=True), sandbox)
+    assert run(safe, sandbox) == reference.replace(MARKER.encode(), value.encode())
     assert list(sandbox.iterdir()) == []
 
 
