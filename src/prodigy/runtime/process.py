@@ -199,10 +199,20 @@ async def _spawn(
     finally:
         _close(out_w, err_w)
     transports: list[asyncio.BaseTransport] = []
-    for fd, sink in ((out_r, out), (err_r, err)):
-        pipe = os.fdopen(fd, "rb", buffering=0)
-        transport, _ = await loop.connect_read_pipe(_factory(sink), pipe)
-        transports.append(transport)
+    pending = [out_r, err_r]
+    try:
+        for fd, sink in ((out_r, out), (err_r, err)):
+            pipe = os.fdopen(fd, "rb", buffering=0)
+            pending.remove(fd)
+            transport, _ = await loop.connect_read_pipe(_factory(sink), pipe)
+            transports.append(transport)
+    except BaseException:
+        # Cancelled while wiring the pipes: the child must not outlive us.
+        _signal_group(proc.pid, signal.SIGKILL)
+        _close(*pending)
+        for transport in transports:
+            transport.close()
+        raise
     return proc, transports
 
 
