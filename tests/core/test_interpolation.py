@@ -179,8 +179,8 @@ def test_with_values_returns_a_new_scope() -> None:
     child = base.with_values({"b": "2"}, a="3")
     assert interpolate("$a$b", base) == "1$b"
     assert interpolate("$a$b", child) == "32"
-    assert len(child) == 2
-    assert sorted(child) == ["a", "b"]
+    assert child == {"a": "3", "b": "2"}
+    assert base == {"a": "1"}
 
 
 # --- variable families ---------------------------------------------------------------------

@@ -24,32 +24,29 @@ def _freeze(values: Mapping[str, JsonValue]) -> Mapping[str, JsonValue]:
     return MappingProxyType(dict(values))
 
 
-@dataclass(frozen=True)
-class Scope:
+@dataclass(frozen=True, eq=False)  # equality and hashing as a Mapping
+class Scope(Mapping[str, JsonValue]):
     """Immutable mapping of variable names to values; `with_values` returns a new scope."""
 
-    values: Mapping[str, JsonValue] = field(default_factory=dict)
+    bindings: Mapping[str, JsonValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "values", _freeze(self.values))
+        object.__setattr__(self, "bindings", _freeze(self.bindings))
 
     def with_values(
         self, values: Mapping[str, JsonValue] | None = None, /, **more: JsonValue
     ) -> Scope:
         """A new scope where `values` and `more` override names of this one."""
-        return Scope({**self.values, **(values or {}), **more})
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.values
+        return Scope({**self.bindings, **(values or {}), **more})
 
     def __getitem__(self, name: str) -> JsonValue:
-        return self.values[name]
+        return self.bindings[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.bindings)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.bindings)
 
 
 def item_values(item: JsonValue, index: int) -> dict[str, JsonValue]:
