@@ -128,6 +128,15 @@ def test_trace_lists_every_layer_in_order_and_the_winner(
     assert [layer["value"] for layer in entry["layers"]] == [10, 4, 8, 12]
 
 
+def test_a_secret_value_is_masked_wherever_it_appears(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PRODIGY_CLAUDE_ARGS", f"--api-key,{API_KEY},--model,sonnet")
+    code, out, _ = run(capsys, "show", "claude.args")
+    assert code == 0
+    assert out == '["--api-key", "***", "--model", "sonnet"]\n'
+
+
 def test_trace_masks_every_layers_secret(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

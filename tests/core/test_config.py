@@ -214,12 +214,27 @@ def test_secret_keys_are_recognised_by_name() -> None:
     }
 
 
-def test_secrets_lists_every_set_secret_value() -> None:
+def test_an_invalid_secret_is_not_repeated_in_the_error() -> None:
+    data: dict[str, object] = {
+        "claude_api_key": 123456789,
+        "project": {"variables": {"API_TOKEN": ["tok-12345"]}},
+    }
+    with pytest.raises(ConfigError) as caught:
+        resolve([file_layer(GLOBAL, data)])
+    assert "claude_api_key: must be a string, got '***'" in str(caught.value)
+    assert "project.variables: must be" in str(caught.value)
+    assert "123456789" not in str(caught.value)
+    assert "tok-12345" not in str(caught.value)
+
+
+def test_secrets_lists_every_secret_value_of_every_layer() -> None:
     data: dict[str, object] = {
         "claude_api_key": "sk-one",
         "project": {"claude_api_key": "sk-two", "variables": {"DEPLOY_TOKEN": "t-three"}},
     }
-    assert set(resolve([file_layer(GLOBAL, data)]).secrets()) == {"sk-one", "sk-two", "t-three"}
+    overridden = env_layer("PRODIGY_CLAUDE_API_KEY", "claude_api_key", "sk-four")
+    secrets = resolve([file_layer(GLOBAL, data), overridden]).secrets()
+    assert sorted(secrets) == ["sk-four", "sk-one", "sk-two", "t-three"]
 
 
 def test_get_unknown_key_suggests() -> None:

@@ -13,6 +13,7 @@ from prodigy.app.paths import find_repo_root
 from prodigy.cli.common import json_option
 from prodigy.core.config import KEYS, SECTIONS, Setting, Source, masked, unknown_key_message
 from prodigy.core.errors import UsageError
+from prodigy.core.masking import Masker
 
 
 @click.group("config")
@@ -31,7 +32,8 @@ def show(key: str | None, as_json: bool) -> None:
     """
     effective = _load()
     keys = _select(key)
-    values = {k: _shown(k, effective.trace[k][-1].value) for k in keys}
+    masker = Masker(effective.secrets())
+    values = {k: _shown(k, effective.trace[k][-1].value, masker) for k in keys}
     if as_json:
         document: dict[str, object] = {
             "values": values,
@@ -53,19 +55,20 @@ def trace(key: str | None, as_json: bool) -> None:
     """For each key, every layer that set it, lowest first, and the one that won."""
     effective = _load()
     keys = _select(key)
+    masker = Masker(effective.secrets())
     if as_json:
         document = {
-            "keys": {k: _trace_json(k, effective.trace[k]) for k in keys},
+            "keys": {k: _trace_json(k, effective.trace[k], masker) for k in keys},
             "warnings": list(effective.warnings),
         }
         click.echo(json.dumps(document, indent=2))
         return
     for k in keys:
         settings = effective.trace[k]
-        click.echo(f"{k} = {_text(_shown(k, settings[-1].value))}")
+        click.echo(f"{k} = {_text(_shown(k, settings[-1].value, masker))}")
         for index, setting in enumerate(settings):
             won = "   <- wins" if index == len(settings) - 1 else ""
-            value = _text(_shown(k, setting.value))
+            value = _text(_shown(k, setting.value, masker))
             click.echo(f"  {setting.source.layer:<8} {value}   ({setting.source.location}){won}")
 
 
@@ -88,9 +91,10 @@ def _select(key: str | None) -> list[str]:
     raise UsageError(f"prodigy config: {unknown_key_message(key)}")
 
 
-def _shown(key: str, value: object) -> object:
-    """The value as JSON-ready data with secrets masked; the one place output is masked."""
-    shown = masked(key, value)
+def _shown(key: str, value: object, masker: Masker) -> object:
+    """The value as JSON-ready data with secrets masked: by key name, and any secret value
+    that turns up elsewhere (say an API key inside claude.args)."""
+    shown = masker.value(masked(key, value))
     return list(shown) if isinstance(shown, tuple) else shown
 
 
@@ -102,11 +106,14 @@ def _source_json(source: Source) -> dict[str, str]:
     return {"layer": source.layer, "location": source.location}
 
 
-def _trace_json(key: str, settings: tuple[Setting, ...]) -> dict[str, object]:
+def _trace_json(key: str, settings: tuple[Setting, ...], masker: Masker) -> dict[str, object]:
     return {
-        "value": _shown(key, settings[-1].value),
+        "value": _shown(key, settings[-1].value, masker),
         "winner": _source_json(settings[-1].source),
-        "layers": [{**_source_json(s.source), "value": _shown(key, s.value)} for s in settings],
+        "layers": [
+            {**_source_json(setting.source), "value": _shown(key, setting.value, masker)}
+            for setting in settings
+        ],
     }
 
 

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal, get_origin
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from prodigy.core.errors import ConfigError, UsageError
+from prodigy.core.masking import MASK
 
 LayerName = Literal["default", "global", "project", "env", "cli"]
-MASK = "***"
 RESERVED = "reserved, not used yet"
 # A key whose last part contains one of these is a secret: shown as *** and never logged.
 _SECRET_WORDS = ("api_key", "apikey", "token", "secret", "password")
@@ -231,15 +231,20 @@ class EffectiveConfig:
         return self.trace[key][-1].value
 
     def secrets(self) -> tuple[str, ...]:
-        """Secret values that are set, for the masker of logs and events."""
-        found = [str(v) for k, v in _flat_values(self).items() if is_secret(k) and v]
-        variables = self.values.project.variables
-        found += [str(v) for k, v in variables.items() if is_secret(k) and v]
-        return tuple(found)
+        """Every secret value any layer set, for the masker of output, logs and events."""
+        found = [
+            secret
+            for key, settings in self.trace.items()
+            for setting in settings
+            for secret in _secret_values(key, setting.value)
+        ]
+        return tuple(dict.fromkeys(found))
 
 
-def _flat_values(effective: EffectiveConfig) -> dict[str, object]:
-    return {key: settings[-1].value for key, settings in effective.trace.items()}
+def _secret_values(key: str, value: object) -> list[str]:
+    if isinstance(value, Mapping):
+        return [secret for k, v in value.items() for secret in _secret_values(str(k), v)]
+    return [str(value)] if is_secret(key) and value not in (None, "") else []
 
 
 def is_secret(key: str) -> bool:
@@ -340,7 +345,8 @@ def _check(layer: Layer, spec: KeySpec, raw: object, problems: list[str]) -> Set
     try:
         value = _validate(spec, raw, text=layer.text)
     except ValueError:
-        problems.append(f"{where}: {spec.key}: must be {spec.info.expect}, got {raw!r}{line}")
+        got = masked(spec.key, raw)  # an error message must not leak a secret either
+        problems.append(f"{where}: {spec.key}: must be {spec.info.expect}, got {got!r}{line}")
         return None
     return Setting(layer.source, value)
 
