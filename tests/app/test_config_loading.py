@@ -73,6 +73,14 @@ def test_project_file_comes_from_the_repo_root_given_not_the_cwd(
     assert load_config(repo_root=None, env=env).values.max_parallel == 10
 
 
+def test_a_repository_at_home_reads_the_shared_file_once(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = write(tmp_path / ".prodigy" / "config.yml", "max_parallel: 3\n")
+    effective = load_config(repo_root=tmp_path, env={"HOME": str(tmp_path)})
+    assert effective.sources["max_parallel"] == Source("global", str(path))
+    assert len(effective.trace["max_parallel"]) == 2
+
+
 def test_missing_files_mean_defaults_and_empty_files_are_fine(home: Path, repo: Path) -> None:
     effective = load_config(repo_root=repo, env={"PRODIGY_HOME": str(home)})
     assert effective.values.claude.executable == "claude"

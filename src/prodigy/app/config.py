@@ -48,8 +48,10 @@ def load_config(
     (or variable) and key of every invalid value.
     """
     home = prodigy_home(env)
-    layers = [*_file_layer("global", global_config_path(home))]
-    if repo_root is not None:
+    global_path = global_config_path(home)
+    layers = [*_file_layer("global", global_path)]
+    # A repository at $HOME with the default PRODIGY_HOME has one file for both roles.
+    if repo_root is not None and project_config_path(repo_root) != global_path:
         layers += _file_layer("project", project_config_path(repo_root))
     layers += env_layers(env)
     if overrides:
