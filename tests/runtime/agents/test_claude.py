@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -200,3 +201,34 @@ def test_registry_knows_claude_and_scripted() -> None:
     assert get_agent("scripted", AgentSettings()).name == "scripted"
     with pytest.raises(UsageError, match="unknown agent 'gpt'; known agents: claude, scripted"):
         get_agent("gpt", AgentSettings())
+
+
+def test_claude_stopped_from_outside_is_interrupted(replay: Replay, repo: Path) -> None:
+    env = replay.configure([INIT], exit_code=130)
+    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "x")))
+    assert result.error_kind == "interrupted"
+    assert result.error_message == "step 2: claude was interrupted (exit code 130)"
+
+
+def test_cancelling_the_run_stops_claude_and_closes_the_log(
+    repo: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    log = tmp_path / "cancelled.jsonl"
+
+    async def cancel_soon() -> None:
+        task = asyncio.ensure_future(
+            ClaudeAgent(FAST).run(request(repo, env, "/fake-sleep 30", log_path=log))
+        )
+        while not fake_calls(Path(env["HOME"])):  # wait until the fake has started
+            await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    started = time.monotonic()
+    run(cancel_soon())
+    assert time.monotonic() - started < 10
+    (call,) = fake_calls(Path(env["HOME"]))
+    assert "end" not in call
+    assert log.exists()
