@@ -139,3 +139,10 @@ def test_the_store_follows_the_state_machine_exactly(
                 store.items.transition(job_id, item_id, target)
             record = store.items.require(job_id, item_id)
         assert (record.state, record.attempts) == (state, attempts)
+
+
+def test_item_data_keeps_its_key_order(store: Store, job_id: str) -> None:
+    data = {"zeta": 1, "alpha": {"y": 2, "b": 3}}
+    store.items.add(job_id, [("a", data)])
+    assert list(store.items.require(job_id, "a").data) == ["zeta", "alpha"]
+    assert list(store.items.require(job_id, "a").data["alpha"]) == ["y", "b"]

@@ -40,7 +40,8 @@ def _write_with(store, secret: str) -> None:  # type: ignore[no-untyped-def]
     store.jobs.set_setup_captures(job, {"key": secret})
     store.items.add(job, [("a", {"cred": secret})])
     store.items.transition(job, "a", ItemState.RUNNING)
-    store.items.transition(job, "a", ItemState.FAILED, error=f"401 for {secret}")
+    store.items.transition(job, "a", ItemState.FAILED, error=f"401 for {secret}",
+                           result={"output": secret})  # fmt: skip
     store.dlq.add_failure(job_id=job, item_id="a", item_data={"cred": secret},
                           failure={"error_message": secret}, error_signature=secret)  # fmt: skip
     store.events.append("agent_failed", {"error": f"auth {secret}"}, job_id=job)
@@ -64,6 +65,7 @@ def test_secrets_added_later_are_masked_in_later_writes(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with open_store(home) as store:
         store.add_secrets([LATE_SECRET])
+        assert store.masker.text(f"x{LATE_SECRET}x") == "x***x"
         _write_with(store, LATE_SECRET)
     assert LATE_SECRET.encode() not in _all_bytes(home)
 

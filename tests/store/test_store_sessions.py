@@ -174,3 +174,21 @@ def test_save_records_usage_in_the_same_transaction(store: Store, session_id: st
                           usage=Usage(input_tokens=7, cost_usd=0.01)),
     )  # fmt: skip
     assert store.usage.for_session(session_id).input_tokens == 7
+
+
+def test_deleting_a_session_removes_what_belongs_to_it_but_not_its_dlq(
+    store: Store, job_id: str
+) -> None:
+    session_id = store.jobs.require(job_id).session_id
+    store.checkpoints.save(_checkpoint(session_id, 1), step=_step(session_id, 0))
+    store.items.add(job_id, [("a", {})])
+    store.dlq.add_failure(job_id=job_id, item_id="a", item_data={}, failure={},
+                          error_signature="s")  # fmt: skip
+    assert store.sessions.delete(session_id)
+    assert store.sessions.get(session_id) is None
+    assert store.checkpoints.history(session_id) == []
+    assert store.checkpoints.steps(session_id) == []
+    assert store.jobs.get(job_id) is None
+    assert store.items.find(job_id) == []
+    assert [r.item_id for r in store.dlq.find(job_id=job_id)] == ["a"]
+    assert not store.sessions.delete(session_id)

@@ -112,6 +112,12 @@ class Sessions:
             )
         return self.require(session_id)
 
+    def delete(self, session_id: str) -> bool:
+        """Removes a session with its steps, checkpoints, usage, jobs and items (not its DLQ)."""
+        with self._db.transaction() as conn:
+            cursor = conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        return cursor.rowcount > 0
+
 
 def _record(row: sqlite3.Row) -> SessionRecord:
     return SessionRecord(

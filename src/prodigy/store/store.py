@@ -42,6 +42,11 @@ class Store:
     def path(self) -> Path:
         return self._db.path
 
+    @property
+    def masker(self) -> Masker:
+        """The masker every write goes through; use it for logs and terminal output too."""
+        return self._db.masker
+
     def add_secrets(self, secrets: Iterable[str]) -> None:
         """Masks these values in every later write (e.g. once the workflow's secrets are known)."""
         self._db.add_secrets(tuple(secrets))
