@@ -183,6 +183,12 @@ def test_heredoc_with_tab_stripping(tmp_path: Path) -> None:
     assert out == b"a 'b'\n"
 
 
+def test_two_heredocs_on_one_line(tmp_path: Path) -> None:
+    scope = Scope({"a": "A'x", "b": "B $(id)"})
+    template = "cat <<X; cat <<'Y'\n${a}\nX\n${b}\nY\nprintf '%s' ${b}"
+    assert run_template(template, scope, tmp_path) == b"A'x\nB $(id)\nB $(id)"
+
+
 def test_quoted_heredoc_is_literal_text(tmp_path: Path) -> None:
     template = "cat <<'EOF'\n${item.x} $HOME ${nope}\nEOF\n"
     out = run_template(template, item_scope("$(id) 'q'"), tmp_path)
