@@ -13,7 +13,7 @@ from tests.runtime.agents.conftest import Replay, run
 from tests.runtime.agents.sample_stream import INIT, MODEL, RESULT, SESSION, SESSION_RECORDS
 from tests.support.repos import fake_calls, git
 
-from prodigy.core.errors import UsageError
+from prodigy.core.errors import ProdigyError, UsageError
 from prodigy.runtime.agents import AgentRequest, AgentSettings, check_available, get_agent
 from prodigy.runtime.agents.claude import ClaudeAgent, ClaudeNotFoundError
 
@@ -232,3 +232,11 @@ def test_cancelling_the_run_stops_claude_and_closes_the_log(
     (call,) = fake_calls(Path(env["HOME"]))
     assert "end" not in call
     assert log.exists()
+
+
+def test_a_missing_working_directory_is_an_error_not_a_failed_run(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    for agent in (get_agent("claude", FAST), get_agent("scripted", FAST)):
+        with pytest.raises(ProdigyError, match="does not exist"):
+            run(agent.run(request(tmp_path / "gone", env, "/fake-echo hi")))

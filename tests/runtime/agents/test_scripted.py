@@ -168,3 +168,12 @@ def test_log_uses_claude_stream_shapes_and_echo_matches(
         replayed.feed(line)
     assert replayed.summary.usage() == result.usage
     assert replayed.summary.session_id == result.session_id
+
+
+def test_a_write_that_the_filesystem_refuses_fails_the_run(repo: Path, env: dict[str, str]) -> None:
+    (repo / "taken").mkdir()
+    result = go(repo, env, "intro\n@write taken oops")
+    assert not result.success
+    assert result.error_kind == "task"
+    assert result.error_message.startswith("item 3: line 2: @write taken oops: ")
+    assert "Is a directory" in result.error_message

@@ -29,6 +29,7 @@ from prodigy.core.directives import (
     describe,
     parse_script,
 )
+from prodigy.core.errors import ProdigyError
 from prodigy.runtime.agents.base import AgentRequest, AgentSettings
 from prodigy.runtime.agents.slash import expand_slash_command
 from prodigy.runtime.agents.stream_json import StreamRecorder, open_recorder
@@ -63,6 +64,8 @@ class ScriptedAgent:
         self.settings = settings
 
     async def run(self, request: AgentRequest) -> AgentResult:
+        if not request.cwd.is_dir():  # a caller bug, raised as run_process does for claude
+            raise ProdigyError(f"{request.label}: working directory {request.cwd} does not exist")
         started = time.monotonic()
         session_id = f"scripted-{uuid.uuid4().hex[:12]}"
         with open_recorder(request.log_path, request.on_text) as recorder:
@@ -72,7 +75,7 @@ class ScriptedAgent:
                 async with asyncio.timeout(request.timeout):
                     stop, text = await self._execute(request, recorder, session_id, done)
             except TimeoutError:
-                stop = _Stop(None, f"timed out after {request.timeout:g} s", "timeout")
+                stop = _Stop(None, f"timed out after {request.timeout or 0:g} s", "timeout")
                 text = ""
             result_text = text if stop is None else stop.message
             duration_ms = round((time.monotonic() - started) * 1000)
@@ -111,7 +114,10 @@ class ScriptedAgent:
         for directive in script.directives:
             recorder.feed_record(_assistant_record(session_id, describe(directive)))
             done.append(directive)
-            stop = await self._apply(directive, request, printed)
+            try:
+                stop = await self._apply(directive, request, printed)
+            except (OSError, ProdigyError) as err:  # e.g. a path that is a directory, no bash
+                stop = _Stop(1, f"line {directive.line}: {describe(directive)}: {err}", "task")
             if stop is not None:
                 return stop, ""
         any_print = any(isinstance(d, PrintText) for d in script.directives)
