@@ -210,8 +210,8 @@ async def _spawn(
         # Cancelled while wiring the pipes: the child must not outlive us.
         _signal_group(proc.pid, signal.SIGKILL)
         _close(*pending)
-        for transport in transports:
-            transport.close()
+        for opened in transports:
+            opened.close()
         raise
     return proc, transports
 
