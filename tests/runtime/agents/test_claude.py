@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.runtime.agents.conftest import Replay, run
+from tests.runtime.agents.helpers import Replay, run
 from tests.runtime.agents.sample_stream import INIT, MODEL, RESULT, SESSION, SESSION_RECORDS
 from tests.support.repos import fake_calls, git
 
