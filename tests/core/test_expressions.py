@@ -137,6 +137,7 @@ def test_true_on_the_sample_item(text: str) -> None:
         "active > false",
         "meta.owner.name == 'alice'",
         "tags[3] == 'x'",
+        "tags.² == 'api'",
         "meta[0] == 'x'",
         "done",
         "empty",
@@ -402,13 +403,22 @@ def test_generated_expressions_evaluate_to_a_bool_on_any_json(text: str, data: o
     assert evaluate(parse(text), data) in (True, False)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(max_size=40))
-def test_any_text_parses_or_raises_an_expression_error(text: str) -> None:
+# Characters of the grammar, so that random text often parses.
+grammar_text = st.text(alphabet="ab.[]0-1²'\"=!<>&|()$}{ ,_", max_size=30) | st.text(max_size=30)
+
+
+@settings(max_examples=500, deadline=None)
+@given(grammar_text, json_values)
+def test_any_text_parses_or_fails_with_a_column_and_then_never_raises(
+    text: str, data: object
+) -> None:
     try:
-        parse(text)
+        expr = parse(text)
     except ExpressionError as error:
         assert 1 <= error.column <= len(text) + 1
+        return
+    assert evaluate(expr, data) in (True, False)
+    assert evaluate(expr, {"a": data, "b": [data]}) in (True, False)
 
 
 @settings(max_examples=300, deadline=None)

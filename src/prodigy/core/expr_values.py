@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 
 class _Missing:
@@ -47,11 +47,9 @@ def compile_path(segments: tuple[str | int, ...]) -> Getter:
     then, for paths starting with `item`, the same without that prefix (`item.a` == `a`, and
     bare `item` is the item itself), then `x.exists` = whether `x` resolves.
     """
-    flat = ".".join(str(s) for s in segments) if len(segments) > 1 else None
-    if all(isinstance(s, str) for s in segments) and flat is not None:
-        flat_key: str | None = flat
-    else:
-        flat_key = None
+    flat_key: str | None = None
+    if len(segments) > 1 and all(isinstance(s, str) for s in segments):
+        flat_key = ".".join(str(s) for s in segments)
     rest: Getter | None = None
     if segments[0] == "item":
         rest = compile_path(segments[1:]) if len(segments) > 1 else _identity
@@ -86,9 +84,9 @@ def _walk(data: object, segments: tuple[str | int, ...], flat_key: str | None) -
     if flat_key is not None and isinstance(data, Mapping) and flat_key in data:
         return data[flat_key]
     current = data
-    for segment in segments:
+    for depth, segment in enumerate(segments):
         # A string holding JSON is walked into (captured outputs); the item itself is not.
-        if current is not data and isinstance(current, str) and current.lstrip()[:1] in ("{", "["):
+        if depth and isinstance(current, str) and current.lstrip()[:1] in ("{", "["):
             current = _parse_json(current)
         if isinstance(current, Mapping) and isinstance(segment, str):
             current = current.get(segment, MISSING)
@@ -101,7 +99,7 @@ def _walk(data: object, segments: tuple[str | int, ...], flat_key: str | None) -
 
 def _index(values: list[object], segment: str | int) -> object:
     if isinstance(segment, str):
-        if not segment.isdigit():
+        if not segment.isdecimal():
             return MISSING
         segment = int(segment)
     if -len(values) <= segment < len(values):
@@ -112,20 +110,18 @@ def _index(values: list[object], segment: str | int) -> object:
 def _parse_json(text: str) -> object:
     try:
         return json.loads(text)
-    except ValueError:
-        return MISSING
-    except RecursionError:
+    except (ValueError, RecursionError):
         return MISSING
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def as_number(value: object) -> int | float | None:
     """The number a value stands for: numbers themselves and numeric strings like "42"."""
     if is_number(value):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, str) and _NUMERIC.fullmatch(value):
         try:
             return float(value) if any(c in value for c in ".eE") else int(value)
