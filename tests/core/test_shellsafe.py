@@ -233,6 +233,22 @@ def test_numeric_and_string_tests_work(tmp_path: Path) -> None:
     assert not (tmp_path / "pwned").exists()
 
 
+def test_large_values_travel_through_files(tmp_path: Path) -> None:
+    value = ("x $(touch pwned) 'q'\n" * 60_000) + "\n\n"  # 1.3 MB, trailing newlines kept
+    command = interpolate_shell(
+        "printf '%s' '${item.x}' | wc -c; printf '%s' ${n}", item_scope(value).with_values(n="7")
+    )
+    assert list(command.files) == ["PRODIGY_V_0"]
+    assert dict(command.env) == {"PRODIGY_V_1": "7"}
+    env = dict(command.env)
+    for name, content in command.files.items():  # what the runner does
+        (tmp_path / name).write_text(content, encoding="utf-8")
+        env[f"{name}_FILE"] = str(tmp_path / name)
+    out = run(ShellCommand(command.script, env), tmp_path)
+    assert out.split() == [str(len(value.encode())).encode(), b"7"]
+    assert not (tmp_path / "pwned").exists()
+
+
 def test_nul_byte_is_refused_with_a_fix() -> None:
     with pytest.raises(UnsafeSubstitutionError, match="NUL byte"):
         interpolate_shell("echo ${item.x}", item_scope("a\0b"))

@@ -52,6 +52,7 @@ _REFERENCE = {
     Context.ARITH: "${{{}}}",
     Context.HEREDOC: "${{{}}}",
 }
+ENV_LIMIT = 100_000  # bytes; a larger value goes through `ShellCommand.files`
 _INTEGER = re.compile(r"-?[0-9]+")
 _HEREDOC_OP = re.compile(r"<<(?!<)(-?)[ \t]*(?:'([^']*)'|\"([^\"]*)\"|\\?([^\s;&|<>()]+))")
 _WORD_BREAK = frozenset(" \t\n;&|()")
@@ -60,13 +61,20 @@ _ARITH_TEST = re.compile(r"\s-(?:eq|ne|lt|le|gt|ge)\s")
 
 @dataclass(frozen=True)
 class ShellCommand:
-    """A script for `bash -c` and the variables the child needs on top of its environment."""
+    """A script for `bash -c` and the variables the child needs on top of its environment.
+
+    `files` holds values too large for one environment string (Linux caps each at 128 KiB):
+    for each `NAME: content` the runner writes `content` to a private file and sets
+    `NAME_FILE` to its path; the script's first line reads it back into `NAME`.
+    """
 
     script: str
     env: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env", MappingProxyType(dict(self.env)))
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
 
 
 @dataclass(frozen=True)
@@ -87,11 +95,7 @@ class _Frame:
 
 
 _UNQUOTED_KINDS = frozenset({"top", "cmd", "tick", "cond"})
-_CONTEXT_OF = {
-    "top": Context.UNQUOTED,
-    "cond": Context.UNQUOTED,
-    "cmd": Context.UNQUOTED,
-    "tick": Context.UNQUOTED,
+_CONTEXT_OF = dict.fromkeys(("top", "cmd", "tick", "cond"), Context.UNQUOTED) | {
     "sq": Context.SINGLE,
     "dq": Context.DOUBLE,
     "ansi": Context.ANSI_C,
@@ -282,7 +286,17 @@ def interpolate_shell(template: str, scope: Scope, *, trusted: bool = False) -> 
         env[name] = text
         out.append(_REFERENCE[site.context].format(name))
     out.append(template[last:])
-    return ShellCommand("".join(out), env)
+    return _with_large_values_in_files("".join(out), env)
+
+
+def _with_large_values_in_files(script: str, env: dict[str, str]) -> ShellCommand:
+    large = {k: v for k, v in env.items() if len(v.encode("utf-8", "surrogateescape")) > ENV_LIMIT}
+    if not large:
+        return ShellCommand(script, env)
+    # `printf x` keeps trailing newlines that $(...) would strip; the `%x` removes it again.
+    prologue = "".join(f'{k}=$(cat -- "${k}_FILE"; printf x); {k}=${{{k}%x}}; ' for k in large)
+    small = {k: v for k, v in env.items() if k not in large}
+    return ShellCommand(f"{prologue}\n{script}", small, large)
 
 
 def _env_prefix(template: str) -> str:
