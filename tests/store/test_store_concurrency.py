@@ -49,7 +49,7 @@ def test_a_second_writer_waits_then_reports_busy_with_the_fix(store: Store, home
 
 def test_two_processes_append_concurrently_without_losing_events(home: Path) -> None:
     open_store(home).close()
-    count = 150
+    count = 60
     writers = [
         subprocess.Popen([sys.executable, "-c", _WRITER, str(home), job, str(count)])
         for job in ("job-a", "job-b")

@@ -81,7 +81,7 @@ def test_a_newer_schema_is_refused_and_left_unchanged(home: Path) -> None:
 
 
 def test_a_damaged_page_is_refused_and_left_unchanged(home: Path) -> None:
-    with open_store(home) as store:
+    with open_store(home) as store, store.transaction():
         for n in range(300):
             store.events.append("agent_progress", {"n": n, "pad": "x" * 200}, job_id="j")
     db = home / "prodigy.db"

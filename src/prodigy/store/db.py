@@ -197,6 +197,13 @@ def _migrate(db: Db, conn: sqlite3.Connection) -> None:
                 )
             if current >= version:
                 continue
-            for statement in statements:
-                conn.execute(statement)
+            try:
+                for statement in statements:
+                    conn.execute(statement)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"{db.path}: migrating the schema from version {current} to {version} "
+                    f"failed ({exc}); nothing was changed. Move the file aside to start a fresh "
+                    f"database, or report this with the file attached"
+                ) from exc
             conn.execute(f"PRAGMA user_version = {version}")
