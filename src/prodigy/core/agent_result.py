@@ -68,6 +68,7 @@ class AgentResult:
 # Order matters: a message that mentions both is treated as a rate limit.
 _RATE_LIMIT = re.compile(
     r"rate_limit_error|rate[ -]limit|usage limit|too many requests"
+    r"|\b(?:session|weekly|daily|5-hour|opus|sonnet) limit reached"
     r"|\b(?:api error|error|status(?: code)?|http(?:/[\d.]+)?|code)\W{0,3}429\b",
     re.IGNORECASE,
 )
