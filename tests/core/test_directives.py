@@ -112,7 +112,7 @@ def test_errors_name_the_line_and_the_fix(text: str, line: int, fragment: str) -
 
 
 paths = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_./-]{0,20}", fullmatch=True)
-no_cr = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=40)
+no_cr = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r"), max_size=40)
 file_contents = st.one_of(
     st.just(""),
     st.lists(no_cr.map(lambda s: s.replace("\n", "")), min_size=1).map(
