@@ -123,18 +123,19 @@ def test_bad_start_point_is_a_clear_error(repo: Path, root: Path) -> None:
 
 
 def test_parallel_creation_all_succeed(repo: Path, root: Path) -> None:
-    async def many() -> list[Path]:
+    async def many(prefix: str) -> list[Path]:
         made = await asyncio.gather(
             *(
-                create_worktree(repo, root / f"a{i}", f"prodigy-agent-{i}", "master")
+                create_worktree(repo, root / f"{prefix}{i}", f"prodigy-{prefix}-{i}", "master")
                 for i in range(6)
             )
         )
         return [w.path for w in made]
 
-    paths = asyncio.run(many())
+    paths = asyncio.run(many("a"))
     assert all((p / "README.md").exists() for p in paths)
-    assert len(asyncio.run(list_worktrees(repo))) == 7
+    paths += asyncio.run(many("b"))  # a second event loop, as after a restart in-process
+    assert len(asyncio.run(list_worktrees(repo))) == 13
 
 
 def test_context_manager_removes_on_failure_and_keeps_on_success(repo: Path, root: Path) -> None:

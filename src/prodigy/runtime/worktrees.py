@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import shutil
 import time
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,9 @@ from prodigy.runtime import git as g
 # `git worktree add/remove` and branch deletion race on .git/config.lock and the worktree
 # admin directory when run in parallel (see reliability.md §1.5), so one process runs them
 # one at a time per repository. Other processes on the same repository are rare and retried.
-_REPO_LOCKS: dict[str, asyncio.Lock] = {}
+_REPO_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 _ADD_ATTEMPTS = 3
 _TRANSIENT = ("could not lock config file", ".lock': File exists", "Unable to create")
 
@@ -61,7 +64,9 @@ class Orphans:
 
 
 def _repo_lock(common: Path) -> asyncio.Lock:
-    return _REPO_LOCKS.setdefault(str(common), asyncio.Lock())
+    # Per event loop: an asyncio.Lock is bound to the loop that first waited on it.
+    per_loop = _REPO_LOCKS.setdefault(asyncio.get_running_loop(), {})
+    return per_loop.setdefault(str(common), asyncio.Lock())
 
 
 async def create_worktree(repo: Path, path: Path, branch: str, start: str) -> Worktree:
