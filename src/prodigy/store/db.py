@@ -82,7 +82,9 @@ class Db:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException as exc:
-                self._conn.execute("ROLLBACK")
+                # SQLite may already have rolled back by itself (e.g. on a full disk)
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise self.error("write", exc) from exc
                 raise
