@@ -60,7 +60,7 @@ class WorkflowLoadError(WorkflowError):
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The closest valid spelling of `word`, if one is close enough to be a likely typo."""
-    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return matches[0] if matches else None
 
 

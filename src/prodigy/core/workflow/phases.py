@@ -179,8 +179,9 @@ def parse_map(node: YNode | None, path: str, reporter: Reporter, at: YNode) -> M
     if template_node is None:
         fields.error(node, "agent_template", "map needs an 'agent_template' list of steps")
     template, _ = step_block(template_node, fields.at("agent_template"), reporter, deprecated=True)
-    if template_node is not None and not template:
-        fields.error(template_node, "agent_template", "agent_template has no steps")
+    written = template_node.get("commands") if isinstance(template_node, YMap) else template_node
+    if isinstance(written, YSeq) and not written.items:  # bad steps were reported already
+        fields.error(template_node or node, "agent_template", "agent_template has no steps")
     agent_timeout = fields.int_or_var("agent_timeout_secs", minimum=1)
     if (legacy := fields.node("timeout_per_agent")) is not None:
         fields.warn(legacy, "timeout_per_agent", "deprecated; write 'agent_timeout_secs'")

@@ -1,0 +1,506 @@
+"""Every accepted spelling of a workflow or a step loads into the same normalized model."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from prodigy.core.workflow import (
+    ClaudeAction,
+    ForeachAction,
+    GoalSeekAction,
+    ShellAction,
+    Step,
+    Workflow,
+    WriteFileAction,
+    load_workflow,
+)
+
+
+def load(tmp_path: Path, text: str, name: str = "wf.yml") -> Workflow:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return load_workflow(path).workflow
+
+
+def only_step(tmp_path: Path, step_yaml: str) -> Step:
+    workflow = load(tmp_path, f"- {step_yaml}\n")
+    assert len(workflow.steps) == 1
+    return workflow.steps[0]
+
+
+# --- top-level forms ---------------------------------------------------------------------
+
+STANDARD_FORMS = {
+    "list": '- shell: "make"\n',
+    "object with commands": "name: build\ncommands:\n  - shell: make\n",
+    "object with steps alias": "name: build\nsteps:\n  - shell: make\n",
+    "flow object": '{name: build, commands: [{shell: make}], env: {CI: "true"}}\n',
+    "json": '{"name": "build", "commands": [{"shell": "make"}]}\n',
+}
+
+
+@pytest.mark.parametrize("text", STANDARD_FORMS.values(), ids=STANDARD_FORMS.keys())
+def test_standard_forms_give_one_shell_step(tmp_path: Path, text: str) -> None:
+    workflow = load(tmp_path, text)
+    assert workflow.mode == "standard"
+    assert [s.action for s in workflow.steps] == [ShellAction(command="make")]
+
+
+def test_list_form_is_named_after_the_file(tmp_path: Path) -> None:
+    assert load(tmp_path, "- shell: make\n", name="build-all.yml").name == "build-all"
+
+
+def test_mapreduce_is_told_by_structure_not_by_text(tmp_path: Path) -> None:
+    comment_only = load(tmp_path, "# mode: mapreduce\n- shell: 'echo mode: mapreduce'\n")
+    assert comment_only.mode == "standard"
+    quoted = load(
+        tmp_path,
+        """\
+        name: j
+        mode: 'mapreduce'
+        map: {input: i.json, agent_template: [{shell: "echo ${item.id}"}]}
+        """,
+    )
+    assert quoted.mode == "mapreduce"
+    assert quoted.map is not None and quoted.map.input == "i.json"
+
+
+def test_mapreduce_file_carries_every_phase(tmp_path: Path) -> None:
+    workflow = load(
+        tmp_path,
+        """\
+        name: job
+        mode: mapreduce
+        env: {WORKERS: 3, DEBUG: true}
+        setup:
+          commands: [{shell: gen}]
+          timeout: "${SETUP_TIMEOUT}"
+          capture_outputs:
+            COUNT: 0
+            TOTAL: {command_index: 0, pattern: "total=(\\\\d+)", json_path: "$.count"}
+        map:
+          input: items.json
+          json_path: "$.items[*]"
+          filter: "score >= 5"
+          sort_by: "score DESC"
+          distinct: id
+          offset: 2
+          max_items: 10
+          max_parallel: "${WORKERS}"
+          agent_timeout_secs: 300
+          timeout_config: {agent_timeout_secs: 60, timeout_policy: PerCommand}
+          agent_template:
+            - claude: "/fix ${item.id}"
+              commit_required: true
+        reduce:
+          - shell: "echo ${map.successful}"
+        merge:
+          commands: [{shell: "git fetch"}]
+          timeout: 600
+        """,
+    )
+    assert workflow.mode == "mapreduce"
+    assert dict(workflow.env) == {"WORKERS": "3", "DEBUG": "true"}
+    assert workflow.setup is not None
+    assert workflow.setup.timeout == "${SETUP_TIMEOUT}"
+    assert workflow.setup.capture_outputs["COUNT"].command_index == 0
+    assert workflow.setup.capture_outputs["TOTAL"].json_path == "count"
+    m = workflow.map
+    assert m is not None
+    assert (m.json_path, m.filter, m.sort_by, m.distinct) == (
+        "$.items[*]",
+        "score >= 5",
+        "score DESC",
+        "id",
+    )
+    assert (m.offset, m.max_items, m.max_parallel, m.agent_timeout_secs) == (
+        2,
+        10,
+        "${WORKERS}",
+        300,
+    )
+    assert m.timeout_config is not None and m.timeout_config.timeout_policy == "PerCommand"
+    assert m.agent_template[0].action == ClaudeAction(prompt="/fix ${item.id}")
+    assert m.agent_template[0].commit_required is True
+    assert [s.action for s in workflow.reduce] == [ShellAction(command="echo ${map.successful}")]
+    assert workflow.merge is not None and workflow.merge.timeout == 600
+
+
+NESTED_COMMANDS = {
+    "agent_template": ("map", "agent_template"),
+    "reduce": ("reduce",),
+}
+
+
+@pytest.mark.parametrize("section", ["agent_template", "reduce", "setup"])
+def test_nested_commands_load_like_plain_lists(tmp_path: Path, section: str) -> None:
+    def workflow_text(nested: bool) -> str:
+        steps = "{commands: [{shell: a}]}" if nested else "[{shell: a}]"
+        template = steps if section == "agent_template" else "[{shell: t}]"
+        text = f"name: j\nmode: mapreduce\nmap: {{input: i.json, agent_template: {template}}}\n"
+        if section != "agent_template":
+            text += f"{section}: {steps}\n"
+        return text
+
+    plain = load(tmp_path, workflow_text(False), "plain.yml")
+    nested_path = tmp_path / "nested.yml"
+    nested_path.write_text(workflow_text(True))
+    result = load_workflow(nested_path)
+
+    def actions(w: Workflow) -> list[object]:
+        if section == "agent_template":
+            assert w.map is not None
+            return [s.action for s in w.map.agent_template]
+        if section == "setup":
+            assert w.setup is not None
+            return [s.action for s in w.setup.steps]
+        return [s.action for s in w.reduce]
+
+    assert actions(result.workflow) == actions(plain) == [ShellAction(command="a")]
+    deprecated = [w for w in result.warnings if "deprecated" in w.message]
+    assert bool(deprecated) == (section != "setup")  # setup's object form is not deprecated
+
+
+SHORTCUTS = """\
+name: j
+mode: mapreduce
+map: {input: i.json, agent_template: [{shell: a}]}
+"""
+
+
+def test_error_policy_shortcuts_load_into_error_policy(tmp_path: Path) -> None:
+    block = load(
+        tmp_path,
+        SHORTCUTS + "error_policy: {on_item_failure: skip, continue_on_failure: false, "
+        "max_failures: 3, failure_threshold: 0.5, error_collection: 'batched:4'}\n",
+        "block.yml",
+    )
+    shortcuts = load(
+        tmp_path,
+        SHORTCUTS + "on_item_failure: skip\ncontinue_on_failure: false\nmax_failures: 3\n"
+        "failure_threshold: 0.5\nerror_collection: {batched: {size: 4}}\n",
+        "shortcuts.yml",
+    )
+    assert block.error_policy == shortcuts.error_policy
+    assert shortcuts.error_policy.on_item_failure == "skip"
+    assert shortcuts.error_policy.batch_size == 4
+
+
+# --- step actions ------------------------------------------------------------------------
+
+ACTIONS = {
+    "claude": ('claude: "/fix ${ARG}"', ClaudeAction(prompt="/fix ${ARG}")),
+    "shell": ('shell: "cargo test"', ShellAction(command="cargo test")),
+    "legacy string": ("prodigy-code-review", ClaudeAction(prompt="/prodigy-code-review")),
+    "legacy name": (
+        "{name: prodigy-lint, args: [--fix]}",
+        ClaudeAction(prompt="/prodigy-lint --fix"),
+    ),
+    "legacy command key": ('command: "/review"', ClaudeAction(prompt="/review")),
+    "number as text": ("shell: 42", ShellAction(command="42")),
+    "write_file": (
+        "write_file: {path: out.json, content: '${map.results}', format: json, create_dirs: true}",
+        WriteFileAction(path="out.json", content="${map.results}", format="json", create_dirs=True),
+    ),
+    "goal_seek": (
+        "goal_seek: {goal: green, shell: make}",
+        GoalSeekAction(config={"goal": "green", "shell": "make"}),
+    ),
+}
+
+
+@pytest.mark.parametrize(("step_yaml", "action"), ACTIONS.values(), ids=ACTIONS.keys())
+def test_each_action_spelling(tmp_path: Path, step_yaml: str, action: object) -> None:
+    loaded = only_step(tmp_path, step_yaml).action
+    assert type(loaded) is type(action)
+    if isinstance(loaded, GoalSeekAction):
+        assert dict(loaded.config) == {"goal": "green", "shell": "make"}
+    else:
+        assert loaded == action
+
+
+def test_legacy_commands_default_to_commit_required_like_prodigy(tmp_path: Path) -> None:
+    assert only_step(tmp_path, "prodigy-code-review").commit_required is True
+    assert only_step(tmp_path, "prodigy-lint").commit_required is False
+    assert only_step(tmp_path, "shell: make").commit_required is None
+
+
+def test_name_next_to_an_action_is_a_display_name(tmp_path: Path) -> None:
+    step = only_step(tmp_path, '{name: "Build", shell: make}')
+    assert step.action == ShellAction(command="make")
+    assert step.name == "Build"
+
+
+def test_foreach_with_list_and_with_command(tmp_path: Path) -> None:
+    listed = only_step(
+        tmp_path, "foreach: {foreach: [a, b], parallel: true, do: [{shell: 'echo ${item}'}]}"
+    )
+    assert isinstance(listed.action, ForeachAction)
+    assert listed.action.items == ("a", "b")
+    assert listed.action.parallel == 10
+    assert listed.action.do[0].action == ShellAction(command="echo ${item}")
+    command = only_step(tmp_path, "foreach: {foreach: 'ls *.rs', parallel: 3, do: [{shell: x}]}")
+    assert isinstance(command.action, ForeachAction)
+    assert (command.action.command, command.action.items, command.action.parallel) == (
+        "ls *.rs",
+        None,
+        3,
+    )
+
+
+def test_deprecated_test_step_is_shell_with_on_failure(tmp_path: Path) -> None:
+    old = only_step(
+        tmp_path, "test: {command: 'cargo test', on_failure: {claude: '/debug', max_attempts: 3}}"
+    )
+    new = only_step(
+        tmp_path, "{shell: 'cargo test', on_failure: {claude: '/debug', max_attempts: 3}}"
+    )
+    assert old.action == new.action == ShellAction(command="cargo test")
+    assert old.deprecated_test
+    assert old.on_failure is not None and new.on_failure is not None
+    assert [h.action for h in old.on_failure.handlers] == [
+        h.action for h in new.on_failure.handlers
+    ]
+    assert old.on_failure.max_attempts == new.on_failure.max_attempts == 3
+
+
+# --- step options ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spelling", "capture_output", "capture"),
+    [
+        ("capture_output: true", True, None),
+        ("capture_output: false", False, None),
+        ("capture_output: sha", True, "sha"),
+        ("capture: sha", None, "sha"),
+    ],
+)
+def test_capture_spellings(
+    tmp_path: Path, spelling: str, capture_output: bool | None, capture: str | None
+) -> None:
+    step = only_step(tmp_path, f"{{shell: make, {spelling}}}")
+    assert (step.capture_output, step.capture) == (capture_output, capture)
+
+
+@pytest.mark.parametrize(
+    ("streams", "stdout", "stderr"),
+    [
+        ("stdout", True, False),
+        ("stderr", False, True),
+        ("both", True, True),
+        ("{stderr: true}", True, True),
+    ],
+)
+def test_capture_streams_string_and_map_forms(
+    tmp_path: Path, streams: str, stdout: bool, stderr: bool
+) -> None:
+    step = only_step(tmp_path, f"{{shell: make, capture: b, capture_streams: {streams}}}")
+    assert (step.capture_streams.stdout, step.capture_streams.stderr) == (stdout, stderr)
+
+
+ON_FAILURE = {
+    "true": ("true", [], False, None),
+    "false": ("false", [], True, None),
+    "string shell": ("'make clean'", [ShellAction(command="make clean")], False, None),
+    "string claude": ("/fix-build", [ClaudeAction(prompt="/fix-build")], False, None),
+    "list": (
+        "['rm -rf target', /fix]",
+        [ShellAction(command="rm -rf target"), ClaudeAction(prompt="/fix")],
+        False,
+        None,
+    ),
+    "advanced": (
+        "{claude: /fix, max_attempts: 3, fail_workflow: true}",
+        [ClaudeAction(prompt="/fix")],
+        True,
+        3,
+    ),
+    "max_retries alias": ("{shell: fix, max_retries: 2}", [ShellAction(command="fix")], False, 3),
+    "detailed": (
+        "{commands: [{shell: rollback, continue_on_error: true}], strategy: cleanup}",
+        [ShellAction(command="rollback")],
+        False,
+        None,
+    ),
+    "handler with both": (
+        "{shell: a, claude: /b}",
+        [ShellAction(command="a"), ClaudeAction(prompt="/b")],
+        False,
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("spelling", "handlers", "fail", "attempts"), ON_FAILURE.values(), ids=ON_FAILURE.keys()
+)
+def test_on_failure_forms(
+    tmp_path: Path, spelling: str, handlers: list[object], fail: bool, attempts: int | None
+) -> None:
+    step = only_step(tmp_path, f"{{shell: build, on_failure: {spelling}}}")
+    assert step.on_failure is not None
+    assert [h.action for h in step.on_failure.handlers] == handlers
+    assert step.on_failure.fail_workflow is fail
+    assert step.on_failure.max_attempts == attempts
+
+
+def test_detailed_on_failure_keeps_strategy_and_continue_on_error(tmp_path: Path) -> None:
+    step = only_step(
+        tmp_path,
+        "{shell: deploy, on_failure: {commands: [{shell: rollback, continue_on_error: true}], "
+        "strategy: cleanup, handler_failure_fatal: true, timeout: 30}}",
+    )
+    assert step.on_failure is not None
+    assert step.on_failure.strategy == "cleanup"
+    assert step.on_failure.handler_failure_fatal and step.on_failure.timeout == 30
+    assert step.on_failure.handlers[0].continue_on_error
+
+
+def test_every_step_option_is_carried(tmp_path: Path) -> None:
+    step = load(
+        tmp_path,
+        """\
+        - shell: make
+          id: build
+          commit_required: true
+          output_file: out.log
+          timeout: 5m
+          env: {RUST_LOG: debug, PORT: 8080}
+          working_dir: web
+          when: "${ok} == true"
+          on_success: {shell: "echo ok"}
+          on_exit_code: {2: {shell: "make clean"}}
+          retry: {attempts: 4, backoff: fibonacci, initial_delay: 200ms, retry_on: [network, {pattern: "5\\\\d\\\\d"}]}
+          validate:
+            shell: ./check.sh
+            result_file: v.json
+            threshold: 90
+            on_incomplete: {claude: "/complete ${validation.gaps}", max_attempts: 3, fail_workflow: false}
+          step_validate: ["test -x bin/tool", "claude: /verify"]
+          skip_validation: false
+          validation_timeout: 30
+          ignore_validation_failure: true
+          auto_commit: true
+          commit_config: {message_template: "style: ${step.name}", sign: true}
+          capture_format: json
+          analysis: {max_cache_age: 300}
+        """,
+    ).steps[0]
+    assert (step.id, step.commit_required, step.output_file, step.timeout) == (
+        "build",
+        True,
+        "out.log",
+        300,
+    )
+    assert dict(step.env) == {"RUST_LOG": "debug", "PORT": "8080"}
+    assert (step.working_dir, step.when) == ("web", "${ok} == true")
+    assert step.on_success is not None and step.on_success.action == ShellAction(command="echo ok")
+    assert step.on_exit_code[2].action == ShellAction(command="make clean")
+    assert step.retry is not None
+    assert (step.retry.attempts, step.retry.backoff.kind, step.retry.initial_delay) == (
+        4,
+        "fibonacci",
+        0.2,
+    )
+    assert step.retry.retry_on == ("network",) and step.retry.retry_on_patterns == ("5\\d\\d",)
+    assert step.validate is not None
+    assert step.validate.commands[0].action == ShellAction(command="./check.sh")
+    assert (step.validate.result_file, step.validate.threshold) == ("v.json", 90.0)
+    assert step.validate.on_incomplete is not None
+    assert (
+        step.validate.on_incomplete.max_attempts,
+        step.validate.on_incomplete.fail_workflow,
+    ) == (3, False)
+    assert step.step_validate is not None
+    assert [(c.command_type, c.command) for c in step.step_validate.commands] == [
+        ("shell", "test -x bin/tool"),
+        ("claude", "/verify"),
+    ]
+    assert (step.validation_timeout, step.ignore_validation_failure, step.auto_commit) == (
+        30,
+        True,
+        True,
+    )
+    assert step.commit_config is not None and step.commit_config.sign
+    assert step.capture_format == "json"
+    assert step.analysis is not None and dict(step.analysis) == {"max_cache_age": 300}
+
+
+@pytest.mark.parametrize(
+    ("spelling", "commands"),
+    [
+        ("{shell: ./check.sh}", [ShellAction(command="./check.sh")]),
+        ("{command: ./check.sh}", [ShellAction(command="./check.sh")]),
+        ("{claude: /validate}", [ClaudeAction(prompt="/validate")]),
+        (
+            "{commands: [{shell: a}, {claude: /b}]}",
+            [ShellAction(command="a"), ClaudeAction(prompt="/b")],
+        ),
+        ("[{shell: a}, {claude: /b}]", [ShellAction(command="a"), ClaudeAction(prompt="/b")]),
+    ],
+)
+def test_validate_forms(tmp_path: Path, spelling: str, commands: list[object]) -> None:
+    step = only_step(tmp_path, f"{{claude: /impl, validate: {spelling}}}")
+    assert step.validate is not None
+    assert [c.action for c in step.validate.commands] == commands
+
+
+@pytest.mark.parametrize(
+    ("spelling", "kind", "base", "increment"),
+    [
+        ("fixed", "fixed", 2.0, None),
+        ("exponential", "exponential", 2.0, None),
+        ("{exponential: {base: 3.0}}", "exponential", 3.0, None),
+        ("{linear: {increment: 2s}}", "linear", 2.0, 2.0),
+    ],
+)
+def test_retry_backoff_forms(
+    tmp_path: Path, spelling: str, kind: str, base: float, increment: float | None
+) -> None:
+    step = only_step(tmp_path, f"{{shell: x, retry: {{attempts: 2, backoff: {spelling}}}}}")
+    assert step.retry is not None
+    assert (step.retry.backoff.kind, step.retry.backoff.base, step.retry.backoff.increment) == (
+        kind,
+        base,
+        increment,
+    )
+
+
+def test_retry_config_is_read_as_retry(tmp_path: Path) -> None:
+    path = tmp_path / "wf.yml"
+    path.write_text("- {shell: x, retry_config: {attempts: 5}}\n")
+    result = load_workflow(path)
+    assert result.workflow.steps[0].retry is not None
+    assert result.workflow.steps[0].retry.attempts == 5
+    assert any("retry_config" in w.yaml_path for w in result.warnings)
+
+
+def test_steps_remember_where_they_were_written(tmp_path: Path) -> None:
+    workflow = load(
+        tmp_path,
+        """\
+        name: j
+        mode: mapreduce
+        map:
+          input: i.json
+          agent_template:
+            - shell: a
+            - claude: /b
+        """,
+    )
+    assert workflow.map is not None
+    where = workflow.map.agent_template[1].location
+    assert (where.line, where.column, where.yaml_path) == (7, 7, "map.agent_template[1]")
+    assert where.file.endswith("wf.yml")
+
+
+def test_model_is_immutable(tmp_path: Path) -> None:
+    step = only_step(tmp_path, "{shell: make, env: {A: b}}")
+    with pytest.raises(AttributeError):
+        step.timeout = 3  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        step.env["A"] = "c"  # type: ignore[index]
