@@ -192,3 +192,14 @@ def test_bad_filter_syntax_is_reported_when_the_expression_language_is_present(
     )
     assert len(errors) == 1
     assert "map.filter" in errors[0]
+
+
+def test_self_referencing_alias_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    errors = errors_of(tmp_path, "commands: &a [*a]\n")
+    assert errors and "alias" in errors[0]
+
+
+def test_zero_timeout_is_rejected(tmp_path: Path) -> None:
+    assert errors_of(tmp_path, "- {shell: a, timeout: 0}\n") == [
+        "wf.yml:1:3: [0].timeout: must be at least 1 second, got 0"
+    ]

@@ -504,3 +504,69 @@ def test_model_is_immutable(tmp_path: Path) -> None:
         step.timeout = 3  # type: ignore[misc]
     with pytest.raises(TypeError):
         step.env["A"] = "c"  # type: ignore[index]
+
+
+def test_environment_sections(tmp_path: Path) -> None:
+    workflow = load(
+        tmp_path,
+        """\
+        env:
+          PLAIN: text
+          DYNAMIC: {command: "git rev-parse HEAD", cache: true}
+        secrets:
+          TOKEN: GH_TOKEN
+          DB: {provider: file, key: .secrets/db}
+          VAULTED: {provider: {custom: vault2}, key: k, version: "3"}
+        env_files: [.env, .env.local]
+        profiles:
+          dev: {description: local, NODE_ENV: development}
+          ci: {env: {NODE_ENV: test}}
+        commands: [{shell: make}]
+        """,
+    )
+    assert workflow.env["PLAIN"] == "text"
+    assert dict(workflow.env["DYNAMIC"]) == {"command": "git rev-parse HEAD", "cache": True}  # type: ignore[arg-type]
+    assert (workflow.secrets["TOKEN"].provider, workflow.secrets["TOKEN"].key) == (
+        "env",
+        "GH_TOKEN",
+    )
+    assert (workflow.secrets["DB"].provider, workflow.secrets["DB"].key) == ("file", ".secrets/db")
+    assert (workflow.secrets["VAULTED"].provider, workflow.secrets["VAULTED"].version) == (
+        "vault2",
+        "3",
+    )
+    assert workflow.env_files == (".env", ".env.local")
+    assert workflow.profiles["dev"].description == "local"
+    assert dict(workflow.profiles["dev"].env) == {"NODE_ENV": "development"}
+    assert dict(workflow.profiles["ci"].env) == {"NODE_ENV": "test"}
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        ("30", 30),
+        ("'45'", 45),
+        ("90s", 90),
+        ("1m30s", 90),
+        ("2h", 7200),
+        ("{secs: 5, nanos: 0}", 5),
+    ],
+)
+def test_timeout_spellings(tmp_path: Path, written: str, seconds: int) -> None:
+    assert only_step(tmp_path, f"{{shell: x, timeout: {written}}}").timeout == seconds
+
+
+def test_yaml_anchors_and_merge_keys(tmp_path: Path) -> None:
+    workflow = load(
+        tmp_path,
+        """\
+        commands:
+          - &build {shell: make, timeout: 60}
+          - <<: *build
+            timeout: 120
+        """,
+    )
+    assert [(s.action, s.timeout) for s in workflow.steps] == [
+        (ShellAction(command="make"), 60),
+        (ShellAction(command="make"), 120),
+    ]

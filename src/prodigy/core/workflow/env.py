@@ -112,7 +112,11 @@ def parse_profiles(node: YNode | None, path: str, reporter: Reporter) -> Mapping
             continue
         description: str | None = None
         env: dict[str, str] = {}
-        for var, var_value in value.entries:
+        # a profile is flat (`{NODE_ENV: dev}`); an `env:` block inside it reads the same
+        nested = value.get("env")
+        flat = [e for e in value.entries if e[0].value != "env" or not isinstance(e[1], YMap)]
+        entries = (*flat, *(nested.entries if isinstance(nested, YMap) else ()))
+        for var, var_value in entries:
             text = scalar_text(var_value, child_path(at, str(var.value)), reporter)
             if text is None:
                 continue

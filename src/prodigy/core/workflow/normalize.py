@@ -80,7 +80,7 @@ def build_workflow(
         report(reporter, root, "", f"expected a list of steps or a mapping, got {type_name(root)}")
         return None
     if _mode(root, reporter) == "mapreduce":
-        return _mapreduce(root, source, reporter)
+        return _mapreduce(root, source, reporter, extra["parameters"])
     return _standard(root, source, stem, reporter, extra)
 
 
@@ -139,7 +139,9 @@ def _standard(
     return workflow
 
 
-def _mapreduce(root: YMap, source: str, reporter: Reporter) -> Workflow:
+def _mapreduce(
+    root: YMap, source: str, reporter: Reporter, parameters: Mapping[str, JsonValue]
+) -> Workflow:
     fields = Fields(root, "", reporter, MAPREDUCE_KEYS)
     name = fields.text("name")
     if name is None:
@@ -168,6 +170,7 @@ def _mapreduce(root: YMap, source: str, reporter: Reporter) -> Workflow:
         map=parse_map(fields.node("map"), "map", reporter, root),
         reduce=reduce,
         error_policy=parse_error_policy(fields),
+        parameters=parameters,
         **_common(fields),
     )
     fields.finish()

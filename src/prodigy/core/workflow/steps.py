@@ -134,8 +134,11 @@ def _options(step: Step, fields: Fields, reporter: Reporter) -> Step:
         if (flag := fields.flag(key)) is not None:
             opts[key] = flag
     for key in ("timeout", "validation_timeout"):
-        if (seconds := fields.seconds(key)) is not None:
-            opts[key] = max(1, round(seconds))
+        seconds = fields.seconds(key)
+        if seconds is not None and seconds < 1:
+            fields.error(fields.map, key, f"must be at least 1 second, got {seconds:g}")
+        elif seconds is not None:
+            opts[key] = round(seconds)
     opts.update(_capture(fields))
     if (env := parse_env(fields.node("env"), fields.at("env"), reporter)) is not None:
         opts["env"] = env

@@ -105,7 +105,11 @@ def parse_yaml(text: str, file: str, reporter: Reporter) -> YNode | None:
         return None
     if root is None:
         return None
-    return _convert(root, file, reporter, "")
+    try:
+        return _convert(root, file, reporter, "")
+    except RecursionError:  # an alias that contains itself (`&a [*a]`)
+        reporter.add(_at(_pos(root, file), "", "invalid YAML: an alias refers to itself"))
+        return None
 
 
 def _pos(node: Node, file: str) -> Pos:
@@ -132,9 +136,10 @@ def _convert(node: Node, file: str, reporter: Reporter, path: str) -> YNode:
 def _convert_map(node: MappingNode, file: str, reporter: Reporter, path: str) -> YMap:
     entries: list[tuple[YScalar, YNode]] = []
     seen: dict[object, Pos] = {}
+    merges = []
     for key_node, value_node in node.value:
         if isinstance(key_node, ScalarNode) and key_node.value == "<<":
-            entries.extend(_merge_entries(value_node, file, reporter, path, seen))
+            merges.append(value_node)  # applied after the explicit keys, which win
             continue
         key = _convert(key_node, file, reporter, path)
         if not isinstance(key, YScalar):
@@ -153,6 +158,8 @@ def _convert_map(node: MappingNode, file: str, reporter: Reporter, path: str) ->
             continue
         seen[key.value] = key.pos
         entries.append((key, _convert(value_node, file, reporter, child_path)))
+    for merge in merges:
+        entries.extend(_merge_entries(merge, file, reporter, path, seen))
     return YMap(tuple(entries), _pos(node, file))
 
 
