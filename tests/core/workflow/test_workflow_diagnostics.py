@@ -203,3 +203,10 @@ def test_zero_timeout_is_rejected(tmp_path: Path) -> None:
     assert errors_of(tmp_path, "- {shell: a, timeout: 0}\n") == [
         "wf.yml:1:3: [0].timeout: must be at least 1 second, got 0"
     ]
+
+
+def test_args_on_a_modern_step_warn_instead_of_vanishing(tmp_path: Path) -> None:
+    path = write(tmp_path, "- {claude: /review, args: [--fast]}\n")
+    (warning,) = load_workflow(path).warnings
+    assert warning.yaml_path == "[0].args"
+    assert "legacy" in warning.message

@@ -110,6 +110,14 @@ def parse_step(node: YNode, path: str, reporter: Reporter) -> Step | None:
         return None
     if present:
         action, extra = parse_action(present[0], fields, parse_step)
+        for key in ("args", "options"):
+            if (legacy := fields.node(key)) is not None:
+                fields.warn(
+                    legacy,
+                    key,
+                    f"'{key}' only applies to legacy {{name: ...}} "
+                    "commands; put it in the command text",
+                )
     else:
         action, extra = structured_legacy(fields)
     if action is None:
