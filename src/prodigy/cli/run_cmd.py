@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from prodigy.cli.common import not_implemented, path_option
+from prodigy.cli.common import not_implemented, path_option, verbosity
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -89,22 +90,96 @@ def _run_options(f: F) -> F:
     return f
 
 
+def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
+    import os
+
+    from prodigy.app.run import start_run
+    from prodigy.app.run_options import RunOptions
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.display import make_display
+    from prodigy.core.errors import UsageError
+    from prodigy.core.workflow import parse_param
+
+    if kw["resume_id"]:
+        raise UsageError(f"use `prodigy resume {kw['resume_id']}` to continue a session")
+    if kw["fail_fast"] and not kw["map_globs"]:
+        raise UsageError("--fail-fast only applies with --map (runs always stop at a failure)")
+    params: dict[str, Any] = {}
+    if kw["param_file"]:
+        params.update(_param_file(kw["param_file"]))
+    params.update(dict(parse_param(text) for text in kw["params"]))
+    if kw["profile"]:
+        from prodigy.core.errors import NotImplementedYetError
+
+        raise NotImplementedYetError("--profile")
+    options = RunOptions(
+        workflow=Path(kw["workflow"]).expanduser().resolve(),
+        repo=Path(kw["path"]) if kw["path"] else None,
+        yes=kw["yes"],
+        max_iterations=kw["max_iterations"],
+        args=tuple(kw["args"]),
+        map_globs=tuple(kw["map_globs"]),
+        dry_run=kw["dry_run"],
+        params=params,
+        agent=kw["agent"],
+        verbosity=verbosity(ctx),
+    )
+    display = make_display(options.verbosity)
+    try:
+        return run_async(start_run(options, display, dict(os.environ), _read_line))
+    finally:
+        display.close()
+
+
+def _read_line(prompt: str) -> str:
+    click.echo(prompt, nl=False)
+    import sys
+
+    line = sys.stdin.readline()
+    if not line:
+        click.echo()
+        raise EOFError
+    return line
+
+
+def _param_file(path: str) -> dict[str, Any]:
+    import json
+
+    from ruamel.yaml import YAML
+
+    from prodigy.core.errors import UsageError
+
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = YAML(typ="safe").load(text)
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: --param-file must hold a mapping of parameter names to values")
+    return data
+
+
 @click.command("run")
 @_run_options
-def run(**_: object) -> None:
+@click.pass_context
+def run(ctx: click.Context, /, **kw: Any) -> int:
     """Run a workflow file in an isolated git worktree, then offer to merge it back.
 
     Every run gets a session id, a worktree under $PRODIGY_HOME/worktrees and a branch
-    prodigy-<session-id> started from your current branch's committed HEAD.
+    prodigy-<session-id> started from your current branch's committed HEAD (uncommitted
+    changes are not carried over). When all steps succeed you are asked
+    `Merge session-<id> to <branch> [Y/n]`; -y answers yes. A failed or interrupted run
+    keeps its worktree and prints the `prodigy resume` command.
     """
-    not_implemented("run")
+    return _start(ctx, kw)
 
 
-@click.command("cook", hidden=False)
+@click.command("cook")
 @_run_options
-def cook(**_: object) -> None:
+@click.pass_context
+def cook(ctx: click.Context, /, **kw: Any) -> int:
     """Alias of `prodigy run`."""
-    not_implemented("cook")
+    return _start(ctx, kw)
 
 
 @click.command("exec")

@@ -130,6 +130,8 @@ class SessionRecord:
     error: str | None
     iteration: int
     job_id: str | None
+    options: Mapping[str, Json] = field(default_factory=dict)  # how the run was started
+    workflow_text: str | None = None  # the workflow as it was at start (masked)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -153,5 +153,13 @@ _V1 = (
 )
 
 # The DLQ outlives its job on purpose (retry after `clean`), so it has no foreign key to jobs.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+# v2: what resume needs to run a session again exactly as started: the run's options (args,
+# iterations, params, agent) and the workflow text it started from (masked), for the diff
+# shown when the file changed.
+_V2 = (
+    "ALTER TABLE sessions ADD COLUMN options TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE sessions ADD COLUMN workflow_text TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Mapping
 
 from prodigy.core.errors import StoreError
 from prodigy.core.records import RUN_TRANSITIONS, IllegalTransitionError, RunStatus, SessionRecord
@@ -25,6 +27,8 @@ class Sessions:
         branch: str | None = None,
         target_branch: str | None = None,
         job_id: str | None = None,
+        options: Mapping[str, object] | None = None,
+        workflow_text: str | None = None,
     ) -> SessionRecord:
         """A new session in status `running`."""
         now = self._db.now()
@@ -33,11 +37,13 @@ class Sessions:
                 raise StoreError(f"{self._db.path}: session {session_id} already exists")
             conn.execute(
                 "INSERT INTO sessions (id, repo_key, workflow_path, workflow_hash, status, mode,"
-                " worktree_path, branch, target_branch, started_at, updated_at, job_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " worktree_path, branch, target_branch, started_at, updated_at, job_id,"
+                " options, workflow_text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id, repo_key, workflow_path, workflow_hash, RunStatus.RUNNING, mode,
                     worktree_path, branch, target_branch, now, now, job_id,
+                    self._db.json(dict(options or {})), self._db.text(workflow_text),
                 ),
             )  # fmt: skip
         return self.require(session_id)
@@ -136,4 +142,6 @@ def _record(row: sqlite3.Row) -> SessionRecord:
         error=row["error"],
         iteration=row["iteration"],
         job_id=row["job_id"],
+        options=json.loads(row["options"]),
+        workflow_text=row["workflow_text"],
     )

@@ -1,0 +1,79 @@
+"""Refuse, before anything is created, a workflow that uses a feature this release lacks.
+
+Silently skipping a documented field is the failure this project exists to fix, so every
+feature the runtime does not implement yet is named here, with where it is written.
+"""
+
+from __future__ import annotations
+
+from prodigy.core.errors import NotImplementedYetError
+from prodigy.core.workflow import Step, Workflow, walk_steps
+from prodigy.core.workflow.step_model import ForeachAction, GoalSeekAction
+
+_REMOVED = {
+    "analyze": "`analyze:` was removed from prodigy in 0.3; use a claude or shell step",
+    "handler": "`handler:` steps never ran in prodigy; use a claude or shell step",
+}
+
+
+def _step_gaps(step: Step) -> list[str]:
+    where = str(step.location)
+    gaps: list[str] = []
+    kind = step.action.kind
+    if kind in _REMOVED:
+        gaps.append(f"{where}: {_REMOVED[kind]}")
+    if isinstance(step.action, ForeachAction | GoalSeekAction):
+        gaps.append(f"{where}: `{kind}` steps")
+    if step.retry is not None:
+        gaps.append(f"{where}: `retry:`")
+    if step.validate is not None:
+        gaps.append(f"{where}: `validate:`")
+    if step.step_validate is not None:
+        gaps.append(f"{where}: `step_validate:`")
+    if any(not isinstance(value, str) for value in step.env.values()):
+        gaps.append(f"{where}: dynamic or conditional `env:` values")
+    if step.commit_config is not None and (
+        step.commit_config.squash
+        or step.commit_config.sign
+        or step.commit_config.author
+        or step.commit_config.include_files
+        or step.commit_config.exclude_files
+        or step.commit_config.message_pattern
+    ):
+        gaps.append(f"{where}: `commit_config:` beyond message_template")
+    return gaps
+
+
+def unsupported(workflow: Workflow) -> list[str]:
+    """Every feature in the workflow this release cannot run yet, with its location."""
+    gaps: list[str] = []
+    if workflow.mode == "mapreduce":
+        gaps.append(f"{workflow.source}: MapReduce workflows (`mode: mapreduce`)")
+    for step in [*walk_steps(workflow.steps), *walk_steps(_merge_steps(workflow))]:
+        gaps.extend(_step_gaps(step))
+    top = {
+        "secrets": bool(workflow.secrets),
+        "env_files": bool(workflow.env_files),
+        "profiles": bool(workflow.profiles),
+        "retry_defaults": workflow.retry_defaults is not None,
+        "workflows (sub-workflows)": bool(workflow.sub_workflows),
+    }
+    gaps.extend(f"{workflow.source}: `{key}:`" for key, used in top.items() if used)
+    if any(not isinstance(value, str) for value in workflow.env.values()):
+        gaps.append(f"{workflow.source}: dynamic or conditional `env:` values")
+    return gaps
+
+
+def _merge_steps(workflow: Workflow) -> tuple[Step, ...]:
+    return workflow.merge.steps if workflow.merge is not None else ()
+
+
+def ensure_supported(workflow: Workflow) -> None:
+    """Raise NotImplementedYetError (exit 2) naming every unsupported feature in use."""
+    gaps = unsupported(workflow)
+    if gaps:
+        listing = "\n  ".join(gaps)
+        raise NotImplementedYetError(
+            f"this workflow uses features this release cannot run yet:\n  {listing}\n"
+            "Nothing was started"
+        )

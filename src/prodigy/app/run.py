@@ -1,0 +1,133 @@
+"""`prodigy run`: a workflow in a fresh session worktree, then the merge back."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from prodigy.app.config import load_config
+from prodigy.app.environment import child_env, initial_scope
+from prodigy.app.finish import SessionSetup, execute_session
+from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
+from prodigy.app.preflight import ensure_supported
+from prodigy.app.run_options import RunOptions
+from prodigy.core.errors import UsageError
+from prodigy.core.interpolation import interpolate
+from prodigy.core.masking import Masker
+from prodigy.core.progress import Note, Reporter
+from prodigy.core.records import repo_key
+from prodigy.core.workflow import Workflow, load_workflow
+from prodigy.runtime import git
+from prodigy.runtime.locks import acquire_lock, lock_path
+from prodigy.runtime.sequence import shown_command
+from prodigy.runtime.worktrees import create_worktree
+from prodigy.store import open_store
+
+ReadLine = Callable[[str], str]
+
+
+def workflow_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load(options: RunOptions, reporter: Reporter) -> Workflow:
+    """The workflow, with its warnings reported; refuses features not built yet."""
+    result = load_workflow(options.workflow, params=options.params)
+    for warning in result.warnings:
+        reporter.emit(Note("warn", str(warning)))
+    ensure_supported(result.workflow)
+    return result.workflow
+
+
+def map_inputs(repo: Path, patterns: tuple[str, ...]) -> list[str]:
+    """`--map GLOB`: each match's file stem up to the first `-` (prodigy's rule)."""
+    inputs: list[str] = []
+    for pattern in patterns:
+        matches = sorted(str(p.relative_to(repo)) for p in repo.glob(pattern))
+        inputs.extend(Path(m).stem.split("-", 1)[0] for m in matches)
+    if patterns and not inputs:
+        raise UsageError(f"no files match --map {' '.join(patterns)} in {repo}")
+    return inputs
+
+
+def dry_run(workflow: Workflow, options: RunOptions, env: Mapping[str, str], out: Reporter) -> int:
+    """Print the plan with variables filled in where they are known; create nothing."""
+    scope = initial_scope(workflow, args=options.args, process_env=env)
+    out.emit(Note("info", f"[DRY RUN] {workflow.name}: {len(workflow.steps)} step(s)"))
+    for index, step in enumerate(workflow.steps, start=1):
+        out.emit(Note("info", f"[DRY RUN] Would execute {index}: {shown_command(step, scope)}"))
+        if step.when:
+            out.emit(Note("info", f"[DRY RUN]   when: {interpolate(step.when, scope)}"))
+    if workflow.merge is not None:
+        out.emit(Note("info", f"[DRY RUN] then {len(workflow.merge.steps)} custom merge step(s)"))
+    out.emit(Note("info", "[DRY RUN] nothing was created or run"))
+    return 0
+
+
+async def start_run(
+    options: RunOptions, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
+) -> int:
+    """Run a workflow file from the start; returns the exit code."""
+    repo = await git.repo_root((options.repo or Path.cwd()).expanduser())
+    config = load_config(repo_root=repo, env=env).values
+    workflow = load(options, reporter)
+    if options.dry_run:
+        return dry_run(workflow, options, env, reporter)
+    inputs = map_inputs(repo, options.map_globs)
+    target = await git.current_branch(repo)
+    if await git.is_dirty(repo):
+        reporter.emit(
+            Note(
+                "warn",
+                "your checkout has uncommitted changes; the run starts from the "
+                f"last commit of {target} and does not see them",
+            )
+        )
+    home = prodigy_home(env)
+    session_id = f"session-{uuid.uuid4()}"
+    key = repo_key(str(repo))
+    worktree = worktrees_dir(home) / key / session_id
+    branch = f"prodigy-{session_id}"
+    store = open_store(home, masker=Masker(load_config(repo_root=repo, env=env).secrets()))
+    with (
+        store,
+        acquire_lock(
+            lock_path(locks_dir(home), session_id),
+            owner=f"prodigy run {session_id}",
+            subject=session_id,
+        ),
+    ):
+        scope = initial_scope(workflow, args=options.args, process_env=env)
+        setup = SessionSetup(
+            store=store,
+            repo=repo,
+            workflow=workflow,
+            workflow_hash=workflow_hash(options.workflow),
+            session_id=session_id,
+            worktree=worktree,
+            branch=branch,
+            target=target,
+            options=options,
+            config=config,
+            env=child_env(env, workflow, scope, session_id=session_id, worktree=str(worktree)),
+            log_dir=logs_dir(home) / key / session_id,
+        )
+        await setup.check_agent()
+        store.repos.ensure(str(repo))
+        store.sessions.create(
+            session_id=session_id,
+            repo_key=key,
+            workflow_path=str(options.workflow.resolve()),
+            workflow_hash=setup.workflow_hash,
+            mode="iterative" if inputs else "standard",
+            worktree_path=str(worktree),
+            branch=branch,
+            target_branch=target,
+            options=options.to_json(),
+            workflow_text=options.workflow.read_text(encoding="utf-8"),
+        )
+        head = await git.head_sha(repo)
+        await create_worktree(repo, worktree, branch, head)
+        return await execute_session(setup, reporter, scope, inputs, read_line, fresh=True)

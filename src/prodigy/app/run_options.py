@@ -1,0 +1,54 @@
+"""How a run was asked for; saved with the session so resume runs it the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    workflow: Path
+    repo: Path | None = None  # -p; default: the current directory
+    yes: bool = False
+    max_iterations: int = 1
+    args: tuple[str, ...] = ()
+    map_globs: tuple[str, ...] = ()
+    dry_run: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+    agent: str | None = None
+    verbosity: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """What resume needs again (the workflow path is stored with the session)."""
+        return {
+            "max_iterations": self.max_iterations,
+            "args": list(self.args),
+            "map_globs": list(self.map_globs),
+            "params": dict(self.params),
+            "agent": self.agent,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, workflow: Path, **overrides: Any) -> RunOptions:
+        return cls(
+            workflow=workflow,
+            max_iterations=int(data.get("max_iterations", 1)),
+            args=tuple(data.get("args", ())),
+            map_globs=tuple(data.get("map_globs", ())),
+            params=dict(data.get("params", {})),
+            agent=data.get("agent"),
+            **overrides,
+        )
+
+
+def passes(options: RunOptions, inputs: list[str]) -> list[tuple[int, str | None]]:
+    """The passes over the workflow: one per `--map` input, else `-n` iterations.
+
+    Returns (pass number from 1, the pass's input or None).
+    """
+    if inputs:
+        return [(n, value) for n, value in enumerate(inputs, start=1)]
+    return [(n, None) for n in range(1, options.max_iterations + 1)]

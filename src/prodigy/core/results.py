@@ -1,0 +1,42 @@
+"""The outcome of running one step's action: one shape for shell, Claude and every other kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from prodigy.core.usage import Usage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepResult:
+    """What an action did. Truthy when it succeeded."""
+
+    success: bool
+    exit_code: int
+    stdout: str = ""
+    stderr: str = ""
+    duration: float = 0.0
+    timed_out: bool = False
+    error: str = ""  # why it failed, in one line, for the summary
+    usage: Usage = field(default_factory=Usage)
+    log_path: str | None = None
+    error_kind: str | None = None  # agent error kind: task, rate_limit, timeout, ...
+    skipped: bool = False
+
+    def __bool__(self) -> bool:
+        return self.success
+
+    def recovered(self, note: str) -> StepResult:
+        """The same result, now counted as a success (an on_failure handler repaired it)."""
+        return replace(
+            self, success=True, exit_code=0, error="", stderr="", stdout=self.stdout + note
+        )
+
+    def failed(self, error: str) -> StepResult:
+        """The same result, now counted as a failure with this reason."""
+        return replace(self, success=False, error=error)
+
+    def tail(self, lines: int = 15) -> str:
+        """The last lines of its output, stderr last, for failure messages."""
+        text = "\n".join(part.rstrip("\n") for part in (self.stdout, self.stderr) if part.strip())
+        return "\n".join(text.splitlines()[-lines:])
