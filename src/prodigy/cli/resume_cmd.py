@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from prodigy.cli.common import not_implemented, path_option
+from prodigy.cli.common import not_implemented, path_option, verbosity
 
 
 @click.command("resume")
@@ -17,9 +19,39 @@ from prodigy.cli.common import not_implemented, path_option
 )
 @click.option("-y", "--yes", is_flag=True, help="Merge without asking when the run completes.")
 @path_option
-def resume(**_: object) -> None:
-    """Continue an interrupted or failed session from the first step not completed."""
-    not_implemented("resume")
+@click.pass_context
+def resume(ctx: click.Context, /, **kw: Any) -> int:
+    """Continue an interrupted or failed session from the first step not completed.
+
+    Completed steps never run again; variables captured before the interruption are
+    restored. Without SESSION_ID the newest resumable session is taken. When all steps
+    succeed you are asked to merge, as after `prodigy run`.
+    """
+    import os
+
+    from prodigy.app.resume import ResumeRequest
+    from prodigy.app.resume import resume as resume_session
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.display import make_display
+    from prodigy.cli.run_cmd import read_line
+    from prodigy.core.errors import NotImplementedYetError
+
+    if kw["from_checkpoint"]:
+        raise NotImplementedYetError("--from-checkpoint")
+    if kw["path"]:
+        os.chdir(kw["path"])
+    display = make_display(verbosity(ctx))
+    try:
+        return run_async(
+            resume_session(
+                ResumeRequest(kw["session_id"], kw["force"], kw["yes"], verbosity(ctx)),
+                display,
+                dict(os.environ),
+                read_line,
+            )
+        )
+    finally:
+        display.close()
 
 
 @click.command("resume-job")

@@ -126,12 +126,12 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
     )
     display = make_display(options.verbosity)
     try:
-        return run_async(start_run(options, display, dict(os.environ), _read_line))
+        return run_async(start_run(options, display, dict(os.environ), read_line))
     finally:
         display.close()
 
 
-def _read_line(prompt: str) -> str:
+def read_line(prompt: str) -> str:
     click.echo(prompt, nl=False)
     import sys
 
