@@ -7,13 +7,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from prodigy.app.environment import child_env
 from prodigy.app.merge import MergePlan, ask_to_merge, merge_session, remove_session_worktree
+from prodigy.app.paths import logs_dir, prodigy_home
 from prodigy.app.run_options import RunOptions, passes
 from prodigy.app.session_run import PassesResult, Position, SessionRunner
 from prodigy.core.config import Config
 from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunError
 from prodigy.core.progress import Note, Reporter, SessionStarted
-from prodigy.core.records import RunStatus
+from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.core.usage import Usage
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, Workflow, all_steps
@@ -83,6 +85,34 @@ class SessionSetup:
             target=self.target,
             session_id=self.session_id,
         )
+
+
+def setup_from_record(  # noqa: PLR0917 - mirrors SessionSetup's fields
+    store: Store,
+    record: SessionRecord,
+    repo: Path,
+    workflow: Workflow,
+    options: RunOptions,
+    config: Config,
+    env: Mapping[str, str],
+    scope: Scope,
+) -> SessionSetup:
+    """The setup of an existing session, for resume and for merging a kept worktree."""
+    worktree = Path(str(record.worktree_path))
+    return SessionSetup(
+        store=store,
+        repo=repo,
+        workflow=workflow,
+        workflow_hash=record.workflow_hash,
+        session_id=record.id,
+        worktree=worktree,
+        branch=str(record.branch),
+        target=str(record.target_branch),
+        options=options,
+        config=config,
+        env=child_env(env, workflow, scope, session_id=record.id, worktree=str(worktree)),
+        log_dir=logs_dir(prodigy_home(env)) / record.repo_key / record.id,
+    )
 
 
 async def execute_session(
@@ -175,6 +205,14 @@ async def _merge_back(
             )
         )
         return 0
+    return await merge_and_clean(setup, ctx, scope, reporter)
+
+
+async def merge_and_clean(
+    setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter
+) -> int:
+    """Merge the session into its target and remove its worktree; report either way."""
+    plan = setup.plan()
     result = await merge_session(plan, ctx, scope, setup.workflow.merge)
     if not result.merged:
         reporter.emit(

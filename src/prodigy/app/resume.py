@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prodigy.app.config import load_config
-from prodigy.app.environment import child_env, initial_scope
-from prodigy.app.finish import ReadLine, SessionSetup, execute_session
-from prodigy.app.paths import locks_dir, logs_dir, prodigy_home
+from prodigy.app.environment import initial_scope
+from prodigy.app.finish import ReadLine, execute_session, setup_from_record
+from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load, map_inputs, workflow_hash
 from prodigy.app.run_options import RunOptions
 from prodigy.app.session_run import Position
@@ -115,21 +115,7 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     else:
         scope = Scope(checkpoint.variables).with_values(env_values(env))
         start = Position(checkpoint.iteration, checkpoint.next_step_index)
-    worktree = Path(str(record.worktree_path))
-    setup = SessionSetup(
-        store=store,
-        repo=repo,
-        workflow=workflow,
-        workflow_hash=workflow_hash(path),
-        session_id=record.id,
-        worktree=worktree,
-        branch=str(record.branch),
-        target=str(record.target_branch),
-        options=options,
-        config=config.values,
-        env=child_env(env, workflow, scope, session_id=record.id, worktree=str(worktree)),
-        log_dir=logs_dir(prodigy_home(env)) / record.repo_key / record.id,
-    )
+    setup = setup_from_record(store, record, repo, workflow, options, config.values, env, scope)
     await setup.check_agent()
     if record.status is not RunStatus.RUNNING:
         store.sessions.set_status(record.id, RunStatus.RUNNING)
