@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
+
+from prodigy.cli.common import verbosity
 
 
 @click.command("demo")
-def demo() -> None:
-    """Run an offline demo workflow in a throwaway repository (no model, no network)."""
-    click.echo("prodigy demo: not yet available; it arrives with the scripted agent.")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def demo(ctx: click.Context, /, directory: Path | None) -> int:
+    """Run an offline demo in a new sample repository (no model, no network).
+
+    Creates DIRECTORY (default: a new temporary directory) with a few source files that
+    carry ISSUE comments and a workflow that fixes them with the scripted agent, runs it
+    in a session worktree and merges the result.
+    """
+    from prodigy.app.demo import run_demo
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.display import make_display
+    from prodigy.cli.run_cmd import read_line
+
+    display = make_display(verbosity(ctx))
+    try:
+        return run_async(run_demo(directory, display, dict(os.environ), read_line))
+    finally:
+        display.close()
 
 
 COMMANDS = [demo]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from prodigy.core.errors import NotImplementedYetError, StepFailedError
 from prodigy.core.interpolation import interpolate
-from prodigy.core.progress import StepOutput
+from prodigy.core.progress import Note, StepOutput
 from prodigy.core.results import StepResult
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
@@ -124,6 +124,7 @@ async def _claude(
     label = step_label(step)
     log_path = ctx.log_path(label)
     echo = _echo(ctx, call.index, "agent")
+    ctx.reporter.emit(Note("info", f"  {label}: log {log_path}"))
     started = time.monotonic()
     outcome = await ctx.agent.run(
         AgentRequest(
