@@ -1,42 +1,209 @@
-"""`prodigy sessions ...`."""
+"""`prodigy sessions ...`: list, show and clean up sessions."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
 
-from prodigy.cli.common import json_option, not_implemented
+from prodigy.app.clean_sessions import apply_clean, plan_clean
+from prodigy.app.inspect_sessions import SessionView, list_views, view
+from prodigy.app.paths import prodigy_home
+from prodigy.app.session_state import CRASHED, parse_age, parse_ts, resolve_session
+from prodigy.cli.common import json_option
+from prodigy.cli.inspect_format import cost, short_time, table
+from prodigy.core.errors import UsageError
+from prodigy.core.records import RunStatus
+from prodigy.core.usage import Usage
+from prodigy.store import open_store
+
+STATUSES = [*(str(s) for s in RunStatus), CRASHED]
+
+
+def home() -> Path:
+    return prodigy_home(dict(os.environ))
+
+
+def confirm(question: str, *, yes: bool) -> bool:
+    """True with --yes; otherwise ask on a terminal, and refuse outright without one."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"{question} Refusing to delete without confirmation: stdin is not a terminal; "
+            "pass --yes to confirm"
+        )
+    return click.confirm(question, default=False)
 
 
 @click.group("sessions")
 def sessions() -> None:
-    """Inspect and clean up sessions."""
+    """Inspect and clean up sessions (one per `prodigy run`)."""
 
 
 @sessions.command("ls")
+@click.option(
+    "--status",
+    type=click.Choice(STATUSES),
+    default=None,
+    help="Only sessions in this status (crashed: recorded as running, process gone).",
+)
+@click.option("--all", "all_", is_flag=True, help="Include completed and cancelled sessions.")
 @json_option
-@click.option("--all", "all_", is_flag=True, help="Include completed sessions.")
-def ls(**_: object) -> None:
-    """List sessions, resumable ones first."""
-    not_implemented("sessions ls")
+def ls(status: str | None, all_: bool, as_json: bool) -> None:
+    """List sessions, newest first: by default those running or resumable."""
+    where = home()
+    with open_store(where) as store:
+        views = list_views(store, where, status=status, include_all=all_)
+    if as_json:
+        click.echo(json.dumps([v.to_json() for v in views], indent=2))
+        return
+    if not views:
+        which = f"in status {status}" if status else ("at all" if all_ else "running or resumable")
+        hint = "" if all_ or status else "; `--all` also shows completed and cancelled ones"
+        click.echo(f"No sessions {which}{hint}.")
+        return
+    rows = [[v.session.id, v.status, _started(v), _steps(v), _workflow(v)] for v in views]
+    click.echo(table(["ID", "STATUS", "STARTED", "STEPS", "WORKFLOW"], rows))
+    if any(v.resumable for v in views):
+        click.echo(
+            "\nResume one with `prodigy resume <ID>`; details: `prodigy sessions show <ID>`."
+        )
 
 
 sessions.add_command(ls, "list")
 
 
+def _started(v: SessionView) -> str:
+    return short_time(parse_ts(v.session.started_at))
+
+
+def _steps(v: SessionView) -> str:
+    ok = sum(s.success for s in v.steps)
+    failed = len(v.steps) - ok
+    text = f"{ok} ok" + (f", {failed} failed" if failed else "")
+    return text if v.total_steps is None else f"{text} (of {v.total_steps})"
+
+
+def _workflow(v: SessionView) -> str:
+    return Path(v.session.workflow_path).name
+
+
 @sessions.command("show")
 @click.argument("session_id")
 @json_option
-def show(**_: object) -> None:
-    """Show one session: steps, status, tokens and cost."""
-    not_implemented("sessions show")
+def show(session_id: str, as_json: bool) -> None:
+    """Show one session: workflow, status, steps, worktree, tokens, cost, resume command.
+
+    SESSION_ID may be shortened to any unique prefix.
+    """
+    where = home()
+    with open_store(where) as store:
+        v = view(store, where, resolve_session(store, session_id))
+    if as_json:
+        click.echo(json.dumps(v.to_json(), indent=2))
+        return
+    for line in describe(v):
+        click.echo(line)
+
+
+def describe(v: SessionView) -> list[str]:
+    s = v.session
+    status = v.status + (" (resumable)" if v.resumable else "")
+    changed = " (changed since the run started)" if v.workflow_changed else ""
+    fields = {
+        "Session": s.id,
+        "Status": status,
+        "Workflow": f"{s.workflow_path}{changed}",
+        "Mode": s.mode,
+        "Started": s.started_at,
+        "Finished": s.finished_at,
+        "Error": s.error,
+        "Worktree": s.worktree_path,
+        "Branch": f"{s.branch} (merges into {s.target_branch})" if s.branch else None,
+        "Job": s.job_id,
+    }
+    lines = [f"{k + ':':<10} {value}" for k, value in fields.items() if value]
+    lines.append(f"Steps:     {_steps(v)}")
+    for step in v.steps:
+        mark = "✓" if step.success else "✗"
+        error = f": {step.error.splitlines()[0]}" if step.error else ""
+        lines.append(f"  {mark} {step.iteration}.{step.step_index + 1} {step.step_id}{error}")
+    if v.map_progress is not None:
+        counts = ", ".join(f"{n} {state}" for state, n in v.map_progress.items() if n)
+        lines.append(f"Items:     {counts or 'none yet'}")
+    lines.append(f"Usage:     {usage_line(v.usage, v.agent_steps)}")
+    lines.append(f"Next:      {v.next_action}")
+    if v.resume:
+        lines.append(f"Resume:    {v.resume}")
+    return lines
+
+
+def usage_line(usage: Usage, agent_steps: int) -> str:
+    if not agent_steps:
+        return "no agent steps recorded"
+    tokens = (
+        f"{usage.total_tokens:,} tokens (in {usage.input_tokens:,}, out {usage.output_tokens:,}, "
+        f"cache read {usage.cache_read_input_tokens:,}, "
+        f"cache write {usage.cache_creation_input_tokens:,})"
+    )
+    model = f", {usage.model}" if usage.model else ""
+    return f"{agent_steps} agent step(s), {tokens}, {cost(usage.cost_usd)}{model}"
 
 
 @sessions.command("clean")
-@click.option("--all", "all_", is_flag=True, help="Also remove sessions that could be resumed.")
-@click.option("-f", "--force", is_flag=True, help="Do not ask.")
-def clean(**_: object) -> None:
-    """Remove finished sessions from the store."""
-    not_implemented("sessions clean")
+@click.option(
+    "--older-than", default=None, metavar="DURATION", help="Only sessions idle for e.g. 2h, 7d."
+)
+@click.option(
+    "--all", "all_", is_flag=True, help="Also failed, interrupted and crashed (resumable) ones."
+)
+@click.option("--force", is_flag=True, help="Even sessions whose branch has unmerged commits.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def clean(older_than: str | None, all_: bool, force: bool, yes: bool) -> int:
+    """Forget finished sessions: their steps, checkpoints, usage and agent logs.
+
+    By default only completed and cancelled sessions; a running session is never removed,
+    and neither is one whose branch still holds commits no other branch has (unless --force).
+    Worktrees are not touched: `prodigy worktree clean` removes those.
+    """
+    age = parse_age(older_than) if older_than is not None else None
+    where = home()
+    with open_store(where) as store:
+        plan = asyncio.run(
+            plan_clean(
+                store,
+                where,
+                now=datetime.now(UTC),
+                older_than=age,
+                include_resumable=all_,
+                force=force,
+            )
+        )
+        for item in plan.items:
+            if item.kept:
+                click.echo(f"Kept {item.session.id}: {item.kept}")
+        if plan.resumable_skipped:
+            click.echo(
+                f"{plan.resumable_skipped} resumable session(s) kept; `--all` removes them too."
+            )
+        if not plan.removable:
+            click.echo("No sessions to remove.")
+            return 0
+        click.echo(f"Sessions to remove ({len(plan.removable)}):")
+        for item in plan.removable:
+            click.echo(f"  {item.session.id} ({item.session.status})")
+        if not confirm(f"Remove {len(plan.removable)} session(s)?", yes=yes):
+            click.echo("Nothing removed.")
+            return 1
+        removed = apply_clean(store, plan)
+    click.echo(f"Removed {len(removed)} session(s).")
+    return 0
 
 
 COMMANDS = [sessions]

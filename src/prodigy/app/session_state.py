@@ -1,0 +1,101 @@
+"""What a stored session means right now: live or crashed, resumable, and how to resume it.
+
+Shared by the inspection commands (`sessions`, `checkpoints`, `worktree`, `logs`); the
+store says what was recorded, the session's lock file says whether a process still runs it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from prodigy.app.paths import locks_dir
+from prodigy.core.errors import UsageError
+from prodigy.core.records import RunStatus, SessionRecord
+from prodigy.core.workflow.durations import parse_humantime
+from prodigy.runtime.locks import HolderInfo, UnsafeLockNameError, holder, lock_path
+from prodigy.store import Store
+
+CRASHED = "crashed"  # shown for a session recorded as running whose process is gone
+FINAL = frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED})
+_LIST_HINT = "`prodigy sessions ls --all` lists every session"
+
+
+class UnknownSessionError(UsageError):
+    """A session id (or prefix) that matches no stored session, or several."""
+
+
+def live_holder(home: Path, session_id: str) -> HolderInfo | None:
+    """The live process holding the session's lock, or None when nobody runs it."""
+    try:
+        return holder(lock_path(locks_dir(home), session_id))
+    except UnsafeLockNameError:
+        return None  # such an id was never locked by us
+
+
+def display_status(session: SessionRecord, live: bool) -> str:
+    """The stored status, except `crashed` for a running session with no live process."""
+    if session.status is RunStatus.RUNNING and not live:
+        return CRASHED
+    return str(session.status)
+
+
+def is_resumable(session: SessionRecord, live: bool) -> bool:
+    """Failed, interrupted and crashed sessions can be resumed; live and final ones cannot."""
+    if session.status is RunStatus.RUNNING:
+        return not live
+    return session.status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
+
+
+def resume_command(session: SessionRecord) -> str:
+    """The exact command that continues this session."""
+    if session.mode == "mapreduce" and session.job_id:
+        return f"prodigy resume-job {session.job_id}"
+    return f"prodigy resume {session.id}"
+
+
+def resolve_session(store: Store, text: str) -> SessionRecord:
+    """The session named by a full id, an id without `session-`, or a unique prefix of either."""
+    wanted = text.strip()
+    found = store.sessions.get(wanted) or store.sessions.get(f"session-{wanted}")
+    if found is not None:
+        return found
+    matches = [
+        s
+        for s in store.sessions.find()
+        if wanted and (s.id.startswith(wanted) or s.id.startswith(f"session-{wanted}"))
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UnknownSessionError(f"no session {wanted!r} in {store.path}; {_LIST_HINT}")
+    shown = ", ".join(s.id for s in matches[:5]) + (", ..." if len(matches) > 5 else "")
+    raise UnknownSessionError(
+        f"{wanted!r} matches {len(matches)} sessions ({shown}); give more of the id"
+    )
+
+
+def parse_age(text: str) -> timedelta:
+    """`30m`, `2h`, `7d` (also `90s`, `1h30m`) as a timedelta; raises UsageError otherwise."""
+    seconds = parse_humantime(text)
+    if seconds is None or seconds < 0:
+        raise UsageError(
+            f"--older-than {text!r}: expected a duration such as 30m, 2h or 7d (units: s, m, h, d)"
+        )
+    return timedelta(seconds=seconds)
+
+
+def parse_ts(text: str | None) -> datetime | None:
+    """A stored RFC 3339 timestamp as an aware datetime; None when missing or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def session_age_ts(session: SessionRecord) -> datetime | None:
+    """When the session last did anything: finished, else last updated, else started."""
+    return parse_ts(session.finished_at or session.updated_at or session.started_at)
