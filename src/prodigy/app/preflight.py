@@ -24,8 +24,6 @@ def _step_gaps(step: Step) -> list[str]:
         gaps.append(f"{where}: {_REMOVED[kind]}")
     if isinstance(step.action, ForeachAction | GoalSeekAction):
         gaps.append(f"{where}: `{kind}` steps")
-    if step.retry is not None:
-        gaps.append(f"{where}: `retry:`")
     if step.validate is not None:
         gaps.append(f"{where}: `validate:`")
     if step.step_validate is not None:
@@ -55,7 +53,6 @@ def unsupported(workflow: Workflow) -> list[str]:
         "secrets": bool(workflow.secrets),
         "env_files": bool(workflow.env_files),
         "profiles": bool(workflow.profiles),
-        "retry_defaults": workflow.retry_defaults is not None,
         "workflows (sub-workflows)": bool(workflow.sub_workflows),
     }
     gaps.extend(f"{workflow.source}: `{key}:`" for key, used in top.items() if used)

@@ -18,6 +18,7 @@ from prodigy.core.interpolation import interpolate
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import repo_key
+from prodigy.core.retry import with_retry_defaults
 from prodigy.core.workflow import Workflow, load_workflow
 from prodigy.runtime import git
 from prodigy.runtime.locks import acquire_lock, lock_path
@@ -38,7 +39,7 @@ def load(options: RunOptions, reporter: Reporter) -> Workflow:
     for warning in result.warnings:
         reporter.emit(Note("warn", str(warning)))
     ensure_supported(result.workflow)
-    return result.workflow
+    return with_retry_defaults(result.workflow)
 
 
 def map_inputs(repo: Path, patterns: tuple[str, ...]) -> list[str]:

@@ -15,6 +15,7 @@ from prodigy.core.variables import JsonValue, Scope, error_values
 from prodigy.core.workflow import OnFailure, Step
 from prodigy.runtime import git
 from prodigy.runtime.actions import action_kind, run_action, step_label
+from prodigy.runtime.retrying import run_retrying
 from prodigy.runtime.step_context import StepContext
 
 
@@ -94,7 +95,12 @@ async def _run_with_handlers(
     env = step_env(step, scope, ctx)
     attempt = 1
     while True:
-        result = await run_action(step, scope, ctx, index=index, env=env)
+        result = await run_retrying(
+            step.retry,
+            lambda: run_action(step, scope, ctx, index=index, env=env),  # noqa: B023 - awaited now
+            ctx,
+            label=step_label(step),
+        )
         scope = scope.with_values(_attempt_values(kind, result, attempt))
         if result.success or policy is None:
             return result, scope, not result.success

@@ -42,7 +42,7 @@ def parse_retry(node: YNode, path: str, reporter: Reporter) -> RetryPolicy | Non
     attempts = fields.whole("attempts", minimum=1)
     if attempts is None:
         attempts = fields.whole("max_attempts", minimum=1)
-    kinds, patterns = _retry_on(fields)
+    kinds, patterns, codes = _retry_on(fields)
     on_failure, fallback = _retry_failure(fields)
     policy = RetryPolicy(
         attempts=attempts or 3,
@@ -53,6 +53,7 @@ def parse_retry(node: YNode, path: str, reporter: Reporter) -> RetryPolicy | Non
         jitter_factor=seconds_or(fields.number("jitter_factor"), 0.3),
         retry_on=kinds,
         retry_on_patterns=patterns,
+        retry_on_exit_codes=codes,
         retry_budget=fields.seconds("retry_budget"),
         on_failure=on_failure,
         fallback_command=fallback,
@@ -118,20 +119,24 @@ def _delays(sub: Fields) -> list[float]:
     return out
 
 
-def _retry_on(fields: Fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _retry_on(fields: Fields) -> tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]:
     node = fields.node("retry_on")
     if node is None:
-        return (), ()
+        return (), (), ()
     if not isinstance(node, YSeq):
         fields.error(node, "retry_on", "expected a list such as [network, {pattern: 'HTTP 5'}]")
-        return (), ()
+        return (), (), ()
     kinds: list[str] = []
     patterns: list[str] = []
+    codes: list[int] = []
     for i, item in enumerate(node.items):
         at = child_path(fields.at("retry_on"), i)
         pattern = item.get("pattern") if isinstance(item, YMap) else None
+        code = item.get("exit_code") if isinstance(item, YMap) else None
         if isinstance(pattern, YScalar) and isinstance(pattern.value, str):
             patterns.append(pattern.value)
+        elif isinstance(code, YScalar) and type(code.value) is int:
+            codes.append(code.value)
         elif isinstance(item, YScalar) and item.value in _RETRY_KINDS:
             kinds.append(str(item.value))
         else:
@@ -139,9 +144,10 @@ def _retry_on(fields: Fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
                 fields.reporter,
                 item,
                 at,
-                "expected network, timeout, server_error, rate_limit or {pattern: '<regex>'}",
+                "expected network, timeout, server_error, rate_limit, {pattern: '<regex>'}"
+                " or {exit_code: N}",
             )
-    return tuple(kinds), tuple(patterns)
+    return tuple(kinds), tuple(patterns), tuple(codes)
 
 
 def _retry_failure(fields: Fields) -> tuple[str, str | None]:

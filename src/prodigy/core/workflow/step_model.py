@@ -158,6 +158,7 @@ class RetryPolicy:
     jitter_factor: float = 0.3
     retry_on: tuple[str, ...] = ()  # network | timeout | server_error | rate_limit; () = all
     retry_on_patterns: tuple[str, ...] = ()  # regexes matched against the error message
+    retry_on_exit_codes: tuple[int, ...] = ()  # `{exit_code: N}` entries
     retry_budget: float | None = None
     on_failure: str = "stop"  # stop | continue | fallback
     fallback_command: str | None = None

@@ -1,0 +1,56 @@
+"""Helpers for step-language runtime tests: load steps from YAML, run them in a real repo."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prodigy.core.masking import Masker
+from prodigy.core.progress import ProgressEvent
+from prodigy.core.variables import Scope
+from prodigy.core.workflow import Step, Workflow, load_workflow
+from prodigy.runtime.agents import get_agent
+from prodigy.runtime.agents.base import AgentSettings
+from prodigy.runtime.step_context import StepContext
+
+
+@dataclass
+class Recorder:
+    """A Reporter that keeps every event."""
+
+    events: list[ProgressEvent] = field(default_factory=list)
+
+    def emit(self, event: ProgressEvent) -> None:
+        self.events.append(event)
+
+    def texts(self) -> list[str]:
+        return [str(getattr(e, "text", "")) for e in self.events]
+
+
+def load(tmp: Path, text: str) -> Workflow:
+    path = tmp / "wf.yml"
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return load_workflow(path).workflow
+
+
+def steps(tmp: Path, text: str) -> tuple[Step, ...]:
+    return load(tmp, text).steps
+
+
+def context(worktree: Path, reporter: Recorder | None = None, secrets: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """A StepContext on `worktree` with the scripted agent and the test process env."""
+    return StepContext(
+        worktree=worktree,
+        env=dict(os.environ),
+        agent=get_agent("scripted", AgentSettings()),
+        reporter=reporter or Recorder(),
+        masker=Masker(secrets),
+        log_dir=worktree.parent / "logs",
+        session_id="session-test",
+        grace_period=0.5,
+    )
+
+
+EMPTY = Scope({})
