@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
 import click
 
+from prodigy.app.clean_worktrees import CleanOutcome, Selection, clean, select
+from prodigy.app.inspect_worktrees import (
+    WorktreeDetails,
+    WorktreeEntry,
+    details,
+    list_entries,
+    main_repository,
+    worktree_root,
+)
+from prodigy.app.paths import prodigy_home
+from prodigy.app.session_state import parse_age
 from prodigy.cli.common import json_option, not_implemented, path_option
+from prodigy.cli.inspect_format import human_bytes, short_time, table
+from prodigy.store import Store, open_store
 
 
 @click.group("worktree")
@@ -14,11 +33,74 @@ def worktree() -> None:
 
 @worktree.command("ls")
 @json_option
-@click.option("-d", "--detailed", is_flag=True, help="Show path, HEAD and status too.")
+@click.option(
+    "-d", "--detailed", is_flag=True, help="Also path, HEAD, unmerged commits, changes, disk use."
+)
 @path_option
-def ls(**_: object) -> None:
-    """List prodigy worktrees of this repository."""
-    not_implemented("worktree ls")
+def ls(as_json: bool, detailed: bool, path: str | None) -> None:
+    """List prodigy's worktrees and branches of this repository, and the orphans among them.
+
+    An orphan is a worktree, directory or `prodigy-*` branch that no live or resumable
+    session needs: its session is completed or cancelled, or none is recorded.
+    """
+    home = prodigy_home(_environ())
+    with open_store(home) as store:
+        repo, entries, infos = asyncio.run(_listing(store, home, path, detailed or as_json))
+    if as_json:
+        rows = [{**e.to_json(), **i.to_json()} for e, i in zip(entries, infos, strict=True)]
+        click.echo(json.dumps({"repository": str(repo), "worktrees": rows}, indent=2))
+        return
+    if not entries:
+        click.echo(f"No prodigy worktrees or branches for {repo}.")
+        return
+    click.echo(f"Prodigy worktrees of {repo} (in {worktree_root(home, repo)}):")
+    if detailed:
+        for entry, info in zip(entries, infos, strict=True):
+            _echo_detailed(entry, info)
+    else:
+        click.echo(table(["NAME", "STATUS", "CREATED", "BRANCH"], [_row(e) for e in entries]))
+    orphans = [e for e in entries if e.orphan]
+    if orphans:
+        click.echo(f"\nOrphans ({len(orphans)}; `prodigy worktree clean --orphans` removes them):")
+        for entry in orphans:
+            click.echo(f"  {entry.name}: {entry.orphan}")
+
+
+async def _listing(
+    store: Store, home: Path, path: str | None, with_details: bool
+) -> tuple[Path, list[WorktreeEntry], list[WorktreeDetails]]:
+    repo = await main_repository(Path(path or ".").expanduser())
+    entries = await list_entries(store, home, repo)
+    infos = [await details(repo, e) for e in entries] if with_details else []
+    return repo, entries, infos
+
+
+def _row(entry: WorktreeEntry) -> list[str]:
+    status = entry.status if entry.kind == "worktree" else f"{entry.status} ({entry.kind} only)"
+    if entry.missing:
+        status += " (directory gone)"
+    return [entry.name, status, short_time(entry.created), entry.branch or "-"]
+
+
+def _echo_detailed(entry: WorktreeEntry, info: WorktreeDetails) -> None:
+    click.echo(f"\n{entry.name}")
+    fields = {
+        "kind": entry.kind,
+        "status": entry.status + (f" (pid {entry.holder.pid})" if entry.holder else ""),
+        "session": entry.session.id if entry.session else "-",
+        "job": entry.job_id,
+        "branch": entry.branch,
+        "path": str(entry.path) if entry.path else None,
+        "head": entry.head,
+        "created": short_time(entry.created),
+        "unmerged": f"{info.unmerged_commits} commit(s) on no other branch",
+        "changes": "uncommitted changes" if info.dirty else "clean",
+        "disk": human_bytes(info.disk_bytes),
+        "orphan": entry.orphan,
+    }
+    for key, value in fields.items():
+        if value is not None:
+            click.echo(f"  {key + ':':<10} {value}")
 
 
 worktree.add_command(ls, "list")
@@ -36,30 +118,87 @@ def merge(**_: object) -> None:
 
 @worktree.command("clean")
 @click.argument("name", required=False)
-@click.option("-a", "--all", "all_", is_flag=True, help="Remove every session worktree.")
-@click.option("-f", "--force", is_flag=True, help="Remove even with uncommitted changes.")
-@click.option("--merged-only", is_flag=True, help="Only worktrees whose branch is merged.")
-@click.option("--mapreduce", is_flag=True, help="Only MapReduce agent worktrees.")
+@click.option("-a", "--all", "all_", is_flag=True, help="Every worktree of this repository.")
+@click.option("--orphans", is_flag=True, help="Only orphans (see `prodigy worktree ls`).")
 @click.option(
-    "--older-than", default=None, metavar="DURATION", help="Only those older than e.g. 2h, 7d."
+    "--older-than",
+    default=None,
+    metavar="DURATION",
+    help="Only those created over e.g. 30m, 2h, 7d ago.",
 )
-@click.option("--orphans", is_flag=True, help="Find and remove leftovers of crashed runs.")
-@click.option("--job-id", default=None, help="Only the worktrees of this job.")
-@click.option("--dry-run", is_flag=True, help="Say what would be removed.")
+@click.option("--mapreduce", is_flag=True, help="Only MapReduce agent worktrees.")
+@click.option("--job-id", default=None, help="Only the agent worktrees of this job.")
+@click.option(
+    "-f", "--force", is_flag=True, help="Also delete unmerged commits and uncommitted changes."
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@json_option
 @path_option
-def clean(**_: object) -> None:
-    """Remove worktrees and branches prodigy created."""
-    not_implemented("worktree clean")
+def clean_cmd(
+    *,
+    name: str | None,
+    all_: bool,
+    orphans: bool,
+    older_than: str | None,
+    mapreduce: bool,
+    job_id: str | None,
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+    path: str | None,
+) -> int:
+    """Remove worktrees and their branches (NAME, --all, --orphans or --older-than).
+
+    A worktree of a running session is never touched. Without -f, one that has uncommitted
+    changes, commits no other local branch contains, or a session that can still be resumed
+    is kept, and the output says why. Exit 1 when a worktree named by NAME was kept.
+    """
+    selection = Selection(
+        name=name,
+        all=all_,
+        orphans=orphans,
+        older_than=parse_age(older_than) if older_than is not None else None,
+        mapreduce=mapreduce,
+        job_id=job_id,
+    )
+    home = prodigy_home(_environ())
+    with open_store(home) as store:
+        outcomes = asyncio.run(_clean(store, home, path, selection, force=force, dry_run=dry_run))
+    if as_json:
+        click.echo(json.dumps([o.to_json() for o in outcomes], indent=2))
+    else:
+        _echo_outcomes(outcomes, dry_run)
+    kept_named = name is not None and any(not o.removed for o in outcomes)
+    return 1 if kept_named else 0
 
 
-@worktree.command("clean-orphaned")
-@click.argument("job_id", required=False)
-@click.option("--dry-run", is_flag=True, help="Say what would be removed.")
-@click.option("-f", "--force", is_flag=True, help="Do not ask.")
-@path_option
-def clean_orphaned(**_: object) -> None:
-    """Remove agent worktrees and branches left behind by crashed jobs."""
-    not_implemented("worktree clean-orphaned")
+async def _clean(
+    store: Store, home: Path, path: str | None, selection: Selection, *, force: bool, dry_run: bool
+) -> list[CleanOutcome]:
+    repo = await main_repository(Path(path or ".").expanduser())
+    chosen = select(await list_entries(store, home, repo), selection, datetime.now(UTC))
+    return await clean(store, repo, chosen, force=force, dry_run=dry_run)
+
+
+def _echo_outcomes(outcomes: list[CleanOutcome], dry_run: bool) -> None:
+    if not outcomes:
+        click.echo("Nothing to clean: no worktree or branch matches.")
+        return
+    for outcome in outcomes:
+        if outcome.removed:
+            verb = "Would remove" if dry_run else "Removed"
+            note = outcome.note.removeprefix("removed ")
+            click.echo(f"{verb} {outcome.entry.name}: {note}")
+        else:
+            click.echo(f"Kept {outcome.entry.name}: {outcome.note}")
+    removed = sum(o.removed for o in outcomes)
+    kept = len(outcomes) - removed
+    what = "would be removed" if dry_run else "removed"
+    click.echo(f"{removed} {what}, {kept} kept.")
+
+
+def _environ() -> dict[str, str]:
+    return dict(os.environ)
 
 
 COMMANDS = [worktree]
