@@ -1,0 +1,264 @@
+"""The scripted model server: an HTTP server on loopback that the real Claude Code CLI talks to.
+
+`ANTHROPIC_BASE_URL=server.base_url` makes `claude -p` send its Messages API requests here;
+the server answers each with the next directive of the prompt as a tool call (see
+`responder.py`). It runs in a background thread, so tests and `prodigy model-server` can use
+it the same way. Requests it does not know are answered `{}` and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from prodigy.runtime.model_server.responder import Responder
+from prodigy.runtime.model_server.wire import Answer, ApiError, message_json, sse_events, usage
+
+LOG = logging.getLogger("prodigy.model_server")
+DEFAULT_MODEL = "claude-scripted"
+_POLL_SECONDS = 0.05  # how soon close() takes effect
+
+# Keep Claude Code from calling home: no telemetry, error reports, update checks or extras.
+OFFLINE_ENV = {
+    "DISABLE_TELEMETRY": "1",
+    "DISABLE_ERROR_REPORTING": "1",
+    "DISABLE_AUTOUPDATER": "1",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """How the server listens and which faults it injects into message requests."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: the OS picks a free port
+    errors: tuple[int, ...] = ()  # HTTP statuses for the next message requests, one each
+    delay: float = 0.0  # seconds to wait before every message answer
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """One request the server answered: for tests and debugging."""
+
+    method: str
+    path: str
+    status: int
+    known: bool
+
+
+class ModelServer:
+    """Start with `with ModelServer() as server:`; `server.base_url` is what Claude needs."""
+
+    def __init__(self, options: ServerOptions | None = None) -> None:
+        self.options = options or ServerOptions()
+        self._stop = threading.Event()
+        self._responder = Responder(self._stop)
+        self._lock = threading.Lock()
+        self._errors: deque[int] = deque(self.options.errors)
+        self._served: list[Served] = []
+        self._httpd = _HTTPServer((self.options.host, self.options.port), _Handler, self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            args=(_POLL_SECONDS,),
+            name="model-server",
+            daemon=True,
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.options.host}:{self.port}"
+
+    @property
+    def served(self) -> list[Served]:
+        with self._lock:
+            return list(self._served)
+
+    def client_env(self, max_retries: int | None = None) -> dict[str, str]:
+        """Variables that point Claude Code at this server and keep it offline."""
+        env = {"ANTHROPIC_BASE_URL": self.base_url, "ANTHROPIC_API_KEY": "scripted", **OFFLINE_ENV}
+        if max_retries is not None:
+            env["CLAUDE_CODE_MAX_RETRIES"] = str(max_retries)
+        return env
+
+    def inject(self, *statuses: int) -> None:
+        """Answer the next message requests with these HTTP error statuses, one each."""
+        with self._lock:
+            self._errors.extend(statuses)
+
+    def start(self) -> ModelServer:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()  # wake answers that are still sleeping
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (for `prodigy model-server`)."""
+        try:
+            self._httpd.serve_forever(_POLL_SECONDS)
+        finally:
+            self._stop.set()
+            self._httpd.server_close()
+
+    def __enter__(self) -> ModelServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def answer_message(self, body: dict[str, Any]) -> tuple[Answer | ApiError, str]:
+        """The reply to POST /v1/messages and the model name to report."""
+        model = str(body.get("model") or DEFAULT_MODEL)
+        with self._lock:
+            injected = self._errors.popleft() if self._errors else None
+        if self.options.delay:
+            self._stop.wait(self.options.delay)
+        if injected is not None:
+            return ApiError(injected, f"scripted model server: injected HTTP {injected}"), model
+        return self._responder.reply(body), model
+
+    def record(self, served: Served) -> None:
+        with self._lock:
+            self._served.append(served)
+        if not served.known:
+            LOG.warning("model server: unknown request %s %s", served.method, served.path)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], owner: ModelServer
+    ) -> None:
+        super().__init__(address, handler)
+        self.owner = owner
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def do_POST(self) -> None:
+        raw = self._read_body()
+        route = self.path.split("?", 1)[0].rstrip("/")
+        if route == "/v1/messages":
+            self._messages(raw)
+        elif route == "/v1/messages/count_tokens":
+            self._json(200, {"input_tokens": _tokens(raw)})
+        else:
+            self._json(200, {}, known=False)
+
+    def do_GET(self) -> None:
+        route = self.path.split("?", 1)[0].rstrip("/")
+        if route == "/v1/models":
+            model = {"type": "model", "id": DEFAULT_MODEL, "display_name": "Scripted"}
+            page = {"data": [model], "has_more": False, "first_id": DEFAULT_MODEL}
+            self._json(200, {**page, "last_id": DEFAULT_MODEL})
+        else:
+            self._json(200, {}, known=route == "")
+
+    def do_HEAD(self) -> None:
+        # Claude Code probes the base URL with HEAD / before its first request
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self._record(200, known=self.path.split("?", 1)[0] in ("", "/"))
+
+    do_PUT = do_PATCH = do_DELETE = do_POST
+
+    def _messages(self, raw: bytes) -> None:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._error(ApiError(400, "scripted model server: the body is not a JSON object"))
+            return
+        reply, model = self.server.owner.answer_message(body)
+        if isinstance(reply, ApiError):
+            self._error(reply)
+            return
+        message_id = f"msg_scripted_{uuid.uuid4().hex[:20]}"
+        out_tokens = _tokens(json.dumps(list(reply.blocks)).encode())
+        tokens = usage(_tokens(raw), out_tokens)
+        if body.get("stream"):
+            self._stream(sse_events(reply, message_id, model, tokens))
+        else:
+            self._send(200, "application/json", message_json(reply, message_id, model, tokens))
+
+    def _stream(self, frames: Any) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True  # no length: the end of the stream is the end of the body
+        try:
+            for frame in frames:
+                self.wfile.write(frame)
+            self.wfile.flush()
+        except OSError:
+            pass  # the client went away (killed on timeout): nothing to tell it
+        self._record(200)
+
+    def _error(self, error: ApiError) -> None:
+        self._send(error.status, "application/json", error.body())
+
+    def _json(self, status: int, payload: object, *, known: bool = True) -> None:
+        self._send(status, "application/json", json.dumps(payload).encode(), known=known)
+
+    def _send(
+        self,
+        status: int,
+        content_type: str,
+        data: bytes,
+        *,
+        known: bool = True,
+    ) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass
+        self._record(status, known=known)
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _record(self, status: int, *, known: bool = True) -> None:
+        self.server.owner.record(Served(self.command, self.path, status, known))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.debug("model server: " + format, *args)
+
+
+def _tokens(data: bytes) -> int:
+    # about four bytes a token; never zero, so usage always shows the model was called
+    return max(1, len(data) // 4)
+
+
+__all__ = ["OFFLINE_ENV", "ModelServer", "Served", "ServerOptions"]
