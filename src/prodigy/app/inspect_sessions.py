@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from prodigy.app.session_state import display_status, is_resumable, live_holder, resume_command
-from prodigy.core.errors import ProdigyError
+from prodigy.core.errors import GitError, ProdigyError
 from prodigy.core.records import Checkpoint, RunStatus, SessionRecord, StepRecord
 from prodigy.core.usage import Usage
 from prodigy.core.workflow import load_workflow
+from prodigy.runtime import git
 from prodigy.runtime.locks import HolderInfo
 from prodigy.store import Store
 
@@ -187,3 +188,25 @@ def _step_json(step: StepRecord) -> dict[str, Any]:
         "finished_at": step.finished_at,
         "error": step.error,
     }
+
+
+async def worktree_head(session: SessionRecord) -> str | None:
+    """The session worktree's HEAD now, to compare with the checkpoint's; None if it is gone."""
+    if not session.worktree_path or not Path(session.worktree_path).is_dir():
+        return None
+    try:
+        return await git.head_sha(Path(session.worktree_path))
+    except GitError:
+        return None
+
+
+def checkpoint_clean_refusal(v: SessionView, *, force: bool) -> str | None:
+    """Why the session's checkpoints must stay, or None when deleting them loses nothing."""
+    if v.holder is not None:
+        return f"it is running ({v.holder.describe()})"
+    if v.resumable and not force:
+        return (
+            "it can still be resumed, and without checkpoints resume would start over "
+            "from step 1; pass --force to delete them anyway"
+        )
+    return None

@@ -1,73 +1,154 @@
-"""`prodigy checkpoints ...`."""
+"""`prodigy checkpoints ...`: the progress each session saved, and what resume would do."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import click
 
-from prodigy.cli.common import json_option, not_implemented, path_option
+from prodigy.app.inspect_sessions import (
+    SessionView,
+    checkpoint_clean_refusal,
+    checkpoint_json,
+    view,
+    worktree_head,
+)
+from prodigy.app.session_state import FINAL, resolve_session
+from prodigy.cli.common import json_option
+from prodigy.cli.inspect_format import table
+from prodigy.cli.sessions_cmd import confirm, home
+from prodigy.store import Store, open_store
 
 
 @click.group("checkpoints")
 def checkpoints() -> None:
-    """Inspect the progress saved after every step."""
+    """Inspect the progress saved after every step, and what resume would do next."""
+
+
+def _views(store: Store, session_id: str | None) -> list[SessionView]:
+    where = home()
+    if session_id is not None:
+        return [view(store, where, resolve_session(store, session_id))]
+    views = [view(store, where, s) for s in store.sessions.find()]
+    return [v for v in views if v.checkpoint is not None]
+
+
+def _progress(v: SessionView) -> str:
+    cp = v.checkpoint
+    if cp is None:
+        return "nothing saved"
+    total = f"/{v.total_steps}" if v.total_steps is not None else ""
+    return f"iteration {cp.iteration}, {cp.next_step_index}{total} steps done"
 
 
 @checkpoints.command("list")
-@click.option("--workflow-id", "--session-id", "session_id", default=None)
+@click.argument("session_id", required=False)
 @json_option
-@path_option
-def list_(**_: object) -> None:
-    """List sessions with saved progress."""
-    not_implemented("checkpoints list")
+def list_(session_id: str | None, as_json: bool) -> None:
+    """List sessions with saved progress (or one SESSION), newest first."""
+    with open_store(home()) as store:
+        views = _views(store, session_id)
+    if as_json:
+        click.echo(json.dumps([_json(v) for v in views], indent=2))
+        return
+    if not views:
+        click.echo("No checkpoints saved: no session has finished a step yet.")
+        return
+    rows = [
+        [v.session.id, v.status, v.checkpoint.saved_at if v.checkpoint else "-", _progress(v)]
+        for v in views
+    ]
+    click.echo(table(["SESSION", "STATUS", "SAVED", "PROGRESS"], rows))
+    for v in views:
+        click.echo(f"{v.session.id}: {v.next_action}")
 
 
 checkpoints.add_command(list_, "ls")
 
 
+def _json(v: SessionView) -> dict[str, object]:
+    return {
+        "session_id": v.session.id,
+        "status": v.status,
+        "checkpoint": checkpoint_json(v.checkpoint) if v.checkpoint else None,
+        "checkpoints": v.checkpoints,
+        "total_steps": v.total_steps,
+        "next": v.next_action,
+        "resume_command": v.resume,
+    }
+
+
 @checkpoints.command("show")
 @click.argument("session_id")
 @json_option
-@path_option
-def show(**_: object) -> None:
-    """Show the saved progress of one session."""
-    not_implemented("checkpoints show")
+def show(session_id: str, as_json: bool) -> None:
+    """Show what SESSION recorded as done: steps, variables, git HEAD, and the next step."""
+    with open_store(home()) as store:
+        v = view(store, home(), resolve_session(store, session_id))
+    head = asyncio.run(worktree_head(v.session))
+    if as_json:
+        click.echo(json.dumps({**_json(v), "worktree_head": head}, indent=2))
+        return
+    click.echo(f"Session:     {v.session.id} ({v.status})")
+    cp = v.checkpoint
+    if cp is None:
+        click.echo("Checkpoint:  none saved (no step finished)")
+    else:
+        click.echo(f"Checkpoint:  #{cp.seq} of {v.checkpoints}, saved {cp.saved_at}")
+        click.echo(f"Progress:    {_progress(v)}")
+        names = ", ".join(sorted(cp.variables)) or "none"
+        click.echo(f"Variables:   {names} (values are not shown)")
+        click.echo(f"Git HEAD:    {cp.git_head or '-'}{_head_note(cp.git_head, head)}")
+    for step in v.steps:
+        mark = "✓" if step.success else "✗"
+        click.echo(f"  {mark} {step.iteration}.{step.step_index + 1} {step.step_id}")
+    click.echo(f"Next:        {v.next_action}")
+    if v.resume:
+        click.echo(f"Resume:      {v.resume}")
+
+
+def _head_note(saved: str | None, now: str | None) -> str:
+    if saved is None or now is None:
+        return ""
+    if saved == now:
+        return " (the worktree is still there)"
+    return f" (the worktree has moved on since: HEAD is now {now[:12]})"
 
 
 @checkpoints.command("clean")
-@click.option("--workflow-id", "--session-id", "session_id", default=None)
-@click.option("--all", "all_", is_flag=True, help="All completed sessions.")
-@click.option("-f", "--force", is_flag=True)
-@path_option
-def clean(**_: object) -> None:
-    """Delete saved progress of completed sessions."""
-    not_implemented("checkpoints clean")
+@click.argument("session_id", required=False)
+@click.option("--force", is_flag=True, help="Also a resumable session's (resume starts over).")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def clean(session_id: str | None, force: bool, yes: bool) -> int:
+    """Delete saved progress: of SESSION, or of every completed and cancelled session.
 
-
-@checkpoints.command("validate")
-@click.argument("checkpoint_id")
-@click.option("--repair", is_flag=True)
-@path_option
-def validate(**_: object) -> None:
-    """Check that saved progress matches the worktree."""
-    not_implemented("checkpoints validate")
-
-
-@checkpoints.command("mapreduce")
-@click.argument("job_id")
-@click.option("--detailed", is_flag=True)
-@path_option
-def mapreduce(**_: object) -> None:
-    """Show the saved state of a MapReduce job."""
-    not_implemented("checkpoints mapreduce")
-
-
-@checkpoints.command("delete")
-@click.argument("checkpoint_id")
-@click.option("-f", "--force", is_flag=True)
-@path_option
-def delete(**_: object) -> None:
-    """Delete the saved progress of one session."""
-    not_implemented("checkpoints delete")
+    A running session's checkpoints are never deleted; a resumable one's only with --force.
+    """
+    with open_store(home()) as store:
+        if session_id is None:
+            views = [v for v in _views(store, None) if v.session.status in FINAL]
+        else:
+            views = _views(store, session_id)
+        chosen, refused = [], False
+        for v in views:
+            refusal = checkpoint_clean_refusal(v, force=force)
+            if refusal is not None:
+                click.echo(f"Kept the checkpoints of {v.session.id}: {refusal}")
+                refused = True
+            elif v.checkpoints:
+                chosen.append(v)
+        if not chosen:
+            click.echo("No checkpoints to delete.")
+            return 1 if refused and session_id is not None else 0
+        for v in chosen:
+            click.echo(f"  {v.session.id} ({v.status}): {v.checkpoints} checkpoint(s)")
+        if not confirm(f"Delete the checkpoints of {len(chosen)} session(s)?", yes=yes):
+            click.echo("Nothing deleted.")
+            return 1
+        deleted = sum(store.checkpoints.delete(v.session.id) for v in chosen)
+    click.echo(f"Deleted {deleted} checkpoint(s) of {len(chosen)} session(s).")
+    return 0
 
 
 COMMANDS = [checkpoints]
