@@ -24,8 +24,6 @@ def _step_gaps(step: Step) -> list[str]:
         gaps.append(f"{where}: {_REMOVED[kind]}")
     if isinstance(step.action, ForeachAction | GoalSeekAction):
         gaps.append(f"{where}: `{kind}` steps")
-    if step.validate is not None:
-        gaps.append(f"{where}: `validate:`")
     if step.step_validate is not None:
         gaps.append(f"{where}: `step_validate:`")
     if any(not isinstance(value, str) for value in step.env.values()):

@@ -17,6 +17,7 @@ from prodigy.runtime import git
 from prodigy.runtime.actions import action_kind, run_action, step_label
 from prodigy.runtime.retrying import run_retrying
 from prodigy.runtime.step_context import StepContext
+from prodigy.runtime.validation import RunStep, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,11 @@ async def run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) ->
         result = await _check_commit(step, result, ctx, head_before)
         if not result.success:
             return StepOutcome(result, scope, fatal=True)
+    if result.success and step.validate is not None and not step.skip_validation:
+        checked = await validate(step.validate, scope, ctx, _runner(index), label=step_label(step))
+        scope = checked.scope
+        if checked.error is not None:
+            return StepOutcome(result.failed(checked.error), scope, fatal=True)
     follow_ups = []
     if result.success and step.on_success is not None:
         follow_ups.append(step.on_success)
@@ -62,6 +68,15 @@ async def run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) ->
             label = step_label(follow)
             return StepOutcome(result.failed(f"{label} failed: {extra.result.error}"), scope, True)
     return StepOutcome(result, scope, fatal=fatal and not result.success)
+
+
+def _runner(index: int) -> RunStep:
+    """run_step for steps run on this step's behalf (validators, their handlers)."""
+
+    async def run(step: Step, scope: Scope, ctx: StepContext) -> StepOutcome:
+        return await run_step(step, scope, ctx, index=index)
+
+    return run
 
 
 def step_env(step: Step, scope: Scope, ctx: StepContext) -> dict[str, str]:
