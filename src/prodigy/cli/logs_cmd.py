@@ -1,20 +1,134 @@
-"""`prodigy logs`."""
+"""`prodigy logs`: list a session's Claude logs, or show one readably."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
-from prodigy.cli.common import not_implemented
+from prodigy.app.inspect_logs import (
+    LogFile,
+    follow,
+    pick_log,
+    render_lines,
+    session_logs,
+    summarize,
+)
+from prodigy.app.session_state import resolve_session
+from prodigy.cli.common import json_option
+from prodigy.cli.inspect_format import cost, human_bytes, short_time, table
+from prodigy.cli.sessions_cmd import home
+from prodigy.core.errors import UsageError
+from prodigy.core.records import SessionRecord
+from prodigy.store import Store, open_store
 
 
 @click.command("logs")
 @click.argument("session_id", required=False)
-@click.option("--latest", is_flag=True, help="The newest log.")
-@click.option("--tail", is_flag=True, help="Follow the log as it grows.")
-@click.option("--summary", is_flag=True, help="Messages, tool calls, tokens and cost.")
-def logs(**_: object) -> None:
-    """Show the Claude logs prodigy saved for a session's steps and items."""
-    not_implemented("logs")
+@click.argument("log", required=False)
+@click.option("--latest", is_flag=True, help="Show the newest log instead of listing them.")
+@click.option("--tail", is_flag=True, help="Follow the log as it grows, until its result.")
+@click.option("--item", "item_id", default=None, metavar="ID", help="Only this work item's logs.")
+@click.option("--summary", is_flag=True, help="Only counts, tokens and cost of the log.")
+@json_option
+def logs(
+    *,
+    session_id: str | None,
+    log: str | None,
+    latest: bool,
+    tail: bool,
+    item_id: str | None,
+    summary: bool,
+    as_json: bool,
+) -> None:
+    """List the Claude logs of a session, or show one: assistant text, tool calls, result.
+
+    \b
+    prodigy logs                      logs of the newest session that has any
+    prodigy logs SESSION              list them (SESSION may be a unique prefix)
+    prodigy logs SESSION 2            show log 002-... of the session
+    prodigy logs SESSION --latest     show its newest log
+    prodigy logs SESSION --tail       follow its newest log until the agent's result
+    prodigy logs PATH.jsonl           show any saved log file
+    """
+    where = home()
+    if session_id is not None and session_id.endswith(".jsonl") and Path(session_id).is_file():
+        _show(Path(session_id), tail=tail, summary=summary, as_json=as_json)
+        return
+    with open_store(where) as store:
+        session = _session(store, where, session_id)
+        found = session_logs(store, where, session, item=item_id)
+    show_one = latest or tail or log is not None or (item_id is not None and len(found) == 1)
+    if show_one:
+        _show(pick_log(found, log).path, tail=tail, summary=summary, as_json=as_json)
+    elif as_json:
+        click.echo(json.dumps([f.to_json() for f in found], indent=2))
+    elif not found:
+        what = f"work item {item_id!r} of " if item_id else ""
+        click.echo(f"No agent logs for {what}session {session.id}.")
+    else:
+        _list(session, found)
+
+
+def _session(store: Store, where: Path, session_id: str | None) -> SessionRecord:
+    if session_id is not None:
+        return resolve_session(store, session_id)
+    for session in store.sessions.find():
+        if session_logs(store, where, session):
+            return session
+    raise UsageError("no session has agent logs yet; they appear once a claude: step has run")
+
+
+def _list(session: SessionRecord, found: list[LogFile]) -> None:
+    click.echo(f"Agent logs of {session.id}:")
+    rows = []
+    for f in found:
+        u = f.usage
+        step = u.step_id if u else "-"
+        if u and u.item_id:
+            step = f"{step} [item {u.item_id}]"
+        rows.append(
+            [
+                f.name,
+                human_bytes(f.size),
+                short_time(f.modified),
+                cost(u.usage.cost_usd) if u else "-",
+                step,
+            ]
+        )
+    click.echo(table(["LOG", "SIZE", "MODIFIED", "COST", "STEP"], rows))
+    click.echo(f"\nShow one with `prodigy logs {session.id} <number>` or `--latest`.")
+
+
+def _show(path: Path, *, tail: bool, summary: bool, as_json: bool) -> None:
+    if summary or as_json:
+        if tail:
+            for _ in follow(path):
+                pass
+        facts = summarize(path)
+        if as_json:
+            click.echo(json.dumps({"path": str(path), **facts.to_json()}, indent=2))
+            return
+        s, usage = facts.summary, facts.summary.usage()
+        state = "running" if s.result is None else ("error" if s.is_error else "success")
+        click.echo(f"{path}\n  outcome: {state}, model {s.model or '?'}")
+        click.echo(
+            f"  {facts.assistant_messages} assistant message(s), {facts.tool_calls} tool call(s)"
+        )
+        click.echo(
+            f"  {usage.total_tokens:,} tokens (in {usage.input_tokens:,}, "
+            f"out {usage.output_tokens:,}), {cost(usage.cost_usd)}"
+        )
+        return
+    click.echo(f"== {path}")
+    if tail:
+        for line in render_lines(follow(path)):
+            click.echo(line)
+        return
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in render_lines(handle):
+            click.echo(line)
 
 
 COMMANDS = [logs]

@@ -1,0 +1,230 @@
+"""`prodigy logs`: the Claude stream-json logs prodigy saved, listed and rendered readably.
+
+Logs live under `$PRODIGY_HOME/logs/<repo-key>/<session-id>/NNN-<label>.jsonl`, one per
+agent call; the usage table links each to its step (and MapReduce item) and cost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prodigy.app.paths import logs_dir
+from prodigy.core.errors import UsageError
+from prodigy.core.records import SessionRecord, UsageRecord
+from prodigy.runtime.agents.stream_json import StreamSummary, echo_lines, fold, parse_record
+from prodigy.store import Store
+
+_PREVIEW = 160
+
+
+@dataclass(frozen=True, slots=True)
+class LogFile:
+    path: Path
+    size: int
+    modified: datetime
+    usage: UsageRecord | None  # the step (and item) that wrote it, with its cost
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def to_json(self) -> dict[str, object]:
+        u = self.usage
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "size": self.size,
+            "modified": self.modified.isoformat(),
+            "step": u.step_id if u else None,
+            "item_id": u.item_id if u else None,
+            "job_id": u.job_id if u else None,
+            "cost_usd": u.usage.cost_usd if u else None,
+            "total_tokens": u.usage.total_tokens if u else None,
+        }
+
+
+def session_log_dir(home: Path, session: SessionRecord) -> Path:
+    return logs_dir(home) / session.repo_key / session.id
+
+
+def session_logs(
+    store: Store, home: Path, session: SessionRecord, *, item: str | None = None
+) -> list[LogFile]:
+    """The session's logs in the order they were written (oldest first); `item` keeps only
+    the logs of that MapReduce work item."""
+    entries = store.usage.entries(session.id)
+    by_path = {Path(e.log_path).resolve(): e for e in entries if e.log_path}
+    folder = session_log_dir(home, session)
+    paths = {p.resolve() for p in folder.rglob("*.jsonl")} if folder.is_dir() else set()
+    paths |= {p for p in by_path if p.is_file()}
+    logs = [_log_file(p, by_path.get(p)) for p in paths]
+    if item is not None:
+        logs = [log for log in logs if log.usage is not None and log.usage.item_id == item]
+    return sorted(logs, key=lambda log: (log.modified, log.name))
+
+
+def _log_file(path: Path, usage: UsageRecord | None) -> LogFile:
+    stat = path.stat()
+    return LogFile(path, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC), usage)
+
+
+def pick_log(logs: list[LogFile], which: str | None) -> LogFile:
+    """The log named by `which` (file name, or its leading number like `2` or `002`);
+    the newest one when `which` is None."""
+    if not logs:
+        raise UsageError("no agent logs to show; `prodigy logs SESSION` lists a session's logs")
+    if which is None:
+        return logs[-1]
+    number = which.zfill(3) if which.isdigit() else None
+    for log in logs:
+        if which in (log.name, log.path.stem) or (number and log.name.startswith(f"{number}-")):
+            return log
+    names = ", ".join(log.name for log in logs)
+    raise UsageError(f"no log {which!r} in this session; it has: {names}")
+
+
+def render_record(record: Mapping[str, Any]) -> list[str]:
+    """Readable lines for one stream-json record: text, tool calls, tool results, result."""
+    kind = record.get("type")
+    if kind == "system" and record.get("subtype") == "init":
+        return [
+            f"[init] model {record.get('model', '?')} · claude session "
+            f"{record.get('session_id', '?')} · cwd {record.get('cwd', '?')}"
+        ]
+    if kind == "assistant":
+        return _assistant(record)
+    if kind == "user":
+        return _tool_results(record)
+    if kind == "result":
+        return _result(record)
+    return []
+
+
+def _blocks(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    message = record.get("message")
+    content = message.get("content") if isinstance(message, Mapping) else None
+    return [b for b in content if isinstance(b, Mapping)] if isinstance(content, list) else []
+
+
+def _assistant(record: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for block in _blocks(record):
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            text = block["text"].strip()
+            lines += [
+                f"assistant: {line}" if i == 0 else f"           {line}"
+                for i, line in enumerate(text.splitlines())
+            ]
+        elif block.get("type") == "tool_use":
+            single = {"type": "assistant", "message": {"content": [dict(block)]}}
+            lines += [f"  {line}" for line in echo_lines(single)]
+    return lines
+
+
+def _tool_results(record: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for block in _blocks(record):
+        if block.get("type") != "tool_result":
+            continue
+        content = block.get("content")
+        if isinstance(content, list):
+            content = " ".join(str(c.get("text", "")) for c in content if isinstance(c, Mapping))
+        text = str(content or "").strip()
+        first = text.splitlines()[0] if text else "(no output)"
+        more = len(text.splitlines()) - 1
+        label = "error" if block.get("is_error") else "result"
+        tail = f" (+{more} lines)" if more > 0 else ""
+        lines.append(f"  ← {label}: {_clip(first)}{tail}")
+    return lines
+
+
+def _result(record: Mapping[str, Any]) -> list[str]:
+    usage = StreamSummary(result=dict(record)).usage()
+    outcome = "error" if record.get("is_error") is not False else "success"
+    head = (
+        f"[result] {outcome} · {usage.turns} turn(s) · {usage.duration_ms / 1000:.1f} s · "
+        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens"
+        f" ({usage.total_tokens:,} with cache) · ${usage.cost_usd:.4f}"
+    )
+    text = record.get("result")
+    body = [f"  {line}" for line in text.strip().splitlines()] if isinstance(text, str) else []
+    return [head, *body]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _PREVIEW else text[: _PREVIEW - 1] + "…"
+
+
+def render_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Readable output for raw log lines; lines that are not JSON are shown as they are."""
+    for line in lines:
+        record = parse_record(line)
+        if record is None:
+            if line.strip():
+                yield f"  | {_clip(line.rstrip())}"
+            continue
+        yield from render_record(record)
+
+
+@dataclass(frozen=True, slots=True)
+class LogSummary:
+    summary: StreamSummary
+    assistant_messages: int
+    tool_calls: int
+
+    def to_json(self) -> dict[str, object]:
+        s = self.summary
+        return {
+            "claude_session_id": s.session_id,
+            "model": s.model,
+            "records": s.records,
+            "assistant_messages": self.assistant_messages,
+            "tool_calls": self.tool_calls,
+            "finished": s.result is not None,
+            "is_error": s.is_error if s.result is not None else None,
+            "usage": s.usage().to_dict(),
+        }
+
+
+def summarize(path: Path) -> LogSummary:
+    summary, messages, calls = StreamSummary(), 0, 0
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            record = parse_record(line)
+            if record is None:
+                continue
+            summary = fold(summary, record)
+            if record.get("type") == "assistant":
+                messages += 1
+                calls += sum(b.get("type") == "tool_use" for b in _blocks(record))
+    return LogSummary(summary, messages, calls)
+
+
+def follow(
+    path: Path,
+    *,
+    poll: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[str]:
+    """The log's lines, then each new line as it is written, until a `result` record arrives
+    (the agent finished). Stop earlier with Ctrl-C."""
+    partial = ""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        while True:
+            chunk = handle.readline()
+            if not chunk:
+                sleep(poll)
+                continue
+            partial += chunk
+            if not partial.endswith("\n"):
+                continue  # the writer is mid-line; wait for the rest
+            line, partial = partial, ""
+            yield line
+            record = parse_record(line)
+            if record is not None and record.get("type") == "result":
+                return

@@ -1,0 +1,190 @@
+"""`prodigy logs`: listing and rendering the stream-json logs of real sessions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from prodigy.app.paths import logs_dir
+from prodigy.core.records import RunStatus, UsageRecord
+from prodigy.core.usage import Usage
+from prodigy.store import open_store
+from tests.inspect_support import Made, make_session, new_repo, prodigy_home, run_cli, run_json
+
+INIT = {"type": "system", "subtype": "init", "session_id": "c-1", "model": "claude-x", "cwd": "/w"}
+ASSISTANT = {
+    "type": "assistant",
+    "message": {
+        "content": [
+            {"type": "text", "text": "I will run the tests.\nThen fix them."},
+            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "make test"}},
+        ]
+    },
+}
+TOOL_RESULT = {
+    "type": "user",
+    "message": {
+        "content": [
+            {"type": "tool_result", "tool_use_id": "t1", "content": "3 failed\nline2\nline3"}
+        ]
+    },
+}
+RESULT = {
+    "type": "result",
+    "subtype": "success",
+    "is_error": False,
+    "result": "Fixed the 3 failing tests.",
+    "num_turns": 4,
+    "duration_ms": 2500,
+    "total_cost_usd": 0.0321,
+    "usage": {"input_tokens": 1000, "output_tokens": 200},
+}
+
+
+def _write_log(
+    made: Made, name: str, records: list[dict[str, object]], item: str | None = None
+) -> Path:
+    folder = logs_dir(prodigy_home()) / made.session.repo_key / made.session.id
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with open_store(prodigy_home()) as store:
+        store.usage.record(
+            UsageRecord(
+                session_id=made.session.id,
+                step_id=f"claude: /{name}",
+                usage=Usage(input_tokens=1000, output_tokens=200, cost_usd=0.0321),
+                job_id="job-1" if item else None,
+                item_id=item,
+                log_path=str(path),
+            )
+        )
+    return path
+
+
+@pytest.fixture
+def session_with_logs(tmp_path: Path) -> Made:
+    made = make_session(new_repo(tmp_path), status=RunStatus.FAILED, worktree=False)
+    _write_log(made, "001-claude-fix.jsonl", [INIT, ASSISTANT, TOOL_RESULT, RESULT])
+    time.sleep(0.01)  # distinct modification times, as real steps have
+    _write_log(made, "002-claude-review.jsonl", [INIT, {**RESULT, "result": "Looks good."}])
+    return made
+
+
+def test_lists_a_sessions_logs_with_step_and_cost(
+    session_with_logs: Made, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sid = session_with_logs.session.id
+    code, out, _ = run_cli(capsys, "logs", sid)
+    assert code == 0
+    assert "001-claude-fix.jsonl" in out and "002-claude-review.jsonl" in out
+    assert "$0.0321" in out and "claude: /001-claude-fix.jsonl" in out
+    assert out.index("001-claude-fix") < out.index("002-claude-review")
+    code, out_default, _ = run_cli(capsys, "logs")
+    assert code == 0 and "001-claude-fix.jsonl" in out_default
+    data = run_json(capsys, "logs", sid, "--json")
+    assert isinstance(data, list)
+    assert [row["name"] for row in data] == ["001-claude-fix.jsonl", "002-claude-review.jsonl"]
+
+
+def test_renders_a_log_readably(
+    session_with_logs: Made, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(capsys, "logs", session_with_logs.session.id, "1")
+    assert code == 0
+    assert "[init] model claude-x" in out
+    assert "assistant: I will run the tests." in out and "Then fix them." in out
+    assert "→ Bash: make test" in out
+    assert "← result: 3 failed (+2 lines)" in out
+    assert "[result] success · 4 turn(s) · 2.5 s · 1,000 in / 200 out tokens" in out
+    assert "$0.0321" in out and "Fixed the 3 failing tests." in out
+    assert '{"type"' not in out
+
+
+def test_latest_shows_the_newest_log(
+    session_with_logs: Made, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(capsys, "logs", session_with_logs.session.id, "--latest")
+    assert code == 0
+    assert "Looks good." in out and "make test" not in out
+
+
+def test_summary_and_item_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    made = make_session(new_repo(tmp_path), worktree=False)
+    _write_log(made, "001-agent.jsonl", [INIT, ASSISTANT, RESULT], item="item-7")
+    _write_log(made, "002-agent.jsonl", [INIT, RESULT], item="item-8")
+    code, out, _ = run_cli(capsys, "logs", made.session.id, "--item", "item-7", "--summary")
+    assert code == 0
+    assert "001-agent.jsonl" in out and "outcome: success" in out
+    assert "1 assistant message(s), 1 tool call(s)" in out
+    assert "1,200 tokens" in out
+    code, out, _ = run_cli(capsys, "logs", made.session.id, "--item", "nope")
+    assert code == 0
+    assert "No agent logs for work item 'nope'" in out
+
+
+def test_unknown_log_and_session_are_usage_errors(
+    session_with_logs: Made, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(capsys, "logs", session_with_logs.session.id, "9")
+    assert code == 2
+    assert "no log '9'" in err and "001-claude-fix.jsonl" in err
+    code, _, err = run_cli(capsys, "logs", "session-unknown")
+    assert code == 2
+    assert "prodigy sessions ls --all" in err
+
+
+def test_no_logs_anywhere_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "logs")
+    assert code == 2
+    assert "no session has agent logs yet" in err
+
+
+def test_non_json_lines_are_shown_raw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_text("warning: something odd\n" + json.dumps(RESULT) + "\n")
+    code, out, _ = run_cli(capsys, "logs", str(path))
+    assert code == 0
+    assert "| warning: something odd" in out and "[result] success" in out
+
+
+def test_tail_follows_a_growing_log_until_its_result(tmp_path: Path) -> None:
+    made = make_session(new_repo(tmp_path), worktree=False)
+    path = _write_log(made, "001-claude-live.jsonl", [INIT])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prodigy", "logs", made.session.id, "--tail"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    assert proc.stdout is not None
+    assert "[init] model claude-x" in _read_until(proc, "[init]")
+    with path.open("a") as log:
+        log.write(json.dumps(ASSISTANT)[:40])  # half a line: not shown until complete
+        log.flush()
+        time.sleep(0.3)
+        log.write(json.dumps(ASSISTANT)[40:] + "\n")
+        log.flush()
+        assert "→ Bash: make test" in _read_until(proc, "→ Bash")
+        assert proc.poll() is None  # still following: no result yet
+        log.write(json.dumps(RESULT) + "\n")
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "[result] success" in out
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str) -> str:
+    assert proc.stdout is not None
+    seen = ""
+    while marker not in seen:
+        line = proc.stdout.readline()
+        assert line, f"prodigy logs --tail ended before {marker!r}: {seen}"
+        seen += line
+    return seen
