@@ -151,12 +151,12 @@ async def execute_session(
         raise InterruptedRunError(
             f"interrupted; resume with: prodigy resume {setup.session_id}"
         ) from None
-    _report_usage(setup, reporter)
+    report_usage(setup, reporter)
     if outcome.failure is not None:
         return _failed(setup, reporter, outcome)
     setup.store.sessions.set_status(setup.session_id, RunStatus.COMPLETED)
     reporter.emit(Note("success", "Cook session completed successfully!"))
-    return await _merge_back(setup, ctx, outcome.scope, reporter, read_line)
+    return await merge_back(setup, ctx, outcome.scope, reporter, read_line)
 
 
 def _failed(setup: SessionSetup, reporter: Reporter, outcome: PassesResult) -> int:
@@ -181,7 +181,7 @@ def _failed(setup: SessionSetup, reporter: Reporter, outcome: PassesResult) -> i
     return EXIT_FAILED
 
 
-def _report_usage(setup: SessionSetup, reporter: Reporter) -> None:
+def report_usage(setup: SessionSetup, reporter: Reporter) -> None:
     usage: Usage = setup.store.usage.for_session(setup.session_id)
     if usage.total_tokens or usage.cost_usd:
         reporter.emit(
@@ -194,7 +194,7 @@ def _report_usage(setup: SessionSetup, reporter: Reporter) -> None:
         )
 
 
-async def _merge_back(
+async def merge_back(
     setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter, read_line: ReadLine
 ) -> int:
     plan = setup.plan()

@@ -43,9 +43,8 @@ def _step_gaps(step: Step) -> list[str]:
 def unsupported(workflow: Workflow) -> list[str]:
     """Every feature in the workflow this release cannot run yet, with its location."""
     gaps: list[str] = []
-    if workflow.mode == "mapreduce":
-        gaps.append(f"{workflow.source}: MapReduce workflows (`mode: mapreduce`)")
-    for step in [*walk_steps(workflow.steps), *walk_steps(_merge_steps(workflow))]:
+    steps = (*workflow.steps, *_merge_steps(workflow), *_mapreduce_steps(workflow))
+    for step in walk_steps(steps):
         gaps.extend(_step_gaps(step))
     top = {
         "secrets": bool(workflow.secrets),
@@ -57,6 +56,12 @@ def unsupported(workflow: Workflow) -> list[str]:
     if any(not isinstance(value, str) for value in workflow.env.values()):
         gaps.append(f"{workflow.source}: dynamic or conditional `env:` values")
     return gaps
+
+
+def _mapreduce_steps(workflow: Workflow) -> tuple[Step, ...]:
+    setup = workflow.setup.steps if workflow.setup is not None else ()
+    template = workflow.map.agent_template if workflow.map is not None else ()
+    return (*setup, *template, *workflow.reduce)
 
 
 def _merge_steps(workflow: Workflow) -> tuple[Step, ...]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from prodigy.app.config import load_config
 from prodigy.app.environment import child_env, initial_scope
 from prodigy.app.finish import SessionSetup, execute_session
+from prodigy.app.mapreduce import check_mapreduce, dry_run_mapreduce, execute_mapreduce
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.preflight import ensure_supported
 from prodigy.app.run_options import RunOptions
@@ -74,6 +75,12 @@ async def start_run(
     repo = await git.repo_root((options.repo or Path.cwd()).expanduser())
     config = load_config(repo_root=repo, env=env).values
     workflow = load(options, reporter)
+    limits = None
+    if workflow.mode == "mapreduce":
+        first = initial_scope(workflow, args=options.args, process_env=env)
+        limits = check_mapreduce(workflow, first, env)
+        if options.dry_run:
+            return dry_run_mapreduce(workflow, first, limits, reporter)
     if options.dry_run:
         return dry_run(workflow, options, env, reporter)
     inputs = map_inputs(repo, options.map_globs)
@@ -122,7 +129,7 @@ async def start_run(
             repo_key=key,
             workflow_path=str(options.workflow.resolve()),
             workflow_hash=setup.workflow_hash,
-            mode="iterative" if inputs else "standard",
+            mode="mapreduce" if limits else ("iterative" if inputs else "standard"),
             worktree_path=str(worktree),
             branch=branch,
             target_branch=target,
@@ -131,4 +138,6 @@ async def start_run(
         )
         head = await git.head_sha(repo)
         await create_worktree(repo, worktree, branch, head)
+        if limits is not None:
+            return await execute_mapreduce(setup, reporter, scope, read_line, limits)
         return await execute_session(setup, reporter, scope, inputs, read_line, fresh=True)
