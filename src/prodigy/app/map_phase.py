@@ -1,0 +1,372 @@
+"""The map phase: agents through the executor, their branches through the merge queue, every
+item state change committed to the store when it happens, failures through the error policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prodigy.app.job_events import JobEvents, MapCounts
+from prodigy.core import event_payloads as ev
+from prodigy.core import failure_policy as fp
+from prodigy.core.job_plan import item_id
+from prodigy.core.map_failures import (
+    error_signature,
+    failure_entry,
+    manual_review_required,
+    reprocess_eligible,
+    worktree_artifacts,
+)
+from prodigy.core.map_results import AgentOutcome, result_record
+from prodigy.core.progress import Note, Reporter
+from prodigy.core.records import ItemState, UsageRecord
+from prodigy.core.variables import JsonValue
+from prodigy.core.workflow import ErrorPolicy
+from prodigy.runtime.executor import Finished, LocalExecutor
+from prodigy.runtime.map_agent import AgentSetting, AgentTask, discard_agent_worktree, run_map_agent
+from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
+from prodigy.store import Store
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MapJob:
+    """Everything the map phase of one job works with."""
+
+    store: Store
+    events: JobEvents
+    reporter: Reporter
+    job_id: str
+    session_id: str
+    policy: ErrorPolicy
+    max_parallel: int
+    setting: AgentSetting
+    queue: MergeQueue
+
+
+@dataclass(slots=True)
+class MapSummary:
+    """Final outcome per item (input order), and why the phase stopped early, if it did."""
+
+    outcomes: dict[int, AgentOutcome] = field(default_factory=dict)
+    stop_reason: str | None = None
+
+    def ordered(self) -> list[AgentOutcome]:
+        return [self.outcomes[i] for i in sorted(self.outcomes)]
+
+    @property
+    def successful(self) -> int:
+        return sum(1 for o in self.outcomes.values() if o.ok)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.successful
+
+    def results(self) -> list[JsonValue]:
+        return [result_record(o) for o in self.ordered()]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+class MapPhase:
+    """Runs one job's items to the end (or until the policy stops the job)."""
+
+    def __init__(self, job: MapJob, items: list[JsonValue]) -> None:
+        self.job = job
+        self.items = items
+        self.summary = MapSummary()
+        self.state = fp.PolicyState()
+        self.running = 0
+        self.merging = 0
+        self.failures_shown = 0
+        self.executor: LocalExecutor[AgentTask, AgentOutcome] = LocalExecutor(
+            self._work, job.max_parallel
+        )
+
+    async def run(self) -> MapSummary:
+        for index, item in enumerate(self.items):
+            self.executor.submit(
+                AgentTask(job_id=self.job.job_id, item_id=item_id(index), index=index, item=item)
+            )
+        landings: set[asyncio.Task[AgentOutcome]] = set()
+        next_agent: asyncio.Task[Finished[AgentTask, AgentOutcome]] | None = None
+        try:
+            while self.executor.outstanding or landings or next_agent:
+                if next_agent is None and self.executor.outstanding:
+                    next_agent = asyncio.ensure_future(self.executor.next_finished())
+                waiting = {*landings, *([next_agent] if next_agent else [])}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is next_agent:
+                        next_agent = None
+                        outcome = self._agent_outcome(task.result())  # type: ignore[arg-type]
+                        if outcome.ok:
+                            landings.add(asyncio.ensure_future(self._land(outcome)))
+                        else:
+                            self._failed(outcome)
+                    else:
+                        landings.discard(task)
+                        self._settle(task.result())  # type: ignore[arg-type]
+                if self.summary.stop_reason is not None:
+                    await self._stop(landings, next_agent)
+                    landings, next_agent = set(), None
+        except BaseException:
+            await self._stop(landings, next_agent)
+            raise
+        return self.summary
+
+    async def _work(self, task: AgentTask) -> AgentOutcome:
+        """One agent, inside an executor slot: breaker gate, state, events, the agent."""
+        while True:
+            self.state, wait = fp.start_delay(self.job.policy, self.state, now=time.monotonic())
+            if wait <= 0:
+                break
+            await asyncio.sleep(min(wait, 1.0))
+        path = self.job.setting.agents_root / f"agent-{task.index}"
+        self.job.store.items.transition(
+            self.job.job_id,
+            task.item_id,
+            ItemState.RUNNING,
+            agent_branch=task.branch,
+            agent_worktree=str(path),
+        )
+        self.running += 1
+        self._counts()
+        self.job.events.record(
+            ev.AGENT_STARTED,
+            ev.agent_started(self.job.job_id, task.agent_id, task.item_id, str(path), task.attempt),
+            agent_id=task.agent_id,
+        )
+        try:
+            return await run_map_agent(task, self.job.setting)
+        finally:
+            self.running -= 1
+
+    def _agent_outcome(self, finished: Finished[AgentTask, AgentOutcome]) -> AgentOutcome:
+        """The agent's outcome, recorded: usage, state, events."""
+        task = finished.task
+        outcome = finished.result or AgentOutcome(
+            item_id=task.item_id,
+            index=task.index,
+            agent_id=task.agent_id,
+            attempt=task.attempt,
+            status="failed",
+            failure_kind="unknown",
+            error=f"internal error running the agent: {finished.error!r}",
+        )
+        for step in outcome.usage:
+            self.job.store.usage.record(
+                UsageRecord(
+                    session_id=self.job.session_id,
+                    step_id=step.step,
+                    usage=step.usage,
+                    job_id=self.job.job_id,
+                    item_id=outcome.item_id,
+                    log_path=step.log_path,
+                )
+            )
+        if outcome.ok:
+            self.job.store.items.transition(
+                self.job.job_id, outcome.item_id, ItemState.SUCCEEDED, result=outcome.to_json()
+            )
+            self.job.events.record(
+                ev.AGENT_COMPLETED,
+                ev.agent_completed(self.job.job_id, outcome),
+                agent_id=outcome.agent_id,
+            )
+            self.merging += 1
+            self._counts()
+        return outcome
+
+    async def _land(self, outcome: AgentOutcome) -> AgentOutcome:
+        """Merge the agent's branch into the parent; a refused merge fails the item."""
+        job, branch = self.job, outcome.branch or ""
+        try:
+            if not outcome.commits:
+                job.store.items.transition(job.job_id, outcome.item_id, ItemState.MERGED)
+                await self._cleanup(outcome)
+                return outcome
+            payload = ev.merge_event(job.job_id, outcome.agent_id, outcome.item_id, branch)
+            job.events.record(ev.MERGE_STARTED, payload, agent_id=outcome.agent_id)
+            merged = await job.queue.merge(MergeRequest(job.job_id, outcome.item_id, branch))
+            if not merged.merged:
+                error = merged.error or "the merge into the parent did not land"
+                job.events.record(
+                    ev.MERGE_CONFLICT,
+                    {**payload, "conflicted_paths": list(merged.conflicted_paths), "error": error},
+                    agent_id=outcome.agent_id,
+                )
+                return outcome.as_failed("merge_conflict", error)
+            assert merged.commit is not None
+            with job.store.transaction():
+                job.store.items.transition(
+                    job.job_id, outcome.item_id, ItemState.MERGED, merge_commit=merged.commit
+                )
+                job.store.jobs.set_parent_head(job.job_id, merged.commit)
+            landed = sum(1 for o in self.summary.outcomes.values() if o.ok) + 1
+            job.events.record(
+                ev.MERGE_COMPLETED,
+                {**payload, "merge_commit": merged.commit, "used_claude": merged.used_claude},
+                agent_id=outcome.agent_id,
+            )
+            job.events.record(
+                ev.CHECKPOINT_CREATED,
+                ev.checkpoint_created(job.job_id, landed, landed, merged.commit),
+            )
+            await self._cleanup(outcome)
+            return outcome
+        finally:
+            self.merging -= 1
+
+    async def _cleanup(self, outcome: AgentOutcome) -> None:
+        if outcome.worktree_path and outcome.branch:
+            await discard_agent_worktree(
+                self.job.setting.repo, Path(outcome.worktree_path), outcome.branch
+            )
+            self.job.events.record(
+                ev.WORKTREE_CLEANED,
+                {
+                    "job_id": self.job.job_id,
+                    "agent_id": outcome.agent_id,
+                    "worktree_name": Path(outcome.worktree_path).name,
+                },
+                agent_id=outcome.agent_id,
+            )
+
+    def _settle(self, outcome: AgentOutcome) -> None:
+        """A landing finished: success is final; a refused merge goes through the policy."""
+        if outcome.ok:
+            self.state = fp.after_success(self.job.policy, self.state)
+            self.summary.outcomes[outcome.index] = outcome
+            self._counts()
+        else:
+            self._failed(outcome)
+
+    def _failed(self, outcome: AgentOutcome) -> None:
+        """A failed attempt: retry it, or dead-letter (or skip) it, and maybe stop the job."""
+        job = self.job
+        job.store.items.transition(
+            job.job_id,
+            outcome.item_id,
+            ItemState.FAILED,
+            result=outcome.to_json(),
+            error=outcome.error,
+        )
+        self.state, decision = fp.after_failure(
+            job.policy,
+            self.state,
+            attempt=outcome.attempt,
+            total_items=len(self.items),
+            now=time.monotonic(),
+        )
+        if outcome.failure_kind != "merge_conflict":
+            if outcome.status == "timeout":
+                job.events.record(
+                    ev.AGENT_TIMED_OUT,
+                    {
+                        "job_id": job.job_id,
+                        "agent_id": outcome.agent_id,
+                        "item_id": outcome.item_id,
+                        "error": outcome.error,
+                    },
+                    agent_id=outcome.agent_id,
+                )
+            job.events.record(
+                ev.AGENT_FAILED,
+                ev.agent_failed(job.job_id, outcome, will_retry=decision.retry),
+                agent_id=outcome.agent_id,
+            )
+        if decision.retry:
+            self._retry(outcome, decision.delay)
+            return
+        self.summary.outcomes[outcome.index] = outcome
+        if job.policy.on_item_failure != "skip":
+            self._dead_letter(outcome)
+        self.failures_shown += 1
+        if fp.report_now(job.policy, self.failures_shown):
+            job.reporter.emit(Note("warn", f"{outcome.item_id} failed: {outcome.error}"))
+        self.summary.stop_reason = decision.stop_reason
+        self._counts()
+
+    def _retry(self, outcome: AgentOutcome, delay: float) -> None:
+        job = self.job
+        job.store.items.transition(job.job_id, outcome.item_id, ItemState.PENDING)
+        job.events.record(
+            ev.AGENT_RETRYING,
+            ev.agent_retrying(job.job_id, outcome, delay),
+            agent_id=outcome.agent_id,
+        )
+        job.reporter.emit(
+            Note(
+                "warn",
+                f"{outcome.item_id} failed (attempt {outcome.attempt}); retrying in"
+                f" {delay:g} s: {outcome.error}",
+            )
+        )
+        self.executor.submit(
+            AgentTask(
+                job_id=job.job_id,
+                item_id=outcome.item_id,
+                index=outcome.index,
+                item=self.items[outcome.index],
+                attempt=outcome.attempt + 1,
+            ),
+            delay=delay,
+        )
+
+    def _dead_letter(self, outcome: AgentOutcome) -> None:
+        job = self.job
+        with job.store.transaction():
+            record = job.store.dlq.add_failure(
+                job_id=job.job_id,
+                item_id=outcome.item_id,
+                item_data=self.items[outcome.index],
+                failure=failure_entry(outcome, timestamp=_now()),
+                error_signature=error_signature(outcome),
+                worktree_artifacts=worktree_artifacts(outcome),
+                reprocess_eligible=reprocess_eligible(outcome),
+                manual_review_required=manual_review_required(outcome),
+            )
+            job.store.items.transition(job.job_id, outcome.item_id, ItemState.DEAD_LETTERED)
+        job.events.record(
+            ev.DLQ_ITEM_ADDED, ev.dlq_item_added(job.job_id, outcome, record.failure_count)
+        )
+
+    async def _stop(
+        self,
+        landings: set[asyncio.Task[AgentOutcome]],
+        next_agent: asyncio.Task[Finished[AgentTask, AgentOutcome]] | None,
+    ) -> None:
+        """Cancel agents (their processes are killed); let merges in flight finish cleanly."""
+        await self.executor.cancel_all()
+        if next_agent is not None:
+            next_agent.cancel()
+        pending = [*landings, *([next_agent] if next_agent else [])]
+        for result in await asyncio.gather(*pending, return_exceptions=True):
+            if isinstance(result, AgentOutcome) and result.ok:
+                self.summary.outcomes[result.index] = result
+        job = self.job
+        for record in job.store.items.find(job.job_id, states=(ItemState.RUNNING,)):
+            # never finished: back to pending, so resume runs it again from a fresh worktree
+            job.store.items.transition(job.job_id, record.item_id, ItemState.PENDING)
+            if record.agent_worktree and record.agent_branch:
+                await discard_agent_worktree(
+                    job.setting.repo, Path(record.agent_worktree), record.agent_branch
+                )
+
+    def _counts(self) -> None:
+        outcomes = self.summary.outcomes.values()
+        self.job.events.counts(
+            MapCounts(
+                total=len(self.items),
+                done=sum(1 for o in outcomes if o.ok),
+                failed=sum(1 for o in outcomes if not o.ok),
+                running=self.running,
+                merging=self.merging,
+            )
+        )

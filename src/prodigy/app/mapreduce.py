@@ -1,0 +1,324 @@
+"""`prodigy run` of a MapReduce workflow: setup, map with parallel agents, reduce, merge back.
+
+Exit codes: 0 when the job completed, even with failed items (they are counted in the
+summary and kept in the DLQ: `on_item_failure: dlq` and `skip` accept failures); 1 when a
+phase failed (setup, input, reduce) or the error policy stopped the job (`stop`,
+`continue_on_failure: false`, `max_failures`, `failure_threshold`); 2 for a bad setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from prodigy.app.finish import SessionSetup, merge_back, report_usage
+from prodigy.app.job_events import JobEvents
+from prodigy.app.map_inputs import load_items, run_setup, selection
+from prodigy.app.map_phase import MapJob, MapPhase, MapSummary
+from prodigy.core import event_payloads as ev
+from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
+from prodigy.core.failure_policy import check_policy
+from prodigy.core.items import check_selection
+from prodigy.core.job_plan import MapLimits, item_id, map_limits, new_job_id
+from prodigy.core.progress import Note, Reporter, SessionStarted
+from prodigy.core.records import JobPhase, RunStatus
+from prodigy.core.variables import Scope, map_values
+from prodigy.core.workflow import MapPhase as MapConfig
+from prodigy.core.workflow import Workflow
+from prodigy.runtime import git
+from prodigy.runtime.map_agent import AgentSetting
+from prodigy.runtime.merge_queue import MergeQueue
+from prodigy.runtime.sequence import run_sequence, shown_command
+from prodigy.runtime.step_context import StepContext
+
+ReadLine = Callable[[str], str]
+
+
+def map_config(workflow: Workflow) -> MapConfig:
+    assert workflow.map is not None, "the loader guarantees a map section in mapreduce mode"
+    return workflow.map
+
+
+def check_mapreduce(workflow: Workflow, scope: Scope, env: Mapping[str, str]) -> MapLimits:
+    """Every MapReduce setting that can be wrong, checked before anything is created."""
+    phase = map_config(workflow)
+    check_policy(workflow.error_policy, workflow.source)
+    check_selection(selection(phase))
+    return map_limits(phase, lookup_env(scope, env))
+
+
+def lookup_env(scope: Scope, env: Mapping[str, str]) -> dict[str, str]:
+    """Where `${VAR}` settings look: the workflow env first, then the process env."""
+    return {**env, **{k: v for k, v in scope.items() if isinstance(v, str)}}
+
+
+def dry_run_mapreduce(workflow: Workflow, scope: Scope, limits: MapLimits, out: Reporter) -> int:
+    """The plan of a MapReduce run; nothing is created or run."""
+    phase = map_config(workflow)
+    say: Callable[[str], None] = lambda text: out.emit(Note("info", f"[DRY RUN] {text}"))  # noqa: E731
+    say(f"{workflow.name}: MapReduce workflow")
+    for index, step in enumerate(workflow.setup.steps if workflow.setup else (), start=1):
+        say(f"setup {index}: {shown_command(step, scope)}")
+    say(f"map input: {phase.input}")
+    for key in ("json_path", "filter", "sort_by", "distinct", "offset", "max_items"):
+        value = getattr(phase, key)
+        if value is not None:
+            say(f"  {key}: {value}")
+    timeout = f", agent timeout {limits.agent_timeout:g} s" if limits.agent_timeout else ""
+    say(f"  up to {limits.max_parallel} agents in parallel{timeout}")
+    for index, step in enumerate(phase.agent_template, start=1):
+        say(f"agent step {index}: {shown_command(step, scope)}")
+    for index, step in enumerate(workflow.reduce, start=1):
+        say(f"reduce {index}: {shown_command(step, scope)}")
+    say(f"on item failure: {workflow.error_policy.on_item_failure}")
+    say("nothing was created or run")
+    return 0
+
+
+async def execute_mapreduce(
+    setup: SessionSetup, reporter: Reporter, scope: Scope, read_line: ReadLine, limits: MapLimits
+) -> int:
+    """Run the job in the session's (parent) worktree; returns the exit code."""
+    store, workflow = setup.store, setup.workflow
+    job_id = new_job_id(datetime.now(UTC), secrets.token_hex(3))
+    store.jobs.create(
+        job_id=job_id,
+        session_id=setup.session_id,
+        parent_worktree=str(setup.worktree),
+        parent_branch=setup.branch,
+        parent_head=await git.head_sha(setup.worktree),
+    )
+    events = JobEvents(store, job_id, setup.session_id, reporter)
+    reporter.emit(
+        SessionStarted(
+            session_id=setup.session_id,
+            workflow=workflow.name,
+            worktree=str(setup.worktree),
+            branch=setup.branch,
+            target_branch=setup.target,
+        )
+    )
+    reporter.emit(Note("info", f"Executing MapReduce workflow: {workflow.name} (job {job_id})"))
+    ctx = setup.context(reporter)
+    events.record(
+        ev.JOB_STARTED,
+        ev.job_started(job_id, map_config(workflow), limits, workflow.error_policy, _now()),
+    )
+    began = time.monotonic()
+    try:
+        summary, scope = await _phases(
+            setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id
+        )
+    except asyncio.CancelledError:
+        _finish(setup, job_id, RunStatus.INTERRUPTED, "interrupted")
+        events.record(ev.JOB_FAILED, ev.job_failed(job_id, "interrupted", 0))
+        reporter.emit(Note("warn", f"Job {job_id} interrupted; its state is kept."))
+        raise InterruptedRunError(
+            f"interrupted; resume with: prodigy resume {setup.session_id}"
+        ) from None
+    except ProdigyError as exc:
+        error = store.masker.text(str(exc))
+        _finish(setup, job_id, RunStatus.FAILED, error)
+        events.record(ev.JOB_FAILED, ev.job_failed(job_id, error, 0))
+        raise
+    report_usage(setup, reporter)
+    if summary.stop_reason is not None:
+        return _stopped(setup, events, reporter, job_id, summary)
+    _finish(setup, job_id, RunStatus.COMPLETED, None)
+    usage = store.usage.for_job(job_id)
+    events.record(
+        ev.JOB_COMPLETED,
+        ev.job_completed(
+            job_id, time.monotonic() - began, summary.successful, summary.failed, usage
+        ),
+    )
+    _summary_table(reporter, summary)
+    reporter.emit(Note("success", f"MapReduce job {job_id} completed"))
+    return await merge_back(setup, ctx, scope, reporter, read_line)
+
+
+async def _phases(
+    setup: SessionSetup,
+    *,
+    ctx: StepContext,
+    events: JobEvents,
+    scope: Scope,
+    limits: MapLimits,
+    job_id: str,
+) -> tuple[MapSummary, Scope]:
+    """setup -> items -> map -> reduce; returns the map summary and the final scope."""
+    store, workflow, reporter = setup.store, setup.workflow, ctx.reporter
+    if workflow.setup is not None and workflow.setup.steps:
+        reporter.emit(Note("info", "Running setup phase..."))
+        events.record(ev.SETUP_STARTED, ev.phase(job_id, steps=len(workflow.setup.steps)))
+        output = await run_setup(workflow.setup, scope, ctx)
+        store.jobs.set_setup_captures(job_id, output.captures)
+        scope = scope.with_values(output.captures)
+        ctx = _with_env(ctx, output.captures)
+        events.record(ev.SETUP_COMPLETED, ev.phase(job_id, captures=sorted(output.captures)))
+        reporter.emit(Note("success", "Setup phase completed"))
+    items = await load_items(map_config(workflow), scope, ctx)
+    store.items.add(job_id, [(item_id(i), item) for i, item in enumerate(items)])
+    store.jobs.set_phase(job_id, JobPhase.MAP)
+    parallel = min(limits.max_parallel, max(1, len(items)))
+    reporter.emit(Note("info", f"Processing {len(items)} items with {parallel} parallel agents"))
+    events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=_now()))
+    job = _map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
+    summary = await MapPhase(job, items).run()
+    counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
+    done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")
+    reporter.emit(done)
+    events.record(
+        ev.MAP_COMPLETED,
+        ev.phase(job_id, successful=summary.successful, failed=summary.failed, timestamp=_now()),
+    )
+    if summary.stop_reason is not None:
+        return summary, scope
+    store.jobs.set_phase(job_id, JobPhase.REDUCE)
+    scope = scope.with_values(
+        map_values(
+            total=len(items),
+            successful=summary.successful,
+            failed=summary.failed,
+            results=summary.results(),
+        )
+    )
+    if workflow.reduce:
+        scope = await _reduce(
+            ctx,
+            events=events,
+            scope=scope,
+            job_id=job_id,
+            summary=summary,
+            total=len(items),
+            workflow=workflow,
+        )
+    store.jobs.set_phase(job_id, JobPhase.DONE)
+    return summary, scope
+
+
+async def _reduce(
+    ctx: StepContext,
+    *,
+    events: JobEvents,
+    scope: Scope,
+    job_id: str,
+    summary: MapSummary,
+    total: int,
+    workflow: Workflow,
+) -> Scope:
+    reporter = ctx.reporter
+    reporter.emit(Note("info", "Starting reduce phase..."))
+    reporter.emit(
+        Note(
+            "info",
+            f"Reduce phase input: {total} items ({summary.successful} successful,"
+            f" {summary.failed} failed)",
+        )
+    )
+    events.record(ev.REDUCE_STARTED, ev.phase(job_id, timestamp=_now()))
+    result = await run_sequence(workflow.reduce, scope, ctx)
+    if result.failed is not None and result.failed_index is not None:
+        step = workflow.reduce[result.failed_index]
+        error = result.failed.result.error or f"exit code {result.failed.result.exit_code}"
+        raise ReduceFailedError(
+            f"Reduce phase failed: reduce step {result.failed_index + 1} ({step.location}):"
+            f" {error}\nThe merged agent results stay in the parent worktree {ctx.worktree};"
+            " nothing was merged into your branch."
+        )
+    events.record(ev.REDUCE_COMPLETED, ev.phase(job_id, timestamp=_now()))
+    reporter.emit(Note("success", "Reduce phase completed"))
+    return result.scope
+
+
+class ReduceFailedError(ProdigyError):
+    """A reduce step failed; the run is not merged."""
+
+
+def _map_job(
+    setup: SessionSetup,
+    *,
+    ctx: StepContext,
+    events: JobEvents,
+    scope: Scope,
+    limits: MapLimits,
+    job_id: str,
+) -> MapJob:
+    def on_step(task: object, label: str, index: int, total: int) -> None:
+        agent_id, item = getattr(task, "agent_id", ""), getattr(task, "item_id", "")
+        events.record(
+            ev.AGENT_PROGRESS,
+            ev.agent_progress(job_id, agent_id, item, step=label, index=index, total=total),
+            agent_id=agent_id,
+        )
+
+    agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
+    return MapJob(
+        store=setup.store,
+        events=events,
+        reporter=ctx.reporter,
+        job_id=job_id,
+        session_id=setup.session_id,
+        policy=setup.workflow.error_policy,
+        max_parallel=limits.max_parallel,
+        setting=AgentSetting(
+            repo=setup.repo,
+            parent=setup.worktree,
+            agents_root=agents_root,
+            template=map_config(setup.workflow).agent_template,
+            scope=scope,
+            ctx=ctx,
+            timeout=limits.agent_timeout,
+            on_step=on_step,
+        ),
+        queue=MergeQueue(
+            setup.worktree,
+            ctx.agent,
+            ctx.env,
+            setup.log_dir / job_id,
+            timeout=setup.config.merge_timeout,
+        ),
+    )
+
+
+def _with_env(ctx: StepContext, extra: Mapping[str, str]) -> StepContext:
+    return replace(ctx, env={**ctx.env, **extra})
+
+
+def _finish(setup: SessionSetup, job_id: str, status: RunStatus, error: str | None) -> None:
+    setup.store.jobs.set_status(job_id, status, error=error)
+    setup.store.sessions.set_status(setup.session_id, status, error=error)
+
+
+def _stopped(
+    setup: SessionSetup, events: JobEvents, reporter: Reporter, job_id: str, summary: MapSummary
+) -> int:
+    reason = summary.stop_reason or "stopped"
+    _finish(setup, job_id, RunStatus.FAILED, f"stopped by the error policy: {reason}")
+    events.record(ev.JOB_FAILED, ev.job_failed(job_id, reason, summary.successful))
+    _summary_table(reporter, summary)
+    reporter.emit(
+        Note(
+            "error",
+            f"Job {job_id} stopped by the error policy: {reason}. Running agents were"
+            f" cancelled; the parent worktree {setup.worktree} keeps what was merged and"
+            " nothing was merged into your branch.",
+        )
+    )
+    return EXIT_FAILED
+
+
+def _summary_table(reporter: Reporter, summary: MapSummary) -> None:
+    failed = [o for o in summary.ordered() if not o.ok]
+    for outcome in failed:
+        reporter.emit(Note("warn", f"  {outcome.item_id}: {outcome.error}"))
+    if failed:
+        reporter.emit(Note("info", "Failed items are in the DLQ: prodigy dlq list"))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -1,0 +1,173 @@
+"""Payloads of MapReduce job events, in the record shapes of prodigy's event log (§7.2).
+
+Every payload carries `job_id`; agent events carry `agent_id` and `item_id`. Durations are
+`{"secs", "nanos"}` as prodigy serializes them; tokens and cost ride along where known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prodigy.core.job_plan import MapLimits
+from prodigy.core.map_failures import error_signature, failure_reason, reprocess_eligible
+from prodigy.core.map_results import AgentOutcome, duration_json
+from prodigy.core.usage import Usage
+from prodigy.core.workflow import ErrorPolicy, MapPhase
+
+Payload = dict[str, Any]
+
+# Event types, one name each (prodigy's where it has one).
+JOB_STARTED = "job_started"
+JOB_COMPLETED = "job_completed"
+JOB_FAILED = "job_failed"
+SETUP_STARTED = "setup_phase_started"
+SETUP_COMPLETED = "setup_phase_completed"
+MAP_STARTED = "map_phase_started"
+MAP_COMPLETED = "map_phase_completed"
+REDUCE_STARTED = "reduce_phase_started"
+REDUCE_COMPLETED = "reduce_phase_completed"
+AGENT_STARTED = "agent_started"
+AGENT_PROGRESS = "agent_progress"
+AGENT_COMPLETED = "agent_completed"
+AGENT_FAILED = "agent_failed"
+AGENT_TIMED_OUT = "agent_timed_out"
+AGENT_RETRYING = "agent_retrying"
+MERGE_STARTED = "merge_started"
+MERGE_COMPLETED = "merge_completed"
+MERGE_CONFLICT = "merge_conflict"
+WORKTREE_CLEANED = "worktree_cleaned"
+DLQ_ITEM_ADDED = "d_l_q_item_added"  # serde's spelling of DLQItemAdded, as 0.4.4 writes it
+CHECKPOINT_CREATED = "checkpoint_created"
+
+
+def usage_json(usage: Usage) -> Payload:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cost_usd": usage.cost_usd,
+    }
+
+
+def job_started(
+    job_id: str, phase: MapPhase, limits: MapLimits, policy: ErrorPolicy, timestamp: str
+) -> Payload:
+    return {
+        "job_id": job_id,
+        "config": {
+            "input": phase.input,
+            "json_path": phase.json_path or "",
+            "max_parallel": limits.max_parallel,
+            "agent_timeout_secs": limits.agent_timeout,
+            "continue_on_failure": policy.continue_on_failure,
+            "batch_size": policy.batch_size,
+            "enable_checkpoints": True,
+            "max_items": phase.max_items,
+            "offset": phase.offset,
+        },
+        "total_items": 0,  # known once the input is read: see map_phase_started
+        "timestamp": timestamp,
+    }
+
+
+def job_completed(
+    job_id: str, seconds: float, successful: int, failed: int, usage: Usage
+) -> Payload:
+    return {
+        "job_id": job_id,
+        "duration": duration_json(seconds),
+        "success_count": successful,
+        "failure_count": failed,
+        "usage": usage_json(usage),
+    }
+
+
+def job_failed(job_id: str, error: str, partial_results: int) -> Payload:
+    return {"job_id": job_id, "error": error, "partial_results": partial_results}
+
+
+def phase(job_id: str, **fields: Any) -> Payload:
+    """setup/map/reduce started and completed: the job id and the phase's counters."""
+    return {"job_id": job_id, **fields}
+
+
+def agent_started(job_id: str, agent_id: str, item_id: str, worktree: str, attempt: int) -> Payload:
+    return {
+        "job_id": job_id,
+        "agent_id": agent_id,
+        "item_id": item_id,
+        "worktree": worktree,
+        "attempt": attempt,
+    }
+
+
+def agent_progress(
+    job_id: str, agent_id: str, item_id: str, *, step: str, index: int, total: int
+) -> Payload:
+    return {
+        "job_id": job_id,
+        "agent_id": agent_id,
+        "item_id": item_id,
+        "step": step,
+        "progress_pct": round(100 * index / total, 1) if total else 0.0,
+    }
+
+
+def agent_completed(job_id: str, outcome: AgentOutcome) -> Payload:
+    return {
+        "job_id": job_id,
+        "agent_id": outcome.agent_id,
+        "item_id": outcome.item_id,
+        "duration": duration_json(outcome.duration),
+        "commits": list(outcome.commits),
+        "json_log_location": outcome.log_path,
+        "attempt": outcome.attempt,
+        "usage": usage_json(outcome.total_usage()),
+    }
+
+
+def agent_failed(job_id: str, outcome: AgentOutcome, *, will_retry: bool) -> Payload:
+    return {
+        "job_id": job_id,
+        "agent_id": outcome.agent_id,
+        "item_id": outcome.item_id,
+        "error": outcome.error,
+        "failure_reason": failure_reason(outcome),
+        "retry_eligible": will_retry or reprocess_eligible(outcome),
+        "duration": duration_json(outcome.duration),
+        "attempt": outcome.attempt,
+        "json_log_location": outcome.log_path,
+        "usage": usage_json(outcome.total_usage()),
+    }
+
+
+def agent_retrying(job_id: str, outcome: AgentOutcome, delay: float) -> Payload:
+    return {
+        "job_id": job_id,
+        "agent_id": outcome.agent_id,
+        "item_id": outcome.item_id,
+        "attempt": outcome.attempt + 1,
+        "backoff_ms": round(delay * 1000),
+    }
+
+
+def merge_event(job_id: str, agent_id: str, item_id: str, branch: str, **fields: Any) -> Payload:
+    return {"job_id": job_id, "agent_id": agent_id, "item_id": item_id, "branch": branch, **fields}
+
+
+def dlq_item_added(job_id: str, outcome: AgentOutcome, failure_count: int) -> Payload:
+    return {
+        "job_id": job_id,
+        "item_id": outcome.item_id,
+        "error_signature": error_signature(outcome),
+        "failure_count": failure_count,
+    }
+
+
+def checkpoint_created(job_id: str, version: int, agents_completed: int, head: str) -> Payload:
+    return {
+        "job_id": job_id,
+        "version": version,
+        "agents_completed": agents_completed,
+        "parent_head": head,
+    }

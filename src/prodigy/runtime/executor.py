@@ -1,0 +1,98 @@
+"""Running map agents with a parallelism bound, behind an interface a remote backend can share.
+
+The unit of work is "run this item's agent template in a worktree and return a
+serializable result" (`AgentOutcome.to_json()` round-trips), so the phases never see
+whether tasks run in this event loop or on a cluster. A Ray-backed executor implements
+the same four members with `ray.remote` calls and keeps the bound with its own resources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Finished(Generic[T, R]):
+    """A task that ended: its result, or the exception its work raised."""
+
+    task: T
+    result: R | None
+    error: BaseException | None = None
+
+
+class Executor(Protocol[T, R]):
+    """Runs submitted tasks, at most `bound` at a time; hands them back as they finish."""
+
+    bound: int
+
+    def submit(self, task: T, *, delay: float = 0.0) -> None:
+        """Queue `task`; it starts no sooner than `delay` seconds from now."""
+
+    async def next_finished(self) -> Finished[T, R]:
+        """The next task to finish, in completion order; waits while some are outstanding."""
+
+    @property
+    def outstanding(self) -> int:
+        """Submitted tasks not yet returned by next_finished."""
+
+    async def cancel_all(self) -> None:
+        """Cancel every queued and running task and wait until they have stopped."""
+
+
+class LocalExecutor(Generic[T, R]):
+    """Tasks as asyncio tasks in this process; a semaphore keeps at most `bound` running."""
+
+    def __init__(self, work: Callable[[T], Awaitable[R]], bound: int) -> None:
+        if bound < 1:
+            raise ValueError(f"parallelism bound must be 1 or more, got {bound}")
+        self.bound = bound
+        self._work = work
+        self._slots = asyncio.Semaphore(bound)
+        self._done: asyncio.Queue[Finished[T, R]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._outstanding = 0
+        self.running = 0  # tasks holding a slot right now
+
+    def submit(self, task: T, *, delay: float = 0.0) -> None:
+        self._outstanding += 1
+        handle = asyncio.get_running_loop().create_task(self._run(task, delay))
+        self._tasks.add(handle)
+        handle.add_done_callback(self._tasks.discard)
+
+    async def _run(self, task: T, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        async with self._slots:
+            self.running += 1
+            try:
+                finished: Finished[T, R] = Finished(task, await self._work(task))
+            except Exception as exc:  # the work's own bug must not hang the phase
+                finished = Finished(task, None, exc)
+            finally:
+                self.running -= 1
+        self._done.put_nowait(finished)
+
+    async def next_finished(self) -> Finished[T, R]:
+        if self._outstanding == 0:
+            raise RuntimeError("next_finished() with no outstanding tasks would wait forever")
+        finished = await self._done.get()
+        self._outstanding -= 1
+        return finished
+
+    @property
+    def outstanding(self) -> int:
+        return self._outstanding
+
+    async def cancel_all(self) -> None:
+        tasks = list(self._tasks)
+        for handle in tasks:
+            handle.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._outstanding = self._done.qsize()

@@ -1,0 +1,171 @@
+"""Merging agent branches into the parent worktree, one at a time, each with its item trailer.
+
+A merge counts only when git proves it landed (`merge-base --is-ancestor`). On a conflict the
+merge is aborted, Claude's `/prodigy-merge-worktree <branch>` gets one try in the parent, and
+if that does not land the branch either, the parent is put back exactly where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from prodigy.core.errors import GitError
+from prodigy.runtime import git
+from prodigy.runtime.agents.base import Agent, AgentRequest
+
+MERGE_COMMAND = "/prodigy-merge-worktree"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRequest:
+    job_id: str
+    item_id: str
+    branch: str
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    merged: bool
+    commit: str | None = None  # the parent's HEAD after the merge
+    conflicted_paths: tuple[str, ...] = ()
+    used_claude: bool = False
+    error: str | None = None
+
+
+def trailer(job_id: str, item_id: str) -> str:
+    return f"{git.ITEM_TRAILER}: {job_id}/{item_id}"
+
+
+def merge_message(request: MergeRequest) -> str:
+    """`Merge agent <branch>` plus the trailer that makes landing exactly-once."""
+    return (
+        f"Merge agent {request.branch} ({request.item_id})\n\n"
+        f"{trailer(request.job_id, request.item_id)}\n"
+    )
+
+
+class MergeQueue:
+    """Serializes merges into one parent worktree; `waiting` is the queue length."""
+
+    def __init__(
+        self,
+        parent: Path,
+        agent: Agent,
+        env: Mapping[str, str],
+        log_dir: Path,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        self.parent = parent
+        self.agent = agent
+        self.env = env
+        self.log_dir = log_dir
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+        self.waiting = 0
+
+    async def merge(self, request: MergeRequest) -> MergeResult:
+        """Merge `request.branch` into the parent once every earlier request is done."""
+        self.waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            return await self._merge(request)
+        finally:
+            self._lock.release()
+
+    async def _merge(self, request: MergeRequest) -> MergeResult:
+        await git.abort_merge(self.parent)  # a crashed earlier merge must not be committed
+        before = await git.head_sha(self.parent)
+        try:
+            outcome = await git.merge_no_ff(self.parent, request.branch, merge_message(request))
+        except GitError as exc:
+            return MergeResult(False, error=f"git merge refused: {exc}")
+        if outcome.ok:
+            return await self._verified(request, before, used_claude=False)
+        conflicts = outcome.conflicted_paths
+        await git.abort_merge(self.parent)
+        helped = await self._ask_claude(request)
+        await git.abort_merge(self.parent)
+        if helped:
+            landed = await self._verified(request, before, used_claude=True, conflicts=conflicts)
+            if landed.merged:
+                return landed
+        await self._restore(before)
+        paths = ", ".join(conflicts)
+        return MergeResult(
+            False,
+            conflicted_paths=conflicts,
+            used_claude=True,
+            error=(
+                f"merge conflict in {paths} merging {request.branch}; "
+                f"{MERGE_COMMAND} could not resolve it, the merge was aborted"
+            ),
+        )
+
+    async def _ask_claude(self, request: MergeRequest) -> bool:
+        result = await self.agent.run(
+            AgentRequest(
+                prompt=f"{MERGE_COMMAND} {request.branch}",
+                cwd=self.parent,
+                env=self.env,
+                timeout=self.timeout,
+                log_path=self.log_dir / f"merge-{request.item_id}.jsonl",
+                label=f"merge {request.item_id}",
+            )
+        )
+        return result.success
+
+    async def _verified(
+        self,
+        request: MergeRequest,
+        before: str,
+        *,
+        used_claude: bool,
+        conflicts: tuple[str, ...] = (),
+    ) -> MergeResult:
+        """Landed means: the branch is in HEAD's history, HEAD moved, no conflict markers."""
+        head = await git.head_sha(self.parent)
+        if head == before or not await git.is_ancestor(self.parent, request.branch, head):
+            return MergeResult(False, conflicted_paths=conflicts, used_claude=used_claude)
+        if await _has_markers(self.parent, before, head):
+            return MergeResult(False, conflicted_paths=conflicts, used_claude=used_claude)
+        if used_claude and trailer(request.job_id, request.item_id) not in await _message(
+            self.parent
+        ):
+            # Claude wrote its own message; the trailer is what resume trusts, so add it.
+            await git.git(
+                self.parent,
+                "commit",
+                "--amend",
+                "--no-edit",
+                "--no-verify",
+                "--trailer",
+                trailer(request.job_id, request.item_id),
+            )
+            head = await git.head_sha(self.parent)
+        return MergeResult(True, commit=head, conflicted_paths=conflicts, used_claude=used_claude)
+
+    async def _restore(self, before: str) -> None:
+        """Put the parent back at `before`, clean (it is our worktree, not the user's)."""
+        if await git.head_sha(self.parent) != before or await git.is_dirty(
+            self.parent, include_untracked=False
+        ):
+            await git.git(self.parent, "reset", "--hard", "--quiet", before)
+
+
+async def _message(repo: Path) -> str:
+    return (await git.git(repo, "log", "-1", "--format=%B")).stdout
+
+
+async def _has_markers(repo: Path, before: str, head: str) -> bool:
+    """Whether the merge left `<<<<<<<` conflict markers in the files it changed."""
+    result = await git.git(
+        repo, "diff", "-G", "^(<<<<<<<|>>>>>>>) ", "--name-only", before, head, check=False
+    )
+    return bool(result.stdout.strip())
