@@ -218,3 +218,30 @@ def test_clean_asks_on_a_terminal(tmp_path: Path, answer: bytes, removed: bool) 
     os.close(leader)
     with open_store(prodigy_home()) as store:
         assert (store.sessions.get(made.session.id) is None) is removed
+
+
+def test_inspecting_a_real_failed_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = new_repo(tmp_path)
+    (repo / "wf.yml").write_text(
+        'commands:\n  - shell: "echo one"\n  - claude: "/do it"\n  - shell: "exit 3"\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "prodigy", "run", "wf.yml", "-y", "--agent", "scripted"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    [row] = run_json(capsys, "sessions", "ls", "--json")  # type: ignore[misc]
+    sid = row["id"]
+    assert row["status"] == "failed" and row["resume_command"] == f"prodigy resume {sid}"
+    assert f"Resume with: prodigy resume {sid}" in proc.stdout + proc.stderr
+    code, out, _ = run_cli(capsys, "checkpoints", "show", sid)
+    assert code == 0
+    assert "resume would continue at step 3/3 of iteration 1" in out
+    code, out, _ = run_cli(capsys, "logs", sid, "--latest")
+    assert code == 0
+    assert "[result] success" in out
+    rows = run_json(capsys, "worktree", "ls", "--json", "-p", str(repo))
+    assert [w["session_id"] for w in rows["worktrees"]] == [sid]  # type: ignore[call-overload,index]

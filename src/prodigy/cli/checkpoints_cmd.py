@@ -95,7 +95,7 @@ def show(session_id: str, as_json: bool) -> None:
     if cp is None:
         click.echo("Checkpoint:  none saved (no step finished)")
     else:
-        click.echo(f"Checkpoint:  #{cp.seq} of {v.checkpoints}, saved {cp.saved_at}")
+        click.echo(f"Checkpoint:  the latest of {v.checkpoints}, saved {cp.saved_at}")
         click.echo(f"Progress:    {_progress(v)}")
         names = ", ".join(sorted(cp.variables)) or "none"
         click.echo(f"Variables:   {names} (values are not shown)")
