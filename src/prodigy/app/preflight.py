@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.workflow import Step, Workflow, walk_steps
-from prodigy.core.workflow.step_model import ForeachAction, GoalSeekAction
+from prodigy.core.workflow.step_model import GoalSeekAction
 
 _REMOVED = {
     "analyze": "`analyze:` was removed from prodigy in 0.3; use a claude or shell step",
@@ -22,7 +22,7 @@ def _step_gaps(step: Step) -> list[str]:
     kind = step.action.kind
     if kind in _REMOVED:
         gaps.append(f"{where}: {_REMOVED[kind]}")
-    if isinstance(step.action, ForeachAction | GoalSeekAction):
+    if isinstance(step.action, GoalSeekAction):
         gaps.append(f"{where}: `{kind}` steps")
     if step.step_validate is not None:
         gaps.append(f"{where}: `step_validate:`")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -12,9 +12,10 @@ from prodigy.core.expressions import evaluate_when
 from prodigy.core.interpolation import interpolate
 from prodigy.core.results import StepResult
 from prodigy.core.variables import JsonValue, Scope, error_values
-from prodigy.core.workflow import OnFailure, Step
+from prodigy.core.workflow import ForeachAction, OnFailure, Step
 from prodigy.runtime import git
 from prodigy.runtime.actions import action_kind, run_action, step_label
+from prodigy.runtime.foreach import run_foreach
 from prodigy.runtime.retrying import run_retrying
 from prodigy.runtime.step_context import StepContext
 from prodigy.runtime.validation import RunStep, validate
@@ -70,6 +71,15 @@ async def run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) ->
     return StepOutcome(result, scope, fatal=fatal and not result.success)
 
 
+def _act(
+    step: Step, scope: Scope, ctx: StepContext, *, index: int, env: Mapping[str, str]
+) -> Awaitable[StepResult]:
+    """One run of the step's action; kinds that run steps of their own get the runner."""
+    if isinstance(step.action, ForeachAction):
+        return run_foreach(step.action, step, scope, ctx, _runner(index), index=index, env=env)
+    return run_action(step, scope, ctx, index=index, env=env)
+
+
 def _runner(index: int) -> RunStep:
     """run_step for steps run on this step's behalf (validators, their handlers)."""
 
@@ -112,7 +122,7 @@ async def _run_with_handlers(
     while True:
         result = await run_retrying(
             step.retry,
-            lambda: run_action(step, scope, ctx, index=index, env=env),  # noqa: B023 - awaited now
+            lambda: _act(step, scope, ctx, index=index, env=env),  # noqa: B023 - awaited now
             ctx,
             label=step_label(step),
         )
