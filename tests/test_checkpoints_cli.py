@@ -94,6 +94,7 @@ def test_resume_point_after_a_finished_pass(
     code, out, _ = run_cli(capsys, "checkpoints", "show", made.session.id)
     assert code == 0
     assert expected in out
+    assert f"iteration {iteration - 1} done (3/3 steps)" in out
 
 
 def test_show_of_a_running_session_says_it_is_running(

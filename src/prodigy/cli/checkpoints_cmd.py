@@ -39,6 +39,9 @@ def _progress(v: SessionView) -> str:
     if cp is None:
         return "nothing saved"
     total = f"/{v.total_steps}" if v.total_steps is not None else ""
+    if cp.next_step_index == 0 and cp.iteration > 1:
+        # the checkpoint saved after a whole pass points at the start of the next one
+        return f"iteration {cp.iteration - 1} done ({v.total_steps or 'all'}{total} steps)"
     return f"iteration {cp.iteration}, {cp.next_step_index}{total} steps done"
 
 
