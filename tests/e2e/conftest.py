@@ -91,3 +91,18 @@ class ClaudeRunner:
 @pytest.fixture
 def claude(claude_cli: Path, cli_env: dict[str, str], tmp_path: Path) -> ClaudeRunner:
     return ClaudeRunner(claude_cli, cli_env, tmp_path / "logs")
+
+
+def processes_mentioning(marker: str) -> list[int]:
+    """Pids whose command line contains `marker` (the prompt is an argv element)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(int(entry.name))
+    return found

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from prodigy.runtime.model_server import ModelServer
-from tests.e2e.conftest import ClaudeRunner
+from tests.e2e.conftest import ClaudeRunner, processes_mentioning
 from tests.support.repos import git
 
 pytestmark = pytest.mark.e2e
@@ -126,19 +125,4 @@ def test_a_slow_model_hits_the_timeout_and_leaves_no_process(
     assert time.monotonic() - started < 20
     assert not result.success
     assert result.error_kind == "timeout"
-    assert _processes_mentioning(marker) == []
-
-
-def _processes_mentioning(marker: str) -> list[int]:
-    """Pids whose command line contains `marker` (the prompt is an argv element)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in cmdline:
-            found.append(int(entry.name))
-    return found
+    assert processes_mentioning(marker) == []
