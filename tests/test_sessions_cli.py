@@ -245,3 +245,22 @@ def test_inspecting_a_real_failed_run(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "[result] success" in out
     rows = run_json(capsys, "worktree", "ls", "--json", "-p", str(repo))
     assert [w["session_id"] for w in rows["worktrees"]] == [sid]  # type: ignore[call-overload,index]
+
+
+def test_clean_of_a_hostile_session_id_deletes_nothing_outside_the_logs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = prodigy_home()
+    victim = home / "victim"
+    victim.mkdir(parents=True)
+    (victim / "keep.txt").write_text("precious")
+    with open_store(home) as store:
+        key = store.repos.ensure(str(tmp_path / "gone")).key
+        store.sessions.create(
+            session_id="../../victim", repo_key=key, workflow_path="wf.yml", workflow_hash="h"
+        )
+        store.sessions.set_status("../../victim", RunStatus.COMPLETED)
+    code, out, _ = run_cli(capsys, "sessions", "clean", "--yes")
+    assert code == 0, out
+    assert "Removed 1 session(s)." in out
+    assert (victim / "keep.txt").read_text() == "precious"

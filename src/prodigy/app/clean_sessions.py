@@ -24,7 +24,7 @@ from prodigy.store import Store
 class SessionCleanup:
     session: SessionRecord
     kept: str | None  # why it stays; None when it is (or would be) removed
-    logs: Path
+    logs: Path | None  # its agent log directory; None if the id would point elsewhere
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -71,9 +71,15 @@ async def plan_clean(
         kept = f"it is running ({holder.describe()})" if holder else None
         if kept is None and not force:
             kept = await _unmerged(store, session)
-        logs = logs_dir(home) / session.repo_key / session.id
-        items.append(SessionCleanup(session, kept, logs))
+        items.append(SessionCleanup(session, kept, _log_dir(home, session)))
     return CleanPlan(tuple(items), skipped)
+
+
+def _log_dir(home: Path, session: SessionRecord) -> Path | None:
+    # Ids are data: whatever they hold, deleting their logs never leaves their own folder.
+    root = logs_dir(home).resolve()
+    folder = (root / session.repo_key / session.id).resolve()
+    return folder if folder.parent.parent == root else None
 
 
 async def _unmerged(store: Store, session: SessionRecord) -> str | None:
@@ -99,6 +105,7 @@ def apply_clean(store: Store, plan: CleanPlan) -> list[SessionCleanup]:
     removed = []
     for item in plan.removable:
         if store.sessions.delete(item.session.id):
-            shutil.rmtree(item.logs, ignore_errors=True)
+            if item.logs is not None:
+                shutil.rmtree(item.logs, ignore_errors=True)
             removed.append(item)
     return removed
