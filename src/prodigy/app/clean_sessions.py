@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from prodigy.app.inspect_logs import session_log_dir
 from prodigy.app.inspect_worktrees import unmerged_commits
-from prodigy.app.paths import logs_dir
 from prodigy.app.session_state import FINAL, is_resumable, live_holder, session_age_ts
 from prodigy.core.records import SessionRecord
 from prodigy.runtime import git as g
@@ -71,15 +71,8 @@ async def plan_clean(
         kept = f"it is running ({holder.describe()})" if holder else None
         if kept is None and not force:
             kept = await _unmerged(store, session)
-        items.append(SessionCleanup(session, kept, _log_dir(home, session)))
+        items.append(SessionCleanup(session, kept, session_log_dir(home, session)))
     return CleanPlan(tuple(items), skipped)
-
-
-def _log_dir(home: Path, session: SessionRecord) -> Path | None:
-    # Ids are data: whatever they hold, deleting their logs never leaves their own folder.
-    root = logs_dir(home).resolve()
-    folder = (root / session.repo_key / session.id).resolve()
-    return folder if folder.parent.parent == root else None
 
 
 async def _unmerged(store: Store, session: SessionRecord) -> str | None:

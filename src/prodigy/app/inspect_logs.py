@@ -48,8 +48,12 @@ class LogFile:
         }
 
 
-def session_log_dir(home: Path, session: SessionRecord) -> Path:
-    return logs_dir(home) / session.repo_key / session.id
+def session_log_dir(home: Path, session: SessionRecord) -> Path | None:
+    """`logs/<repo-key>/<session-id>`; None if the ids would point anywhere else."""
+    # Ids are data: whatever they hold, reading or deleting logs never leaves this folder.
+    root = logs_dir(home).resolve()
+    folder = (root / session.repo_key / session.id).resolve()
+    return folder if folder.parent.parent == root else None
 
 
 def session_logs(
@@ -60,7 +64,8 @@ def session_logs(
     entries = store.usage.entries(session.id)
     by_path = {Path(e.log_path).resolve(): e for e in entries if e.log_path}
     folder = session_log_dir(home, session)
-    paths = {p.resolve() for p in folder.rglob("*.jsonl")} if folder.is_dir() else set()
+    found = folder.rglob("*.jsonl") if folder is not None and folder.is_dir() else ()
+    paths = {p.resolve() for p in found}
     paths |= {p for p in by_path if p.is_file()}
     logs = [_log_file(p, by_path.get(p)) for p in paths]
     if item is not None:
