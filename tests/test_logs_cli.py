@@ -15,7 +15,15 @@ from prodigy.app.paths import logs_dir
 from prodigy.core.records import RunStatus, UsageRecord
 from prodigy.core.usage import Usage
 from prodigy.store import open_store
-from tests.inspect_support import Made, make_session, new_repo, prodigy_home, run_cli, run_json
+from tests.inspect_support import (
+    Made,
+    make_session,
+    new_repo,
+    prodigy_home,
+    run_cli,
+    run_json,
+    running,
+)
 
 INIT = {"type": "system", "subtype": "init", "session_id": "c-1", "model": "claude-x", "cwd": "/w"}
 ASSISTANT = {
@@ -188,3 +196,20 @@ def _read_until(proc: subprocess.Popen[str], marker: str) -> str:
         assert line, f"prodigy logs --tail ended before {marker!r}: {seen}"
         seen += line
     return seen
+
+
+def test_tail_of_a_running_session_waits_for_its_first_log(tmp_path: Path) -> None:
+    made = make_session(new_repo(tmp_path), status=RunStatus.RUNNING, worktree=False)
+    with running(made.session.id):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prodigy", "logs", made.session.id, "--tail"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        assert "Waiting for the first agent log" in _read_until(proc, "Waiting")
+        _write_log(made, "001-claude-first.jsonl", [INIT, RESULT])
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "001-claude-first.jsonl" in out and "[result] success" in out

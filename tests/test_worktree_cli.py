@@ -218,3 +218,36 @@ def test_merge_is_still_a_loud_stub(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "worktree", "merge", "x")
     assert code == 2
     assert "not implemented yet" in err
+
+
+def test_agent_worktrees_belong_to_their_job_and_mapreduce_cleans_only_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = new_repo(tmp_path)
+    parent = make_session(repo, status=RunStatus.COMPLETED)
+    root = worktrees_dir(prodigy_home()) / key_of(str(repo))
+    job = "mapreduce-20261125-ab12"
+    recorded, guessed = root / job / "agent-0", root / job / "agent-1"
+    git(repo, "worktree", "add", "-q", "-b", f"prodigy-agent-{job}-0", str(recorded), "HEAD")
+    git(repo, "worktree", "add", "-q", "-b", f"prodigy-agent-{job}-1", str(guessed), "HEAD")
+    with open_store(prodigy_home()) as store:
+        store.jobs.create(job_id=job, session_id=parent.session.id)
+        store.worktrees.record(
+            path=str(recorded),
+            repo_key=key_of(str(repo)),
+            branch=f"prodigy-agent-{job}-0",
+            job_id=job,
+            item_id="item-0",
+        )
+    rows = _rows(capsys, repo)
+    for name in (f"{job}/agent-0", f"{job}/agent-1"):
+        assert rows[name]["job_id"] == job
+        assert rows[name]["session_id"] == parent.session.id
+        assert rows[name]["orphan_reason"] == "its session is completed"
+    code, out, _ = run_cli(capsys, "worktree", "clean", "--mapreduce", "-p", str(repo))
+    assert code == 0, out
+    assert "2 removed, 0 kept." in out
+    assert not recorded.exists() and not guessed.exists()
+    assert parent.worktree.exists()
+    with open_store(prodigy_home()) as store:
+        assert store.worktrees.get(str(recorded)) is None

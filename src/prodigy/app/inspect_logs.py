@@ -233,3 +233,21 @@ def follow(
             record = parse_record(line)
             if record is not None and record.get("type") == "result":
                 return
+
+
+def wait_for_logs(
+    store: Store,
+    home: Path,
+    session: SessionRecord,
+    *,
+    item: str | None,
+    is_live: Callable[[], bool],
+    poll: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[LogFile]:
+    """The session's logs once there are any, waiting while it runs; [] if it never writes one."""
+    while True:
+        found = session_logs(store, home, session, item=item)
+        if found or not is_live():
+            return found
+        sleep(poll)

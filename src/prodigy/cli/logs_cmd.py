@@ -14,8 +14,9 @@ from prodigy.app.inspect_logs import (
     render_lines,
     session_logs,
     summarize,
+    wait_for_logs,
 )
-from prodigy.app.session_state import resolve_session
+from prodigy.app.session_state import live_holder, resolve_session
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import cost, human_bytes, short_time, table
 from prodigy.cli.sessions_cmd import home
@@ -59,6 +60,15 @@ def logs(
     with open_store(where) as store:
         session = _session(store, where, session_id)
         found = session_logs(store, where, session, item=item_id)
+        if tail and not found and live_holder(where, session.id) is not None:
+            click.echo(f"Waiting for the first agent log of {session.id} (Ctrl-C to stop)...")
+            found = wait_for_logs(
+                store,
+                where,
+                session,
+                item=item_id,
+                is_live=lambda: live_holder(where, session.id) is not None,
+            )
     show_one = latest or tail or log is not None or (item_id is not None and len(found) == 1)
     if show_one:
         _show(pick_log(found, log).path, tail=tail, summary=summary, as_json=as_json)
