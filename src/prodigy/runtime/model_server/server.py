@@ -13,6 +13,7 @@ import logging
 import threading
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -179,10 +180,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         # Claude Code probes the base URL with HEAD / before its first request
+        self._record(200, known=self.path.split("?", 1)[0] in ("", "/"))
         self.send_response(200)
         self.send_header("Content-Length", "0")
         self.end_headers()
-        self._record(200, known=self.path.split("?", 1)[0] in ("", "/"))
 
     do_PUT = do_PATCH = do_DELETE = do_POST
 
@@ -206,7 +207,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(200, "application/json", message_json(reply, message_id, model, tokens))
 
-    def _stream(self, frames: Any) -> None:
+    def _stream(self, frames: Iterator[bytes]) -> None:
+        self._record(200)  # before answering, so `served` is complete when the client is done
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -219,7 +221,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             pass  # the client went away (killed on timeout): nothing to tell it
-        self._record(200)
 
     def _error(self, error: ApiError) -> None:
         self._send(error.status, "application/json", error.body())
@@ -235,6 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         *,
         known: bool = True,
     ) -> None:
+        self._record(status, known=known)
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -243,7 +245,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         except OSError:
             pass
-        self._record(status, known=known)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
