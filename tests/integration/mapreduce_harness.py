@@ -102,3 +102,12 @@ class MapReduceRepo:
     def items_state(self) -> dict[str, str]:
         rows = self.query("SELECT item_id, state FROM items ORDER BY idx")
         return {r["item_id"]: r["state"] for r in rows}
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        done = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+            cwd=self.repo,
+            capture_output=True,
+            check=False,
+        )
+        return done.returncode == 0
