@@ -51,6 +51,7 @@ def logs(
     prodigy logs SESSION 2            show log 002-... of the session
     prodigy logs SESSION --latest     show its newest log
     prodigy logs SESSION --tail       follow its newest log until the agent's result
+    prodigy logs SESSION --item ID    a MapReduce work item's logs
     prodigy logs PATH.jsonl           show any saved log file
     """
     where = home()

@@ -127,7 +127,7 @@ def merge(**_: object) -> None:
     help="Only those created over e.g. 30m, 2h, 7d ago.",
 )
 @click.option("--mapreduce", is_flag=True, help="Only MapReduce agent worktrees.")
-@click.option("--job-id", default=None, help="Only the agent worktrees of this job.")
+@click.option("--job-id", default=None, metavar="JOB_ID", help="Only this job's agent worktrees.")
 @click.option(
     "-f", "--force", is_flag=True, help="Also delete unmerged commits and uncommitted changes."
 )
