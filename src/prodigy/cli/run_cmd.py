@@ -96,7 +96,7 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
     from prodigy.app.run import start_run
     from prodigy.app.run_options import RunOptions
     from prodigy.cli.asyncrun import run_async
-    from prodigy.cli.display import make_display
+    from prodigy.cli.map_display import make_run_display
     from prodigy.core.errors import UsageError
     from prodigy.core.workflow import parse_param
 
@@ -124,7 +124,7 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
         agent=kw["agent"],
         verbosity=verbosity(ctx),
     )
-    display = make_display(options.verbosity)
+    display = make_run_display(options.verbosity)
     try:
         return run_async(start_run(options, display, dict(os.environ), read_line))
     finally:
