@@ -313,11 +313,10 @@ def _stopped(
 
 
 def _summary_table(reporter: Reporter, summary: MapSummary) -> None:
-    failed = [o for o in summary.ordered() if not o.ok]
-    for outcome in failed:
-        reporter.emit(Note("warn", f"  {outcome.item_id}: {outcome.error}"))
-    if failed:
-        reporter.emit(Note("info", "Failed items are in the DLQ: prodigy dlq list"))
+    if summary.failed:
+        reporter.emit(
+            Note("info", f"{summary.failed} failed item(s) are in the DLQ: prodigy dlq list")
+        )
 
 
 def _now() -> str:

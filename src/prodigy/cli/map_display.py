@@ -1,0 +1,203 @@
+"""The MapReduce view: a live board on a terminal, periodic plain lines elsewhere, a summary.
+
+Both displays are ordinary run displays (every progress event is shown as `describe` says)
+that also observe job events (`app.job_events.JobObserver`). The board shows an overall
+progress bar (done, failed, running, pending), one line per running agent (item, current
+step, elapsed), the merge queue length, and tokens and cost so far.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.progress_bar import ProgressBar
+from rich.spinner import Spinner
+from rich.table import Table
+from rich.text import Text
+
+from prodigy.app.job_events import MapCounts
+from prodigy.cli.display import PlainDisplay, describe
+from prodigy.core.progress import Note, ProgressEvent, StepFinished, StepSkipped, StepStarted
+from prodigy.core.records import EventRecord
+
+_STYLE = {"info": "cyan", "warn": "yellow", "error": "red", "success": "green"}
+
+
+@dataclass(slots=True)
+class _Agent:
+    item_id: str
+    started: float
+    step: str = "starting"
+
+
+@dataclass(slots=True)
+class MapBoard:
+    """What the map phase looks like now, folded from job events and counts."""
+
+    counts: MapCounts | None = None
+    agents: dict[str, _Agent] = field(default_factory=dict)
+    tokens: int = 0
+    cost: float = 0.0
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # item id -> summary row
+
+    def apply(self, event: EventRecord) -> None:
+        payload, agent = event.payload, event.agent_id or ""
+        kind = event.event_type
+        if kind == "agent_started":
+            self.agents[agent] = _Agent(str(payload.get("item_id", "")), time.monotonic())
+        elif kind == "agent_progress" and agent in self.agents:
+            self.agents[agent].step = str(payload.get("step", ""))
+        elif kind in ("agent_completed", "agent_failed"):
+            self.agents.pop(agent, None)
+            usage = payload.get("usage") or {}
+            self.tokens += int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
+            self.cost += float(usage.get("cost_usd", 0.0))
+            self._row(payload, ok=kind == "agent_completed")
+        elif kind == "merge_conflict":
+            row = self.rows.get(str(payload.get("item_id")))
+            if row is not None:
+                row.update(status="merge conflict", error=payload.get("error", ""))
+
+    def _row(self, payload: Mapping[str, Any], *, ok: bool) -> None:
+        duration = payload.get("duration") or {}
+        self.rows[str(payload.get("item_id"))] = {
+            "status": "ok" if ok else "failed",
+            "attempt": payload.get("attempt", 1),
+            "seconds": duration.get("secs", 0) + duration.get("nanos", 0) / 1e9,
+            "commits": len(payload.get("commits", ())),
+            "error": "" if ok else str(payload.get("error") or ""),
+        }
+
+    def headline(self) -> str:
+        c = self.counts
+        if c is None:
+            return ""
+        return (
+            f"map: {c.done}/{c.total} done, {c.failed} failed, {c.running} running,"
+            f" {c.pending} pending; merge queue {c.merging}; {self.tokens} tokens,"
+            f" ${self.cost:.4f}"
+        )
+
+    def render(self) -> RenderableType:
+        c = self.counts
+        if c is None:
+            return Text("")
+        parts: list[RenderableType] = [
+            ProgressBar(total=max(c.total, 1), completed=c.done + c.failed, width=40),
+            Text(self.headline(), style="bold"),
+        ]
+        now = time.monotonic()
+        for agent in sorted(self.agents.values(), key=lambda a: a.item_id):
+            elapsed = now - agent.started
+            parts.append(Text(f"  {agent.item_id:<12} {agent.step[:60]:<60} {elapsed:4.0f}s"))
+        return Group(*parts)
+
+    def summary(self) -> Table | None:
+        if not self.rows:
+            return None
+        table = Table(title="MapReduce items", show_lines=False)
+        for name in ("item", "status", "attempt", "time", "commits", "error"):
+            table.add_column(name)
+        for item, row in sorted(self.rows.items(), key=lambda kv: _index(kv[0])):
+            table.add_row(
+                item,
+                row["status"],
+                str(row["attempt"]),
+                f"{row['seconds']:.1f}s",
+                str(row["commits"]),
+                row["error"][:80],
+            )
+        return table
+
+
+def _index(item_id: str) -> int:
+    tail = item_id.rsplit("_", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+class PlainMapDisplay(PlainDisplay):
+    """Timestamped lines; the map's state at most every `interval` seconds; a summary."""
+
+    def __init__(self, verbosity: int = 0, out: TextIO | None = None, interval: float = 5.0):
+        super().__init__(verbosity, out)
+        self.board = MapBoard()
+        self.interval = interval
+        self._last = 0.0
+        self._shown = ""
+
+    def job_event(self, event: EventRecord) -> None:
+        self.board.apply(event)
+        if event.event_type == "agent_failed" and self.verbosity >= 1:
+            self._line(f"✗ {event.payload.get('item_id')}: {event.payload.get('error')}")
+
+    def map_counts(self, counts: MapCounts) -> None:
+        self.board.counts = counts
+        headline = self.board.headline()
+        finished = counts.done + counts.failed == counts.total
+        due = finished or time.monotonic() - self._last >= self.interval
+        if due and headline != self._shown:
+            self._last, self._shown = time.monotonic(), headline
+            self._line(headline)
+
+    def close(self) -> None:
+        table = self.board.summary()
+        if table is not None:
+            Console(file=self.out, width=120, color_system=None).print(table)
+
+
+class LiveMapDisplay:
+    """A rich live board: the current setup/reduce step, the map progress and agents."""
+
+    def __init__(self, verbosity: int = 0, console: Console | None = None) -> None:
+        self.verbosity = verbosity
+        self.console = console or Console()
+        self.board = MapBoard()
+        self._step: StepStarted | None = None
+        self._step_started = 0.0
+        self._spinner = Spinner("dots")
+        self._live = Live(self, console=self.console, refresh_per_second=4, transient=True)
+        self._live.start()
+
+    def __rich__(self) -> RenderableType:
+        parts: list[RenderableType] = []
+        if self._step is not None:
+            elapsed = time.monotonic() - self._step_started
+            self._spinner.text = Text(f" {self._step.label}  {elapsed:0.0f}s", style="bold")
+            parts.append(self._spinner)
+        parts.append(self.board.render())
+        return Group(*parts)
+
+    def emit(self, event: ProgressEvent) -> None:
+        if isinstance(event, StepStarted):
+            self._step, self._step_started = event, time.monotonic()
+        elif isinstance(event, StepFinished | StepSkipped):
+            self._step = None
+        text = describe(event, self.verbosity)
+        if text is not None:
+            style = _STYLE.get(event.level, "") if isinstance(event, Note) else ""
+            self.console.print(Text(text, style=style))
+
+    def job_event(self, event: EventRecord) -> None:
+        self.board.apply(event)
+
+    def map_counts(self, counts: MapCounts) -> None:
+        self.board.counts = counts
+
+    def close(self) -> None:
+        self._live.stop()
+        table = self.board.summary()
+        if table is not None:
+            self.console.print(table)
+
+
+def make_run_display(verbosity: int) -> PlainMapDisplay | LiveMapDisplay:
+    """The display of `prodigy run`: live board on a terminal, plain lines otherwise."""
+    if sys.stdout.isatty():
+        return LiveMapDisplay(verbosity)
+    return PlainMapDisplay(verbosity)
