@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.integration.mapreduce_harness import MapReduceRepo
+from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
 from tests.support.repos import commit_file
 
 
@@ -132,3 +134,35 @@ def test_two_agents_on_the_same_line_one_lands_the_other_is_a_merge_conflict(
         assert mr.git("-C", parent, "status", "--porcelain") == ""
     assert mr.git("log", "-1", "--format=%H", "master").strip() != mr.seed
     assert mr.is_ancestor(row["parent_head"], "master")
+
+
+def test_ctrl_c_cancels_agents_and_keeps_the_job_resumable(mr: MapReduceRepo) -> None:
+    mr.items([{"id": k} for k in range(4)])
+    workflow = mr.root / "wf" / "intr.yml"
+    workflow.write_text(
+        "name: intr\nmode: mapreduce\nmap:\n  input: items.json\n  max_parallel: 2\n"
+        '  agent_template:\n    - shell: echo $$ >> "$HOME/agents.pid"; sleep 30\n'
+    )
+    proc = subprocess.Popen(
+        [str(PRODIGY), "run", str(workflow), "-y"],
+        cwd=mr.repo,
+        env=mr.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pids = mr.home / "agents.pid"
+    deadline = time.monotonic() + 20
+    while (not pids.exists() or len(pids.read_text().split()) < 2) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "prodigy resume session-" in err
+    [job] = mr.query("SELECT status FROM jobs")
+    assert job["status"] == "interrupted"
+    assert set(mr.items_state().values()) == {"pending"}
+    assert not [w for w in mr.worktrees() if "/agent-" in w]
+    for pid in pids.read_text().split():
+        assert not _alive(int(pid))
