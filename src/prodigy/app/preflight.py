@@ -47,14 +47,9 @@ def unsupported(workflow: Workflow) -> list[str]:
     for step in walk_steps(steps):
         gaps.extend(_step_gaps(step))
     top = {
-        "secrets": bool(workflow.secrets),
-        "env_files": bool(workflow.env_files),
-        "profiles": bool(workflow.profiles),
         "workflows (sub-workflows)": bool(workflow.sub_workflows),
     }
     gaps.extend(f"{workflow.source}: `{key}:`" for key, used in top.items() if used)
-    if any(not isinstance(value, str) for value in workflow.env.values()):
-        gaps.append(f"{workflow.source}: dynamic or conditional `env:` values")
     return gaps
 
 

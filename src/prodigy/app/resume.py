@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prodigy.app.config import load_config
@@ -14,6 +14,7 @@ from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load, map_inputs, workflow_hash
 from prodigy.app.run_options import RunOptions
 from prodigy.app.session_run import Position
+from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import NotImplementedYetError, UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
@@ -106,7 +107,15 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     options = RunOptions.from_json(
         record.options, workflow=path, yes=request.yes, verbosity=request.verbosity
     )
-    workflow = load(options, reporter)
+    environment = await resolve_environment(
+        load(options, reporter),
+        process_env=env,
+        base_dir=repo,
+        profile=options.profile,
+        args=options.args,
+        reporter=reporter,
+    )
+    workflow = environment.workflow
     config = load_config(repo_root=repo, env=env)
     store.add_secrets(config.secrets())
     checkpoint = store.checkpoints.latest(record.id)
@@ -116,6 +125,8 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
         scope = Scope(checkpoint.variables).with_values(env_values(env))
         start = Position(checkpoint.iteration, checkpoint.next_step_index)
     setup = setup_from_record(store, record, repo, workflow, options, config.values, env, scope)
+    setup = replace(setup, env=environment.apply(setup.env))
+    store.add_secrets(environment.masked)
     await setup.check_agent()
     if record.status is not RunStatus.RUNNING:
         store.sessions.set_status(record.id, RunStatus.RUNNING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from prodigy.app.config import load_config
@@ -14,6 +15,7 @@ from prodigy.app.mapreduce import check_mapreduce, dry_run_mapreduce, execute_ma
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.preflight import ensure_supported
 from prodigy.app.run_options import RunOptions
+from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.masking import Masker
@@ -74,7 +76,15 @@ async def start_run(
     """Run a workflow file from the start; returns the exit code."""
     repo = await git.repo_root((options.repo or Path.cwd()).expanduser())
     config = load_config(repo_root=repo, env=env).values
-    workflow = load(options, reporter)
+    environment = await resolve_environment(
+        load(options, reporter),
+        process_env=env,
+        base_dir=repo,
+        profile=options.profile,
+        args=options.args,
+        reporter=reporter,
+    )
+    workflow = environment.workflow
     limits = None
     if workflow.mode == "mapreduce":
         first = initial_scope(workflow, args=options.args, process_env=env)
@@ -122,6 +132,8 @@ async def start_run(
             env=child_env(env, workflow, scope, session_id=session_id, worktree=str(worktree)),
             log_dir=logs_dir(home) / key / session_id,
         )
+        setup = replace(setup, env=environment.apply(setup.env))
+        store.add_secrets(environment.masked)
         await setup.check_agent()
         store.repos.ensure(str(repo))
         store.sessions.create(

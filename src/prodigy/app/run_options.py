@@ -20,6 +20,7 @@ class RunOptions:
     params: Mapping[str, Any] = field(default_factory=dict)
     agent: str | None = None
     verbosity: int = 0
+    profile: str | None = None  # --profile: the workflow's environment profile
 
     def to_json(self) -> dict[str, Any]:
         """What resume needs again (the workflow path is stored with the session)."""
@@ -29,6 +30,7 @@ class RunOptions:
             "map_globs": list(self.map_globs),
             "params": dict(self.params),
             "agent": self.agent,
+            "profile": self.profile,
         }
 
     @classmethod
@@ -40,6 +42,7 @@ class RunOptions:
             map_globs=tuple(data.get("map_globs", ())),
             params=dict(data.get("params", {})),
             agent=data.get("agent"),
+            profile=data.get("profile"),
             **overrides,
         )
 

@@ -108,10 +108,6 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
     if kw["param_file"]:
         params.update(_param_file(kw["param_file"]))
     params.update(dict(parse_param(text) for text in kw["params"]))
-    if kw["profile"]:
-        from prodigy.core.errors import NotImplementedYetError
-
-        raise NotImplementedYetError("--profile")
     options = RunOptions(
         workflow=Path(kw["workflow"]).expanduser().resolve(),
         repo=Path(kw["path"]) if kw["path"] else None,
@@ -123,6 +119,7 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
         params=params,
         agent=kw["agent"],
         verbosity=verbosity(ctx),
+        profile=kw["profile"],
     )
     display = make_run_display(options.verbosity)
     try:

@@ -1,0 +1,112 @@
+"""The workflow environment's pure rules (spec §9): value forms, profiles, precedence.
+
+`env:` values come in four forms: a string; `{command, cache}` (the command's output);
+`{condition, when_true, when_false}` (chosen by a `when:`-style expression); and
+`{secret: true, value}` (a value that is masked everywhere). The effects (reading files,
+running commands) live in app/workflow_env.py; this module decides what they mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from prodigy.core.errors import ConfigError, UsageError
+from prodigy.core.expressions import evaluate_when
+from prodigy.core.workflow import Profile
+from prodigy.core.workflow.step_model import EnvValue
+
+EnvForm = Literal["static", "dynamic", "conditional", "secret"]
+
+# Where each name's value came from, lowest precedence first (spec §9.5).
+LAYERS = (
+    "process environment",
+    "env_files",
+    "workflow env",
+    "profile",
+    "step env",
+    "secrets",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Dynamic:
+    """`{command, cache}`: the value is the command's stdout, trailing newline removed."""
+
+    command: str
+    cache: bool
+
+
+def env_form(value: EnvValue) -> EnvForm:
+    if isinstance(value, str):
+        return "static"
+    if "command" in value:
+        return "dynamic"
+    if "condition" in value:
+        return "conditional"
+    return "secret"
+
+
+def dynamic(name: str, value: Mapping[str, object]) -> Dynamic:
+    command = value.get("command")
+    if not isinstance(command, str) or not command.strip():
+        raise ConfigError(f"env.{name}: `command` must be a shell command string")
+    return Dynamic(command=command, cache=bool(value.get("cache", False)))
+
+
+def conditional(name: str, value: Mapping[str, object], variables: Mapping[str, object]) -> str:
+    """`when_true` if the condition holds over `variables`, else `when_false` ("" if absent)."""
+    condition = value.get("condition")
+    if not isinstance(condition, str):
+        raise ConfigError(f"env.{name}: `condition` must be an expression string")
+    chosen = value.get("when_true" if evaluate_when(condition, variables) else "when_false")
+    return "" if chosen is None else _text(chosen)
+
+
+def secret_value(name: str, value: Mapping[str, object]) -> str:
+    """`{secret: true, value: X}`: X, which is then masked like any secret."""
+    if "value" not in value:
+        raise ConfigError(f"env.{name}: a secret env value needs `value:`")
+    return _text(value["value"])
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def select_profile(profiles: Mapping[str, Profile], name: str | None) -> Mapping[str, str]:
+    """The variables of profile `name` (none when no profile was asked for)."""
+    if name is None:
+        return {}
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none are defined"
+        raise UsageError(
+            f"--profile {name}: the workflow has no such profile (known: {known}); "
+            "add it under `profiles:` or pick another"
+        )
+    return dict(profiles[name].env)
+
+
+def secret_key_source(provider: str, key: str) -> tuple[Literal["env", "file"], str]:
+    """Where a secret is read from: `env`/`file` providers directly; any other provider
+    (vault, aws, custom) reads an `env:`/`file:`-prefixed key, else the env var `key`."""
+    if provider == "file":
+        return "file", key
+    if provider == "env":
+        return "env", key
+    for prefix in ("file:", "env:"):
+        if key.startswith(prefix):
+            return prefix[:-1], key[len(prefix) :]  # type: ignore[return-value]
+    return "env", key
+
+
+def layered(layers: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str, str]]:
+    """name -> (value, layer that set it), applying LAYERS in order (later wins)."""
+    out: dict[str, tuple[str, str]] = {}
+    for layer in LAYERS:
+        for name, value in layers.get(layer, {}).items():
+            out[name] = (value, layer)
+    return out
