@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from prodigy.core.records import Checkpoint, StepRecord, UsageRecord
 from prodigy.core.variables import JsonValue, Scope
-from prodigy.core.workflow import Step, Workflow
+from prodigy.core.workflow import ClaudeAction, Step, Workflow
 from prodigy.runtime import git
 from prodigy.runtime.actions import step_label
 from prodigy.runtime.sequence import SequenceResult, run_sequence
@@ -77,8 +77,12 @@ class SessionRunner:
             scope = scope.with_values(_pass_values(number, value))
             head = await git.head_sha(self.ctx.worktree)
             first = start.step_index if number == start.iteration else 0
+            # Each --map input is this pass's $ARG, for the shell and for Claude alike.
+            ctx = self.ctx
+            if value is not None:
+                ctx = replace(ctx, env={**ctx.env, "PRODIGY_ARG": value})
             result = await run_sequence(
-                self.workflow.steps, scope, self.ctx, start=first, on_done=self._recorder(number)
+                self.workflow.steps, scope, ctx, start=first, on_done=self._recorder(number)
             )
             scope = result.scope
             if not result.ok:
@@ -113,7 +117,7 @@ class SessionRunner:
             error=result.error or None,
         )
         usage = None
-        if result.log_path:
+        if isinstance(step.action, ClaudeAction):
             usage = UsageRecord(
                 session_id=self.session_id,
                 step_id=step_label(step),

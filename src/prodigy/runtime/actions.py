@@ -17,7 +17,7 @@ from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step, WriteFileAction
 from prodigy.runtime.agents.base import AgentRequest
-from prodigy.runtime.process import ProcessRequest, run_process
+from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 from prodigy.runtime.step_context import StepContext
 
 
@@ -51,9 +51,11 @@ async def run_action(
     cwd = ctx.inside(interpolate(step.working_dir, scope)) if step.working_dir else ctx.worktree
     timeout = float(step.timeout) if step.timeout else ctx.default_timeout
     if isinstance(action, ShellAction):
-        return await _shell(action, scope, ctx, _Call(cwd, env, timeout, index))
+        return await _shell(action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step)))
     if isinstance(action, ClaudeAction):
-        return await _claude(step, action, scope, ctx, _Call(cwd, env, timeout, index))
+        return await _claude(
+            step, action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step))
+        )
     if isinstance(action, WriteFileAction):
         return _write_file(action, scope, ctx, cwd)
     raise NotImplementedYetError(f"{step.location}: `{action.kind}` steps")
@@ -77,6 +79,7 @@ class _Call:
     env: Mapping[str, str]
     timeout: float | None
     index: int
+    label: str
 
 
 async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Call) -> StepResult:
@@ -105,6 +108,7 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
         error = f"timed out after {call.timeout:g} s"
     elif result.returncode != 0:
         error = f"exit code {result.returncode}"
+    log_path = _save_shell_log(ctx, call.label, command.script, result)
     return StepResult(
         success=result.ok,
         exit_code=result.returncode,
@@ -114,7 +118,21 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
         timed_out=result.timed_out,
         error=error,
         error_kind="timeout" if result.timed_out else None,
+        log_path=str(log_path),
     )
+
+
+def _save_shell_log(ctx: StepContext, label: str, script: str, result: ProcessResult) -> Path:
+    """The step's full output as a file (masked), so a failure can point at all of it."""
+    path = ctx.log_path(label).with_suffix(".log")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (
+        f"$ {script}\n--- exit code {result.returncode}"
+        f"{' (timed out)' if result.timed_out else ''}, {result.duration:.2f} s\n"
+        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
+    path.write_text(ctx.masker.text(text), encoding="utf-8")
+    return path
 
 
 async def _claude(

@@ -47,7 +47,9 @@ async def run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) ->
         except StepFailedError as exc:
             return StepOutcome(result.failed(str(exc)), scope, fatal=True)
     if step.output_file:
-        ctx.inside(interpolate(step.output_file, scope)).write_text(result.stdout, encoding="utf-8")
+        target = ctx.inside(interpolate(step.output_file, scope))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(result.stdout, encoding="utf-8")
     if result.success and head_before is not None:
         result = await _check_commit(step, result, ctx, head_before)
         if not result.success:
@@ -120,9 +122,11 @@ async def _run_with_handlers(
     env = step_env(step, scope, ctx)
     attempt = 1
     while True:
+        # The step's own env shadows workflow variables of the same name in `${NAME}` too.
+        own = scope.with_values({name: env[name] for name in step.env})
         result = await run_retrying(
             step.retry,
-            lambda: _act(step, scope, ctx, index=index, env=env),  # noqa: B023 - awaited now
+            lambda: _act(step, own, ctx, index=index, env=env),  # noqa: B023 - awaited now
             ctx,
             label=step_label(step),
         )
