@@ -84,6 +84,7 @@ class MapPhase:
         self.running = 0
         self.merging = 0
         self.failures_shown = 0
+        self.stopping = False  # no retries once the job is being stopped
         self.executor: LocalExecutor[AgentTask, AgentOutcome] = LocalExecutor(
             self._work, job.max_parallel
         )
@@ -114,7 +115,7 @@ class MapPhase:
                         self._settle(task.result())  # type: ignore[arg-type]
                 if self.summary.stop_reason is not None:
                     await self._stop(landings, next_agent)
-                    landings, next_agent = set(), None
+                    break
         except BaseException:
             await self._stop(landings, next_agent)
             raise
@@ -281,7 +282,7 @@ class MapPhase:
                 ev.agent_failed(job.job_id, outcome, will_retry=decision.retry),
                 agent_id=outcome.agent_id,
             )
-        if decision.retry:
+        if decision.retry and not self.stopping:
             self._retry(outcome, decision.delay)
             return
         self.summary.outcomes[outcome.index] = outcome
@@ -290,7 +291,7 @@ class MapPhase:
         self.failures_shown += 1
         if fp.report_now(job.policy, self.failures_shown):
             job.reporter.emit(Note("warn", f"{outcome.item_id} failed: {outcome.error}"))
-        self.summary.stop_reason = decision.stop_reason
+        self.summary.stop_reason = self.summary.stop_reason or decision.stop_reason
         self._counts()
 
     def _retry(self, outcome: AgentOutcome, delay: float) -> None:
@@ -343,13 +344,14 @@ class MapPhase:
         next_agent: asyncio.Task[Finished[AgentTask, AgentOutcome]] | None,
     ) -> None:
         """Cancel agents (their processes are killed); let merges in flight finish cleanly."""
+        self.stopping = True
         await self.executor.cancel_all()
         if next_agent is not None:
             next_agent.cancel()
         pending = [*landings, *([next_agent] if next_agent else [])]
         for result in await asyncio.gather(*pending, return_exceptions=True):
-            if isinstance(result, AgentOutcome) and result.ok:
-                self.summary.outcomes[result.index] = result
+            if isinstance(result, AgentOutcome):
+                self._settle(result)
         job = self.job
         for record in job.store.items.find(job.job_id, states=(ItemState.RUNNING,)):
             # never finished: back to pending, so resume runs it again from a fresh worktree
