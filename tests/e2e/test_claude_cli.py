@@ -126,3 +126,21 @@ def test_a_slow_model_hits_the_timeout_and_leaves_no_process(
     assert not result.success
     assert result.error_kind == "timeout"
     assert processes_mentioning(marker) == []
+
+
+def test_claude_expands_project_slash_commands_before_the_server_reads_them(
+    claude: ClaudeRunner, repo: Path
+) -> None:
+    commands = repo / ".claude" / "commands"
+    commands.mkdir(parents=True)
+    (commands / "add-test.md").write_text(
+        "---\ndescription: add a test\n---\n"
+        "Write a test for $ARGUMENTS.\n"
+        "@write tests/test_$ARGUMENTS.py <<EOF\nimport $ARGUMENTS\nEOF\n"
+        "@print tested $ARGUMENTS\n"
+    )
+    result = claude.run("/add-test parser", repo)
+
+    assert result.success, result.error_message
+    assert result.text == "tested parser"
+    assert (repo / "tests" / "test_parser.py").read_text() == "import parser\n"
