@@ -13,7 +13,8 @@ from prodigy.core.workflow import CircuitBreaker, ErrorPolicy, ItemRetry
 
 def _fail(policy: ErrorPolicy, state: fp.PolicyState, *, attempt: int = 1, total: int = 10,
           now: float = 0.0) -> tuple[fp.PolicyState, fp.Decision]:  # fmt: skip
-    return fp.after_failure(policy, state, attempt=attempt, total_items=total, now=now)
+    state = fp.after_attempt(policy, state, ok=False, now=now)
+    return fp.after_failure(policy, state, attempt=attempt, total_items=total)
 
 
 def test_default_policy_dead_letters_and_carries_on() -> None:
@@ -70,9 +71,9 @@ def test_circuit_breaker_opens_waits_half_opens_and_closes() -> None:
     state, wait = fp.start_delay(policy, state, now=11.5)
     assert (state.breaker, wait) == ("half_open", 0.0)
     assert fp.start_delay(policy, state, now=11.6)[1] > 0  # only one trial agent at a time
-    state = fp.after_success(policy, state)
+    state = fp.after_attempt(policy, state, ok=True, now=12.0)
     assert state.breaker == "half_open"
-    state = fp.after_success(policy, state)
+    state = fp.after_attempt(policy, state, ok=True, now=13.0)
     assert state.breaker == "closed"
 
 

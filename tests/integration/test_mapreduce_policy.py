@@ -163,3 +163,17 @@ def test_dry_run_prints_the_plan_and_creates_nothing(mr: MapReduceRepo) -> None:
         assert text in done.stdout
     assert mr.calls() == []
     assert mr.worktrees() == [str(mr.repo)]
+
+
+def test_circuit_breaker_pauses_new_agents_after_failures(mr: MapReduceRepo) -> None:
+    mr.items(_items("fake-fail 1 down", "fake-noop", "fake-noop"))
+    policy = """error_policy:
+  circuit_breaker: {failure_threshold: 1, timeout: 1s, half_open_requests: 1, success_threshold: 1}"""
+    done = mr.run(FLAKY.format(policy=policy))
+    assert done.returncode == 0, done.stderr
+    calls = mr.calls()
+    failed = next(c for c in calls if c["prompt"] == "/fake-fail 1 down")
+    later = [c for c in calls if c["start"] > failed["start"]]
+    assert later, "no agent ran after the failure"
+    assert min(c["start"] for c in later) - failed["end"] >= 0.9  # the breaker was open
+    assert sorted(p for p in mr.tree() if p.startswith("out/")) == ["out/2.txt", "out/3.txt"]

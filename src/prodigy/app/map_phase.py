@@ -144,9 +144,14 @@ class MapPhase:
             agent_id=task.agent_id,
         )
         try:
-            return await run_map_agent(task, self.job.setting)
+            outcome = await run_map_agent(task, self.job.setting)
         finally:
             self.running -= 1
+        # before the slot is free: the next agent must see an opened breaker
+        self.state = fp.after_attempt(
+            self.job.policy, self.state, ok=outcome.ok, now=time.monotonic()
+        )
+        return outcome
 
     def _agent_outcome(self, finished: Finished[AgentTask, AgentOutcome]) -> AgentOutcome:
         """The agent's outcome, recorded: usage, state, events."""
@@ -242,7 +247,6 @@ class MapPhase:
     def _settle(self, outcome: AgentOutcome) -> None:
         """A landing finished: success is final; a refused merge goes through the policy."""
         if outcome.ok:
-            self.state = fp.after_success(self.job.policy, self.state)
             self.summary.outcomes[outcome.index] = outcome
             self._counts()
         else:
@@ -263,7 +267,6 @@ class MapPhase:
             self.state,
             attempt=outcome.attempt,
             total_items=len(self.items),
-            now=time.monotonic(),
         )
         if outcome.failure_kind != "merge_conflict":
             if outcome.status == "timeout":

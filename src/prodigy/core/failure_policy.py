@@ -66,17 +66,19 @@ def max_attempts(policy: ErrorPolicy) -> int:
 
 
 def after_failure(
-    policy: ErrorPolicy, state: PolicyState, *, attempt: int, total_items: int, now: float
+    policy: ErrorPolicy, state: PolicyState, *, attempt: int, total_items: int
 ) -> tuple[PolicyState, Decision]:
     """The next state and the decision for an attempt that failed."""
-    state = _breaker_failure(policy, state, now)
     if attempt < max_attempts(policy):
         return state, Decision(retry=True, delay=backoff_delay(policy, attempt))
     state = replace(state, failed=state.failed + 1)
     return state, Decision(retry=False, stop_reason=stop_reason(policy, state, total_items))
 
 
-def after_success(policy: ErrorPolicy, state: PolicyState) -> PolicyState:
+def after_attempt(policy: ErrorPolicy, state: PolicyState, *, ok: bool, now: float) -> PolicyState:
+    """The circuit breaker after an agent finished; call it before the next agent may start."""
+    if not ok:
+        return _breaker_failure(policy, state, now)
     state = replace(state, consecutive_failures=0)
     if state.breaker != "half_open" or policy.circuit_breaker is None:
         return state
