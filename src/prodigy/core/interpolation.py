@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from prodigy.core.git_vars import apply_modifiers, takes_modifiers
+
 if TYPE_CHECKING:
     from prodigy.core.variables import JsonValue, Scope
 
@@ -37,6 +39,7 @@ class Placeholder:
     start: int
     end: int
     braced: bool
+    modifiers: tuple[str, ...] = ()  # `${step.files_added:*.md:json}` (core/git_vars.py)
 
     @property
     def span(self) -> tuple[int, int]:
@@ -52,10 +55,21 @@ def parse_placeholder(match: re.Match[str]) -> Placeholder | None:
     if body is None:
         return None
     path, sep, default = body.partition(":-")
+    modifiers: tuple[str, ...] = ()
+    if not sep and ":" in path:
+        base, _, rest = path.partition(":")
+        if takes_modifiers(base):
+            path, modifiers = base, tuple(rest.split(":"))
     if not _PATH.fullmatch(path):
         return None
     return Placeholder(
-        match.group(0), path, default if sep else None, match.start(), match.end(), braced=True
+        match.group(0),
+        path,
+        default if sep else None,
+        match.start(),
+        match.end(),
+        braced=True,
+        modifiers=modifiers,
     )
 
 
@@ -128,7 +142,11 @@ def resolve(placeholder: Placeholder, scope: Scope) -> tuple[bool, JsonValue]:
     """Value of one placeholder; bare `$NAME` only resolves a defined top-level name."""
     if not placeholder.braced and placeholder.path not in scope:
         return False, None
-    return lookup(scope, placeholder.path)
+    found, value = lookup(scope, placeholder.path)
+    if found and placeholder.modifiers:
+        items = [render(v) for v in value] if isinstance(value, list) else render(value).split()
+        return True, apply_modifiers(items, placeholder.modifiers)
+    return found, value
 
 
 def interpolate(template: str, scope: Scope) -> str:

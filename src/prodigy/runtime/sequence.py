@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prodigy.core.interpolation import interpolate
 from prodigy.core.progress import StepFinished, StepSkipped, StepStarted
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step
+from prodigy.runtime import git
 from prodigy.runtime.actions import step_label
+from prodigy.runtime.git_context import with_git_changes
 from prodigy.runtime.step_context import StepContext
 from prodigy.runtime.step_runner import StepOutcome, run_step
 
@@ -62,7 +64,10 @@ async def run_sequence(
             )
         )
         began = time.monotonic()
+        before = await git.head_sha(ctx.worktree)
         outcome = await run_step(step, scope, ctx, index=index)
+        changed = await with_git_changes(outcome.scope, ctx.worktree, before)
+        outcome = replace(outcome, scope=changed)
         scope = outcome.scope
         result = outcome.result
         if result.skipped:
