@@ -6,7 +6,6 @@ missing CLI is an error: CI must never pass without running this tier.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from collections.abc import Iterator
@@ -14,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from prodigy.core.agent_result import AgentResult
-from prodigy.runtime.agents import AgentRequest, AgentSettings, get_agent
 from prodigy.runtime.model_server import ModelServer
+from tests.e2e.helpers import ClaudeRunner
 from tests.support.claude_cli import locate_claude_cli
 from tests.support.repos import make_repo
 
@@ -65,44 +63,6 @@ def cli_env(tmp_path: Path, model_server: ModelServer) -> dict[str, str]:
     }
 
 
-class ClaudeRunner:
-    """Runs prompts through our `claude` agent with the real CLI, as a step would."""
-
-    def __init__(self, cli: Path, env: dict[str, str], logs: Path) -> None:
-        self.cli, self.env, self.logs = cli, env, logs
-        self.texts: list[str] = []
-
-    def run(
-        self, prompt: str, cwd: Path, *, timeout: float = 45.0, label: str = "step"
-    ) -> AgentResult:
-        agent = get_agent("claude", AgentSettings(claude_executable=str(self.cli), grace_period=2))
-        request = AgentRequest(
-            prompt=prompt,
-            cwd=cwd,
-            env=self.env,
-            timeout=timeout,
-            log_path=self.logs / f"{label}.jsonl",
-            label=label,
-            on_text=self.texts.append,
-        )
-        return asyncio.run(agent.run(request))
-
-
 @pytest.fixture
 def claude(claude_cli: Path, cli_env: dict[str, str], tmp_path: Path) -> ClaudeRunner:
     return ClaudeRunner(claude_cli, cli_env, tmp_path / "logs")
-
-
-def processes_mentioning(marker: str) -> list[int]:
-    """Pids whose command line contains `marker` (the prompt is an argv element)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if marker.encode() in cmdline:
-            found.append(int(entry.name))
-    return found

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from prodigy.runtime.model_server import ModelServer
-from tests.e2e.conftest import processes_mentioning
+from tests.e2e.helpers import processes_mentioning
 from tests.support.repos import git, make_repo, prodigy_env
 
 pytestmark = pytest.mark.e2e
