@@ -15,6 +15,7 @@ from prodigy.cli import (
     events_cmd,
     init_cmd,
     logs_cmd,
+    model_server_cmd,
     resume_cmd,
     run_cmd,
     sessions_cmd,
@@ -56,6 +57,7 @@ for module in (
     validate_cmd,
     config_cmd,
     demo_cmd,
+    model_server_cmd,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

@@ -74,7 +74,8 @@ async def run_sequence(
             ctx.reporter.emit(StepSkipped(index=index, label=label, reason=result.error))
         else:
             detail = "" if result.success else ctx.masker.text(result.error)
-            if result.log_path and (not result.success or isinstance(step.action, ClaudeAction)):
+            shown = result.log_path and result.log_path not in detail
+            if shown and (not result.success or isinstance(step.action, ClaudeAction)):
                 detail = f"{detail}; log {result.log_path}" if detail else f"log {result.log_path}"
             ctx.reporter.emit(
                 StepFinished(
