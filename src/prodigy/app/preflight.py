@@ -7,6 +7,7 @@ feature the runtime does not implement yet is named here, with where it is writt
 from __future__ import annotations
 
 from prodigy.core.errors import NotImplementedYetError
+from prodigy.core.goal_seek import parse_goal_seek
 from prodigy.core.workflow import Step, Workflow, walk_steps
 from prodigy.core.workflow.step_model import GoalSeekAction
 
@@ -23,7 +24,7 @@ def _step_gaps(step: Step) -> list[str]:
     if kind in _REMOVED:
         gaps.append(f"{where}: {_REMOVED[kind]}")
     if isinstance(step.action, GoalSeekAction):
-        gaps.append(f"{where}: `{kind}` steps")
+        parse_goal_seek(step.action.config, where)  # a bad loop fails before anything starts
     if step.step_validate is not None:
         gaps.append(f"{where}: `step_validate:`")
     if any(not isinstance(value, str) for value in step.env.values()):

@@ -12,10 +12,11 @@ from prodigy.core.expressions import evaluate_when
 from prodigy.core.interpolation import interpolate
 from prodigy.core.results import StepResult
 from prodigy.core.variables import JsonValue, Scope, error_values
-from prodigy.core.workflow import ForeachAction, OnFailure, Step
+from prodigy.core.workflow import ForeachAction, GoalSeekAction, OnFailure, Step
 from prodigy.runtime import git
 from prodigy.runtime.actions import action_kind, run_action, step_label
 from prodigy.runtime.foreach import run_foreach
+from prodigy.runtime.goal_seek import run_goal_seek
 from prodigy.runtime.retrying import run_retrying
 from prodigy.runtime.step_context import StepContext
 from prodigy.runtime.validation import RunStep, validate
@@ -79,6 +80,8 @@ def _act(
     """One run of the step's action; kinds that run steps of their own get the runner."""
     if isinstance(step.action, ForeachAction):
         return run_foreach(step.action, step, scope, ctx, _runner(index), index=index, env=env)
+    if isinstance(step.action, GoalSeekAction):
+        return run_goal_seek(step.action, step, scope, ctx, _runner(index))
     return run_action(step, scope, ctx, index=index, env=env)
 
 

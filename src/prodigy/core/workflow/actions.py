@@ -101,7 +101,8 @@ def parse_action(
         fields.warn(
             node,
             key,
-            "goal_seek was removed in prodigy 0.4.1; use validate with on_incomplete instead",
+            "goal_seek was removed in prodigy 0.4.1 (validate with on_incomplete replaces"
+            " it); this release still runs it as the manual documents",
         )
         return GoalSeekAction(config=frozen(config)), {}
     fields.warn(node, key, "analyze was removed in prodigy 0.3; the step will fail when run")
