@@ -25,8 +25,6 @@ def _step_gaps(step: Step) -> list[str]:
         gaps.append(f"{where}: {_REMOVED[kind]}")
     if isinstance(step.action, GoalSeekAction):
         parse_goal_seek(step.action.config, where)  # a bad loop fails before anything starts
-    if step.step_validate is not None:
-        gaps.append(f"{where}: `step_validate:`")
     if any(not isinstance(value, str) for value in step.env.values()):
         gaps.append(f"{where}: dynamic or conditional `env:` values")
     if step.commit_config is not None and (

@@ -18,6 +18,7 @@ from prodigy.runtime.actions import action_kind, run_action, step_label
 from prodigy.runtime.foreach import run_foreach
 from prodigy.runtime.goal_seek import run_goal_seek
 from prodigy.runtime.retrying import run_retrying
+from prodigy.runtime.step_checks import check_step
 from prodigy.runtime.step_context import StepContext
 from prodigy.runtime.validation import RunStep, validate
 
@@ -60,6 +61,10 @@ async def run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) ->
         scope = checked.scope
         if checked.error is not None:
             return StepOutcome(result.failed(checked.error), scope, fatal=True)
+    if result.success and step.step_validate is not None and not step.skip_validation:
+        problem = await check_step(step, step.step_validate, scope, ctx, _runner(index))
+        if problem is not None:
+            return StepOutcome(replace(result.failed(problem), exit_code=1), scope, fatal=True)
     follow_ups = []
     if result.success and step.on_success is not None:
         follow_ups.append(step.on_success)
