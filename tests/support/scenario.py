@@ -203,6 +203,12 @@ class Scenario:
                 return []
             return [str(r[0]) for r in conn.execute("SELECT id FROM sessions")]
 
+    def session_status(self, session_id: str) -> str | None:
+        """The status column of one session, read directly from the store."""
+        with contextlib.closing(sqlite3.connect(self.db)) as conn:
+            row = conn.execute("SELECT status FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def session_rows(self) -> int:
         return len(self.session_ids())
 
