@@ -133,8 +133,9 @@ def read_line(prompt: str) -> str:
     import sys
 
     line = sys.stdin.readline()
+    if not sys.stdin.isatty():
+        click.echo(line.rstrip("\n"))  # a piped answer is not echoed by a terminal
     if not line:
-        click.echo()
         raise EOFError
     return line
 

@@ -21,7 +21,7 @@ from prodigy.app.inspect_worktrees import (
 )
 from prodigy.app.paths import prodigy_home
 from prodigy.app.session_state import parse_age
-from prodigy.cli.common import json_option, not_implemented, path_option
+from prodigy.cli.common import json_option, path_option, verbosity
 from prodigy.cli.inspect_format import human_bytes, short_time, table
 from prodigy.store import Store, open_store
 
@@ -107,13 +107,26 @@ worktree.add_command(ls, "list")
 
 
 @worktree.command("merge")
-@click.argument("name", required=False)
-@click.option("--all", "all_", is_flag=True, help="Merge every session worktree.")
-@click.option("-y", "--yes", is_flag=True, help="Do not ask.")
-@path_option
-def merge(**_: object) -> None:
-    """Merge a kept session worktree into the branch it started from."""
-    not_implemented("worktree merge")
+@click.argument("name")
+@click.pass_context
+def merge(ctx: click.Context, /, name: str) -> int:
+    """Merge a completed session's kept worktree into the branch it started from.
+
+    NAME is the session id (also the worktree's directory name), as printed when you
+    answered `n` at the merge prompt. The workflow's own `merge:` steps are used if it has
+    them; afterwards the worktree and its branch are removed.
+    """
+    import os
+
+    from prodigy.app.worktree_merge import merge_kept_session
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.display import make_display
+
+    display = make_display(verbosity(ctx))
+    try:
+        return run_async(merge_kept_session(name, display, dict(os.environ)))
+    finally:
+        display.close()
 
 
 @worktree.command("clean")

@@ -35,7 +35,10 @@ class StepContext:
     def log_path(self, label: str) -> Path:
         """A fresh, readable log file name for one agent call of this run."""
         slug = _UNSAFE.sub("-", label).strip("-")[:48] or "step"
-        return self.log_dir / f"{next(self._log_seq):03d}-{slug}.jsonl"
+        while True:  # a resumed session counts from 1 again: never reuse an earlier log's number
+            number = next(self._log_seq)
+            if not any(self.log_dir.glob(f"{number:03d}-*")):
+                return self.log_dir / f"{number:03d}-{slug}.jsonl"
 
     def inside(self, relative: str, base: Path | None = None) -> Path:
         """`relative` resolved from base (default: the worktree); leaving the worktree is an error.
