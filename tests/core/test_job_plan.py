@@ -36,7 +36,8 @@ HERE = SourceLocation(file="wf.yml", line=3, column=1, yaml_path="map")
 
 
 def _phase(**kw: object) -> MapPhase:
-    return MapPhase(input="items.json", agent_template=(), location=HERE, **kw)  # type: ignore[arg-type]
+    kw.setdefault("agent_template", ())
+    return MapPhase(input="items.json", location=HERE, **kw)  # type: ignore[arg-type]
 
 
 def test_job_id_has_the_time_and_a_suffix() -> None:
@@ -223,3 +224,31 @@ def test_setup_capture_outputs() -> None:
         capture_output_value(missing, "text", "")
     fallback = CaptureOutputSpec(command_index=0, pattern="nope", default="dflt")
     assert capture_output_value(fallback, "text", "") == "dflt"
+
+
+def test_timeout_config_step_limits() -> None:
+    from prodigy.core.job_plan import timed_template
+    from prodigy.core.workflow import ClaudeAction, ShellAction, Step
+
+    steps = (
+        Step(action=ShellAction(command="make"), location=HERE),
+        Step(action=ClaudeAction(prompt="/fix"), id="fix", location=HERE),
+        Step(action=ShellAction(command="test"), timeout=2, location=HERE),
+    )
+    config = TimeoutConfig(
+        agent_timeout_secs=60,
+        command_timeouts={"fix": 30},
+        timeout_policy="PerCommand",
+        timeout_action="Skip",
+        cleanup_grace_period_secs=1,
+    )
+    limits = map_limits(_phase(agent_template=steps, timeout_config=config), {})
+    assert limits.agent_timeout is None  # PerCommand: no limit on the agent as a whole
+    assert limits.step_timeouts == {0: 60, 1: 30, 2: 60}
+    assert [s.timeout for s in timed_template(steps, limits)] == [60, 30, 2]
+    assert (limits.timeout_action, limits.grace_period) == ("Skip", 1.0)
+    hybrid = TimeoutConfig(
+        agent_timeout_secs=60, command_timeouts={"shell": 5}, timeout_policy="Hybrid"
+    )
+    limits = map_limits(_phase(agent_template=steps, timeout_config=hybrid), {})
+    assert limits.agent_timeout == 60 and limits.step_timeouts == {0: 5, 2: 5}

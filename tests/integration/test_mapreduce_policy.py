@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,31 @@ def test_circuit_breaker_pauses_new_agents_after_failures(mr: MapReduceRepo) -> 
     assert later, "no agent ran after the failure"
     assert min(c["start"] for c in later) - failed["end"] >= 0.9  # the breaker was open
     assert sorted(p for p in mr.tree() if p.startswith("out/")) == ["out/2.txt", "out/3.txt"]
+
+
+@pytest.mark.parametrize(("action", "code", "dead_lettered"), [("Fail", 1, 1), ("Skip", 0, 0)])
+def test_timeout_config_per_command_limits_and_actions(
+    mr: MapReduceRepo, action: str, code: int, dead_lettered: int
+) -> None:
+    mr.items([{"id": 1, "delay": 30}, {"id": 2, "delay": 0}])
+    began = time.monotonic()
+    done = mr.run(
+        f"""
+        name: per-command
+        mode: mapreduce
+        map:
+          input: items.json
+          max_parallel: 1
+          timeout_config:
+            timeout_policy: PerCommand
+            command_timeouts: {{shell: 1}}
+            timeout_action: {action}
+            cleanup_grace_period_secs: 0
+          agent_template:
+            - shell: sleep ${{item.delay}}
+        """
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    assert time.monotonic() - began < 25
+    assert len(mr.dlq()) == dead_lettered
+    assert mr.items_state()["item_0"] == ("dead_lettered" if dead_lettered else "failed")

@@ -45,6 +45,7 @@ class MapJob:
     max_parallel: int
     setting: AgentSetting
     queue: MergeQueue
+    timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
 
 
 @dataclass(slots=True)
@@ -289,8 +290,13 @@ class MapPhase:
             self._retry(outcome, decision.delay)
             return
         self.summary.outcomes[outcome.index] = outcome
-        if job.policy.on_item_failure != "skip":
+        timed_out = outcome.failure_kind == "timeout"
+        if job.policy.on_item_failure != "skip" and not (
+            timed_out and job.timeout_action == "Skip"
+        ):
             self._dead_letter(outcome)
+        if timed_out and job.timeout_action == "Fail":
+            self.summary.stop_reason = "an agent timed out and timeout_action is Fail"
         self.failures_shown += 1
         if fp.report_now(job.policy, self.failures_shown):
             job.reporter.emit(Note("warn", f"{outcome.item_id} failed: {outcome.error}"))

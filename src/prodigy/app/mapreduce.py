@@ -23,13 +23,14 @@ from prodigy.core import event_payloads as ev
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
 from prodigy.core.failure_policy import check_policy
 from prodigy.core.items import check_selection
-from prodigy.core.job_plan import MapLimits, item_id, map_limits, new_job_id
+from prodigy.core.job_plan import MapLimits, item_id, map_limits, new_job_id, timed_template
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import JobPhase, RunStatus
 from prodigy.core.variables import Scope, map_values
 from prodigy.core.workflow import MapPhase as MapConfig
 from prodigy.core.workflow import Workflow
 from prodigy.runtime import git
+from prodigy.runtime.agents import get_agent
 from prodigy.runtime.map_agent import AgentSetting
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.runtime.sequence import run_sequence, shown_command
@@ -257,6 +258,11 @@ def _map_job(
         )
 
     agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
+    agent_ctx = ctx
+    if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
+        settings = replace(setup.agent_settings(), grace_period=limits.grace_period)
+        agent = get_agent(setup.agent_name, settings)
+        agent_ctx = replace(ctx, grace_period=limits.grace_period, agent=agent)
     return MapJob(
         store=setup.store,
         events=events,
@@ -269,12 +275,13 @@ def _map_job(
             repo=setup.repo,
             parent=setup.worktree,
             agents_root=agents_root,
-            template=map_config(setup.workflow).agent_template,
+            template=timed_template(map_config(setup.workflow).agent_template, limits),
             scope=scope,
-            ctx=ctx,
+            ctx=agent_ctx,
             timeout=limits.agent_timeout,
-            on_step=on_step,
+            on_step=on_step if limits.monitoring else None,
         ),
+        timeout_action=limits.timeout_action,
         queue=MergeQueue(
             setup.worktree,
             ctx.agent,

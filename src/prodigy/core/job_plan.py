@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from prodigy.core.errors import UsageError
-from prodigy.core.workflow import MapPhase
+from prodigy.core.workflow import MapPhase, Step, TimeoutConfig
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 INPUT_COMMAND_TIMEOUT = 300.0  # seconds, as prodigy
@@ -67,10 +67,14 @@ def resolve_count(value: int | str, env: Mapping[str, str], where: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class MapLimits:
-    """Resolved map settings: parallelism and the per-agent timeout in seconds (None: none)."""
+    """Resolved map settings: parallelism, timeouts in seconds (None: none), what a timeout does."""
 
     max_parallel: int
-    agent_timeout: float | None
+    agent_timeout: float | None  # the whole agent (PerAgent and Hybrid policies)
+    step_timeouts: Mapping[int, int] = field(default_factory=dict)  # template index -> seconds
+    timeout_action: str = "Dlq"  # Dlq | Skip | Fail | GracefulTerminate
+    grace_period: float | None = None  # SIGTERM -> SIGKILL for a timed-out agent
+    monitoring: bool = True  # agent_progress events
 
 
 def map_limits(phase: MapPhase, env: Mapping[str, str]) -> MapLimits:
@@ -86,7 +90,45 @@ def map_limits(phase: MapPhase, env: Mapping[str, str]) -> MapLimits:
         timeout = float(config.agent_timeout_secs)
     elif phase.agent_timeout_secs is not None:
         timeout = float(resolve_count(phase.agent_timeout_secs, env, f"{where}: agent_timeout"))
-    return MapLimits(max_parallel=parallel, agent_timeout=timeout)
+    if config is None:
+        return MapLimits(max_parallel=parallel, agent_timeout=timeout)
+    steps = step_timeouts(phase, config, timeout)
+    return MapLimits(
+        max_parallel=parallel,
+        agent_timeout=None if config.timeout_policy == "PerCommand" else timeout,
+        step_timeouts=steps,
+        timeout_action=config.timeout_action,
+        grace_period=float(config.cleanup_grace_period_secs),
+        monitoring=config.enable_monitoring,
+    )
+
+
+def step_timeouts(
+    phase: MapPhase, config: TimeoutConfig, agent_timeout: float | None
+) -> dict[int, int]:
+    """Per-step limits: `command_timeouts` keyed by step index, id, name or kind (claude,
+    shell ...); under PerCommand every other step gets the agent timeout as its own."""
+    out: dict[int, int] = {}
+    for index, step in enumerate(phase.agent_template):
+        keys = [k for k in (str(index), step.id, step.name, step.action.kind) if k]
+        found = next(
+            (config.command_timeouts[k] for k in keys if k in config.command_timeouts), None
+        )
+        if found is None and config.timeout_policy == "PerCommand" and agent_timeout:
+            found = int(agent_timeout)
+        if found is not None:
+            out[index] = found
+    return out
+
+
+def timed_template(template: tuple[Step, ...], limits: MapLimits) -> tuple[Step, ...]:
+    """The agent template with the per-step limits applied (a step's own `timeout:` wins)."""
+    return tuple(
+        replace(step, timeout=limits.step_timeouts[i])
+        if i in limits.step_timeouts and step.timeout is None
+        else step
+        for i, step in enumerate(template)
+    )
 
 
 def looks_like_file(text: str) -> bool:
