@@ -160,3 +160,28 @@ def test_failing_dynamic_command_stops_before_anything_starts(sc: Scenario) -> N
     assert run.code == 2, run
     assert "env.X: command" in run.output and "exit code 3" in run.output
     assert sc.session_worktrees() == []
+
+
+def test_config_show_workflow_lists_each_layer(sc: Scenario) -> None:
+    (sc.repo / ".env").write_text("A=file\nPATHLIKE=x\n")
+    sc.env["GH_TOKEN"] = SECRET
+    sc.env["PATHLIKE"] = "from-process"
+    wf = sc.workflow(
+        "show",
+        """
+        name: show
+        env_files: [.env]
+        env: {A: workflow, B: workflow}
+        profiles: {dev: {B: dev}}
+        secrets: {TOKEN: GH_TOKEN}
+        commands:
+          - shell: "true"
+        """,
+    )
+    run = sc.prodigy("config", "show", "--workflow", wf, "--profile", "dev")
+    assert run.code == 0, run
+    assert "  A = workflow   (workflow env; over env_files)" in run.stdout
+    assert "  B = dev   (profile; over workflow env)" in run.stdout
+    assert "  PATHLIKE = x   (env_files; over process environment)" in run.stdout
+    assert "  TOKEN = ***   (secrets)" in run.stdout
+    assert SECRET not in run.output

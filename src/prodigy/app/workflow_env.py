@@ -39,6 +39,7 @@ class ResolvedEnvironment:
     files: Mapping[str, str] = field(default_factory=dict)  # env_files, later files win
     secrets: Mapping[str, str] = field(default_factory=dict)  # `secrets:` by name
     masked: tuple[str, ...] = ()  # every value to mask: secrets and `{secret: true}` values
+    layers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # by core LAYERS name
 
     def apply(self, child: Mapping[str, str]) -> dict[str, str]:
         """A child environment built from the workflow env, with env_files under the
@@ -77,7 +78,9 @@ async def resolve_environment(
         else:
             env[name] = interpolate(secret_value(name, value), variables)
             masked.append(env[name])
-    env.update(select_profile(workflow.profiles, profile))
+    own = dict(env)
+    chosen = select_profile(workflow.profiles, profile)
+    env.update(chosen)
     secrets = {
         name: _secret(name, ref.provider, ref.key, process_env, base_dir)
         for name, ref in workflow.secrets.items()
@@ -89,6 +92,7 @@ async def resolve_environment(
         files=files,
         secrets=secrets,
         masked=(*secrets.values(), *masked),
+        layers={"env_files": files, "workflow env": own, "profile": chosen, "secrets": secrets},
     )
 
 

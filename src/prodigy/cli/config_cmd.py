@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from prodigy.app.config import EffectiveConfig, load_config
+from prodigy.app.env_report import EnvLine, workflow_environment
 from prodigy.app.paths import find_repo_root
 from prodigy.cli.common import json_option
 from prodigy.core.config import KEYS, SECTIONS, Setting, Source, masked, unknown_key_message
@@ -23,8 +24,15 @@ def config() -> None:
 
 @config.command("show")
 @click.argument("key", required=False)
+@click.option(
+    "--workflow",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Also show the environment this workflow gives its steps and where each value wins.",
+)
+@click.option("--profile", default=None, help="With --workflow: the profile to activate.")
 @json_option
-def show(key: str | None, as_json: bool) -> None:
+def show(key: str | None, workflow: Path | None, profile: str | None, as_json: bool) -> None:
     """Print each effective value and its source (secrets masked).
 
     With KEY (e.g. max_parallel, claude.executable), print only that value;
@@ -34,18 +42,50 @@ def show(key: str | None, as_json: bool) -> None:
     keys = _select(key)
     masker = Masker(effective.secrets())
     values = {k: _shown(k, effective.trace[k][-1].value, masker) for k in keys}
+    env_lines = _workflow_env(workflow, profile) if workflow is not None else None
     if as_json:
         document: dict[str, object] = {
             "values": values,
             "sources": {k: _source_json(effective.sources[k]) for k in keys},
             "warnings": list(effective.warnings),
         }
+        if env_lines is not None:
+            document["workflow_env"] = [
+                {"name": e.name, "value": e.value, "layer": e.layer, "overrides": list(e.overrides)}
+                for e in env_lines
+            ]
         click.echo(json.dumps(document, indent=2))
-    elif key is not None and key in KEYS:
+        return
+    if key is not None and key in KEYS:
         click.echo(_text(values[key]))
     else:
         for k in keys:
             click.echo(f"{k} = {_text(values[k])}   ({effective.sources[k]})")
+    if env_lines is not None:
+        shown_profile = f", profile {profile}" if profile else ""
+        click.echo(f"workflow environment ({workflow}{shown_profile}), later layers win:")
+        for e in env_lines:
+            over = f"; over {', '.join(e.overrides)}" if e.overrides else ""
+            click.echo(f"  {e.name} = {e.value}   ({e.layer}{over})")
+
+
+def _workflow_env(path: Path, profile: str | None) -> list[EnvLine]:
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.display import make_display
+
+    display = make_display(0)
+    try:
+        return run_async(
+            workflow_environment(
+                path,
+                profile=profile,
+                process_env=os.environ,
+                base_dir=find_repo_root(Path.cwd()) or Path.cwd(),
+                reporter=display,
+            )
+        )
+    finally:
+        display.close()
 
 
 @config.command("trace")
