@@ -26,6 +26,7 @@ from prodigy.cli.display import PlainDisplay, describe
 from prodigy.core.progress import Note, ProgressEvent, StepFinished, StepSkipped, StepStarted
 from prodigy.core.records import EventRecord
 
+_MAX_ROWS = 30  # a summary, not a log: failures first, then successes
 _STYLE = {"info": "cyan", "warn": "yellow", "error": "red", "success": "green"}
 
 
@@ -104,7 +105,13 @@ class MapBoard:
         table = Table(title="MapReduce items", show_lines=False)
         for name in ("item", "status", "attempt", "time", "commits", "error"):
             table.add_column(name)
-        for item, row in sorted(self.rows.items(), key=lambda kv: _index(kv[0])):
+        ordered = sorted(self.rows.items(), key=lambda kv: _index(kv[0]))
+        failed = [(k, r) for k, r in ordered if r["status"] != "ok"]
+        shown = failed[:_MAX_ROWS] + [(k, r) for k, r in ordered if r["status"] == "ok"]
+        shown = sorted(shown[:_MAX_ROWS], key=lambda kv: _index(kv[0]))
+        if len(ordered) > len(shown):
+            table.caption = f"... and {len(ordered) - len(shown)} more items"
+        for item, row in shown:
             table.add_row(
                 item,
                 row["status"],

@@ -24,7 +24,7 @@ from prodigy.runtime.actions import step_label
 from prodigy.runtime.sequence import run_sequence
 from prodigy.runtime.step_context import StepContext
 from prodigy.runtime.step_runner import StepOutcome
-from prodigy.runtime.worktrees import create_worktree, list_worktrees, remove_worktree
+from prodigy.runtime.worktrees import create_worktree, remove_worktree
 
 StepWatch = Callable[["AgentTask", str, int, int], None]  # task, step label, index, total
 _HANDLER_FAILED = "on_failure handler failed"
@@ -143,8 +143,8 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
 
 async def discard_agent_worktree(repo: Path, path: Path, branch: str) -> None:
     """Remove an agent's worktree and branch (a previous attempt's, or after its merge)."""
-    known = any(w.path.resolve() == path.resolve() for w in await list_worktrees(repo))
-    if known or path.exists() or await git.branch_exists(repo, branch):
+    # `worktree add -b` makes both, so a leftover has its directory or its branch
+    if path.exists() or await git.branch_exists(repo, branch):
         await remove_worktree(repo, path, delete_branch=True, force=True, branch=branch)
 
 
