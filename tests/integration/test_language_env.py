@@ -185,3 +185,24 @@ def test_config_show_workflow_lists_each_layer(sc: Scenario) -> None:
     assert "  PATHLIKE = x   (env_files; over process environment)" in run.stdout
     assert "  TOKEN = ***   (secrets)" in run.stdout
     assert SECRET not in run.output
+
+
+def test_resume_keeps_the_profile(sc: Scenario) -> None:
+    """The first step fails, so no checkpoint holds the variables: resume re-resolves them."""
+    wf = sc.workflow(
+        "resume",
+        """
+        name: resume
+        env: {MODE: default}
+        profiles: {prod: {MODE: prod}}
+        commands:
+          - shell: test -f ${HOME}/go
+          - shell: printenv MODE > two.txt && git add two.txt && git commit -qm two
+        """,
+    )
+    first = sc.run(wf, "--profile", "prod")
+    assert first.code == 1, first
+    (sc.home / "go").touch()
+    again = sc.prodigy("resume", first.session_id(), "-y")
+    assert again.code == 0, again
+    assert sc.cat("master:two.txt") == "prod\n"
