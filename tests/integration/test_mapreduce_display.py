@@ -74,7 +74,8 @@ def test_live_board_shows_running_agents_with_their_step() -> None:
     board = io.StringIO()
     Console(file=board, width=140).print(display.board.render())
     assert "item_1" in board.getvalue() and "claude: /fix item_1" in board.getvalue()
-    assert "2 running, 1 pending; merge queue 0" in board.getvalue()
+    assert "0/3 done, 0 failed, 2 running, 1 pending" in board.getvalue()
+    assert "merge queue 0" in board.getvalue()
     for event in FINISH:
         display.job_event(event)
     display.close()

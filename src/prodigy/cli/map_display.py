@@ -89,10 +89,17 @@ class MapBoard:
         c = self.counts
         if c is None:
             return Text("")
-        parts: list[RenderableType] = [
-            ProgressBar(total=max(c.total, 1), completed=c.done + c.failed, width=40),
-            Text(self.headline(), style="bold"),
-        ]
+        line = Table.grid(padding=(0, 1))
+        line.add_row(
+            ProgressBar(total=max(c.total, 1), completed=c.done + c.failed, width=30),
+            Text(
+                f"{c.done}/{c.total} done, {c.failed} failed, {c.running} running,"
+                f" {c.pending} pending",
+                style="bold",
+            ),
+        )
+        queue = f"merge queue {c.merging} · {self.tokens} tokens · ${self.cost:.4f}"
+        parts: list[RenderableType] = [line, Text(queue, style="dim")]
         now = time.monotonic()
         for agent in sorted(self.agents.values(), key=lambda a: a.item_id):
             elapsed = now - agent.started
