@@ -7,45 +7,25 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-from prodigy.app.job_events import JobEvents, MapCounts
+from prodigy.app.job_events import MapCounts
+from prodigy.app.map_items import (
+    MapJob,
+    dead_letter,
+    land,
+    record_failure_events,
+    record_usage,
+)
 from prodigy.core import event_payloads as ev
 from prodigy.core import failure_policy as fp
 from prodigy.core.job_plan import item_id
-from prodigy.core.map_failures import (
-    error_signature,
-    failure_entry,
-    manual_review_required,
-    reprocess_eligible,
-    worktree_artifacts,
-)
 from prodigy.core.map_results import AgentOutcome, result_record
-from prodigy.core.progress import Note, Reporter
-from prodigy.core.records import ItemState, UsageRecord
+from prodigy.core.progress import Note
+from prodigy.core.records import ItemState
 from prodigy.core.variables import JsonValue
-from prodigy.core.workflow import ErrorPolicy
 from prodigy.runtime.executor import Finished, LocalExecutor
-from prodigy.runtime.map_agent import AgentSetting, AgentTask, discard_agent_worktree, run_map_agent
-from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
-from prodigy.store import Store
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MapJob:
-    """Everything the map phase of one job works with."""
-
-    store: Store
-    events: JobEvents
-    reporter: Reporter
-    job_id: str
-    session_id: str
-    policy: ErrorPolicy
-    max_parallel: int
-    setting: AgentSetting
-    queue: MergeQueue
-    timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
+from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree, run_map_agent
 
 
 @dataclass(slots=True)
@@ -68,10 +48,6 @@ class MapSummary:
 
     def results(self) -> list[JsonValue]:
         return [result_record(o) for o in self.ordered()]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class MapPhase:
@@ -166,17 +142,7 @@ class MapPhase:
             failure_kind="unknown",
             error=f"internal error running the agent: {finished.error!r}",
         )
-        for step in outcome.usage:
-            self.job.store.usage.record(
-                UsageRecord(
-                    session_id=self.job.session_id,
-                    step_id=step.step,
-                    usage=step.usage,
-                    job_id=self.job.job_id,
-                    item_id=outcome.item_id,
-                    log_path=step.log_path,
-                )
-            )
+        record_usage(self.job, outcome)
         if outcome.ok:
             self.job.store.items.transition(
                 self.job.job_id, outcome.item_id, ItemState.SUCCEEDED, result=outcome.to_json()
@@ -191,59 +157,10 @@ class MapPhase:
         return outcome
 
     async def _land(self, outcome: AgentOutcome) -> AgentOutcome:
-        """Merge the agent's branch into the parent; a refused merge fails the item."""
-        job, branch = self.job, outcome.branch or ""
         try:
-            if not outcome.commits:
-                job.store.items.transition(job.job_id, outcome.item_id, ItemState.MERGED)
-                await self._cleanup(outcome)
-                return outcome
-            payload = ev.merge_event(job.job_id, outcome.agent_id, outcome.item_id, branch)
-            job.events.record(ev.MERGE_STARTED, payload, agent_id=outcome.agent_id)
-            merged = await job.queue.merge(MergeRequest(job.job_id, outcome.item_id, branch))
-            if not merged.merged:
-                error = merged.error or "the merge into the parent did not land"
-                job.events.record(
-                    ev.MERGE_CONFLICT,
-                    {**payload, "conflicted_paths": list(merged.conflicted_paths), "error": error},
-                    agent_id=outcome.agent_id,
-                )
-                return outcome.as_failed("merge_conflict", error)
-            assert merged.commit is not None
-            with job.store.transaction():
-                job.store.items.transition(
-                    job.job_id, outcome.item_id, ItemState.MERGED, merge_commit=merged.commit
-                )
-                job.store.jobs.set_parent_head(job.job_id, merged.commit)
-            landed = sum(1 for o in self.summary.outcomes.values() if o.ok) + 1
-            job.events.record(
-                ev.MERGE_COMPLETED,
-                {**payload, "merge_commit": merged.commit, "used_claude": merged.used_claude},
-                agent_id=outcome.agent_id,
-            )
-            job.events.record(
-                ev.CHECKPOINT_CREATED,
-                ev.checkpoint_created(job.job_id, landed, landed, merged.commit),
-            )
-            await self._cleanup(outcome)
-            return outcome
+            return await land(self.job, outcome, landed_before=self.summary.successful)
         finally:
             self.merging -= 1
-
-    async def _cleanup(self, outcome: AgentOutcome) -> None:
-        if outcome.worktree_path and outcome.branch:
-            await discard_agent_worktree(
-                self.job.setting.repo, Path(outcome.worktree_path), outcome.branch
-            )
-            self.job.events.record(
-                ev.WORKTREE_CLEANED,
-                {
-                    "job_id": self.job.job_id,
-                    "agent_id": outcome.agent_id,
-                    "worktree_name": Path(outcome.worktree_path).name,
-                },
-                agent_id=outcome.agent_id,
-            )
 
     def _settle(self, outcome: AgentOutcome) -> None:
         """A landing finished: success is final; a refused merge goes through the policy."""
@@ -269,23 +186,7 @@ class MapPhase:
             attempt=outcome.attempt,
             total_items=len(self.items),
         )
-        if outcome.failure_kind != "merge_conflict":
-            if outcome.status == "timeout":
-                job.events.record(
-                    ev.AGENT_TIMED_OUT,
-                    {
-                        "job_id": job.job_id,
-                        "agent_id": outcome.agent_id,
-                        "item_id": outcome.item_id,
-                        "error": outcome.error,
-                    },
-                    agent_id=outcome.agent_id,
-                )
-            job.events.record(
-                ev.AGENT_FAILED,
-                ev.agent_failed(job.job_id, outcome, will_retry=decision.retry),
-                agent_id=outcome.agent_id,
-            )
+        record_failure_events(job, outcome, will_retry=decision.retry)
         if decision.retry and not self.stopping:
             self._retry(outcome, decision.delay)
             return
@@ -294,7 +195,7 @@ class MapPhase:
         if job.policy.on_item_failure != "skip" and not (
             timed_out and job.timeout_action == "Skip"
         ):
-            self._dead_letter(outcome)
+            dead_letter(job, outcome, self.items[outcome.index])
         if timed_out and job.timeout_action == "Fail":
             self.summary.stop_reason = "an agent timed out and timeout_action is Fail"
         self.failures_shown += 1
@@ -327,24 +228,6 @@ class MapPhase:
                 attempt=outcome.attempt + 1,
             ),
             delay=delay,
-        )
-
-    def _dead_letter(self, outcome: AgentOutcome) -> None:
-        job = self.job
-        with job.store.transaction():
-            record = job.store.dlq.add_failure(
-                job_id=job.job_id,
-                item_id=outcome.item_id,
-                item_data=self.items[outcome.index],
-                failure=failure_entry(outcome, timestamp=_now()),
-                error_signature=error_signature(outcome),
-                worktree_artifacts=worktree_artifacts(outcome),
-                reprocess_eligible=reprocess_eligible(outcome),
-                manual_review_required=manual_review_required(outcome),
-            )
-            job.store.items.transition(job.job_id, outcome.item_id, ItemState.DEAD_LETTERED)
-        job.events.record(
-            ev.DLQ_ITEM_ADDED, ev.dlq_item_added(job.job_id, outcome, record.failure_count)
         )
 
     async def _stop(
