@@ -11,7 +11,8 @@ from pathlib import Path
 from prodigy.app.config import load_config
 from prodigy.app.environment import child_env, initial_scope
 from prodigy.app.finish import SessionSetup, execute_session
-from prodigy.app.mapreduce import check_mapreduce, dry_run_mapreduce, execute_mapreduce
+from prodigy.app.mapreduce import execute_mapreduce
+from prodigy.app.mapreduce_plan import check_mapreduce, dry_run_mapreduce
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.preflight import ensure_supported
 from prodigy.app.run_options import RunOptions
