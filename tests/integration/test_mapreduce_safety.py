@@ -166,3 +166,21 @@ def test_ctrl_c_cancels_agents_and_keeps_the_job_resumable(mr: MapReduceRepo) ->
     assert not [w for w in mr.worktrees() if "/agent-" in w]
     for pid in pids.read_text().split():
         assert not _alive(int(pid))
+
+
+def test_very_verbose_runs_show_agent_output_tagged_with_the_item(mr: MapReduceRepo) -> None:
+    mr.items(["x", "y"])
+    done = mr.run(
+        """
+        name: chatty
+        mode: mapreduce
+        map:
+          input: items.json
+          agent_template:
+            - shell: echo "hello from ${item}"
+        """,
+        "-vv",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[item_0] hello from x" in done.stdout
+    assert "[item_1] hello from y" in done.stdout

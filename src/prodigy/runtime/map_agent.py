@@ -16,7 +16,7 @@ from pathlib import Path
 from prodigy.core.errors import ProdigyError
 from prodigy.core.job_plan import agent_branch, agent_dir_name, agent_id
 from prodigy.core.map_results import AgentOutcome, AgentStatus, FailureKind, StepUsage
-from prodigy.core.progress import ProgressEvent, StepStarted
+from prodigy.core.progress import Note, ProgressEvent, Reporter, StepOutput, StepStarted
 from prodigy.core.variables import JsonValue, Scope, item_values
 from prodigy.core.workflow import Step
 from prodigy.runtime import git
@@ -64,14 +64,20 @@ class AgentSetting:
 
 
 class _StepWatcher:
-    """Passes step starts to the job's display; the rest of a step's chatter stays quiet."""
+    """Step starts go to the job's display; live output (-vv) to the run's, tagged by item.
 
-    def __init__(self, task: AgentTask, watch: StepWatch | None) -> None:
-        self.task, self.watch = task, watch
+    Everything else a step reports stays quiet: with many agents at once, per-step lines
+    would interleave into noise; the job events carry the same facts.
+    """
+
+    def __init__(self, task: AgentTask, watch: StepWatch | None, parent: Reporter) -> None:
+        self.task, self.watch, self.parent = task, watch, parent
 
     def emit(self, event: ProgressEvent) -> None:
         if self.watch is not None and isinstance(event, StepStarted):
             self.watch(self.task, event.label, event.index, event.total)
+        elif isinstance(event, StepOutput):
+            self.parent.emit(Note("info", f"[{self.task.item_id}] {event.line}"))
 
 
 async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
@@ -169,7 +175,7 @@ def _agent_context(task: AgentTask, setting: AgentSetting, worktree: Path) -> St
         setting.ctx,
         worktree=worktree,
         env=env,
-        reporter=_StepWatcher(task, setting.on_step),
+        reporter=_StepWatcher(task, setting.on_step, setting.ctx.reporter),
         log_dir=setting.ctx.log_dir / task.job_id / f"{task.item_id}-attempt-{task.attempt}",
         _log_seq=itertools.count(1),
     )
