@@ -82,6 +82,7 @@ class MergeQueue:
     async def _merge(self, request: MergeRequest) -> MergeResult:
         await git.abort_merge(self.parent)  # a crashed earlier merge must not be committed
         before = await git.head_sha(self.parent)
+        was_dirty = await git.is_dirty(self.parent, include_untracked=False)
         try:
             outcome = await git.merge_no_ff(self.parent, request.branch, merge_message(request))
         except GitError as exc:
@@ -96,7 +97,7 @@ class MergeQueue:
             landed = await self._verified(request, before, used_claude=True, conflicts=conflicts)
             if landed.merged:
                 return landed
-        await self._restore(before)
+        await self._restore(before, was_dirty=was_dirty)
         paths = ", ".join(conflicts)
         return MergeResult(
             False,
@@ -151,11 +152,14 @@ class MergeQueue:
             head = await git.head_sha(self.parent)
         return MergeResult(True, commit=head, conflicted_paths=conflicts, used_claude=used_claude)
 
-    async def _restore(self, before: str) -> None:
-        """Put the parent back at `before`, clean (it is our worktree, not the user's)."""
-        if await git.head_sha(self.parent) != before or await git.is_dirty(
-            self.parent, include_untracked=False
-        ):
+    async def _restore(self, before: str, *, was_dirty: bool) -> None:
+        """Put the parent back at `before`: undo a wrong merge commit, and leftovers of the
+        attempt in files, unless the tree already had changes (setup's, which we keep)."""
+        moved = await git.head_sha(self.parent) != before
+        if was_dirty:
+            if moved:  # --merge keeps changes the merge did not touch
+                await git.git(self.parent, "reset", "--merge", "--quiet", before)
+        elif moved or await git.is_dirty(self.parent, include_untracked=False):
             await git.git(self.parent, "reset", "--hard", "--quiet", before)
 
 
