@@ -6,6 +6,7 @@ dry runs, the merge prompt, step options and the merge-conflict fallback.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -37,6 +38,11 @@ def waiting_step(go: str, mark: str) -> str:
     return f"test -f ${{HOME}}/{go} || sleep {mark}"
 
 
+def polling_step(go: str, mark: str) -> str:
+    """A shell step that polls for $HOME/GO and so finishes soon after it appears."""
+    return f"until test -f ${{HOME}}/{go}; do sleep 0.05; done; true {mark}"
+
+
 # --- shell safety ---------------------------------------------------------------------
 
 
@@ -65,6 +71,24 @@ def test_hostile_captured_output_reaches_later_steps_as_data(sc: Scenario) -> No
         assert sc.cat(f"master:{name}") == HOSTILE, name
     assert sc.prompts() == [f"/fake-echo {HOSTILE}"]
     assert not list(sc.root.rglob("PWNED*")), "a captured value was run as code"
+
+
+def test_hostile_args_reach_steps_as_data_and_verbose_shows_commands(sc: Scenario) -> None:
+    wf = sc.workflow(
+        "hostile-args",
+        """
+        commands:
+          - shell: printf '%s' "$ARG" > a.txt && printf '%s' ${ARG} > b.txt
+          - shell: git add -A && git commit -qm args
+        """,
+    )
+    run = sc.run(wf, "-v", "--args", HOSTILE)
+    assert run.code == 0, run
+    assert sc.cat("master:a.txt") == HOSTILE
+    assert sc.cat("master:b.txt") == HOSTILE
+    assert not list(sc.root.rglob("PWNED*"))
+    shown = re.search(r"^\s+\$ shell: printf (.*)$", run.stdout, re.M)
+    assert shown and '"dq"' in shown.group(1), "-v shows the command after interpolation"
 
 
 # --- Ctrl-C, resume, timeouts, the lock ----------------------------------------------
@@ -152,8 +176,9 @@ def test_resume_restores_captured_variables(sc: Scenario) -> None:
     assert sc.session_status(failed.session_id()) == "failed"
     (sc.home / "seed").write_text("two")  # a re-run of step 1 would capture cap-two
     (sc.home / "go").touch()
-    resumed = sc.prodigy("resume", failed.session_id())
+    resumed = sc.prodigy("resume")  # no id: the newest resumable session
     assert resumed.code == 0, resumed
+    assert failed.session_id() in resumed.output
     assert sc.cat("master:early.txt") == "cap-one\n"
 
 
@@ -222,6 +247,50 @@ def test_resume_is_refused_at_once_while_the_run_holds_the_session_lock(sc: Scen
     finally:
         proc.send_signal(signal.SIGINT)
         sc.finish(proc, timeout=15)
+
+
+def test_a_second_resume_is_refused_while_the_first_holds_the_lock(sc: Scenario) -> None:
+    mark = marker()
+    wf = sc.workflow(
+        "twice",
+        f"""
+        commands:
+          - shell: test -f ${{HOME}}/armed
+          - shell: echo run >> ${{HOME}}/trail; {polling_step("go", mark)}
+        """,
+    )
+    failed = sc.run(wf)
+    assert failed.code == 1, failed
+    session = failed.session_id()
+    (sc.home / "armed").touch()
+    first = sc.start("resume", session)
+    try:
+        wait_for(lambda: sc.pids(f"true {mark}"))
+        second = sc.prodigy("resume", session, timeout=15)
+        assert second.code != 0, second
+        assert str(first.pid) in second.output
+        assert first.poll() is None, "the second resume waited instead of refusing"
+    finally:
+        (sc.home / "go").touch()
+        done = sc.finish(first)
+    assert done.code == 0, done
+    assert (sc.home / "trail").read_text() == "run\n"
+
+
+def test_the_lock_dies_with_its_holder_and_resume_continues(sc: Scenario) -> None:
+    mark = marker()
+    proc = sc.start("run", trail_workflow(sc, mark), "-y")
+    wait_for(lambda: sc.pids(f"sleep {mark}"))
+    proc.kill()  # a crash: no handler runs, the kernel drops the lock
+    proc.communicate(timeout=15)
+    for pid in sc.pids(f"sleep {mark}"):  # the crashed run could not stop its child
+        os.kill(pid, signal.SIGKILL)
+    (session,) = sc.session_ids()
+    (sc.home / "go").touch()
+    resumed = sc.prodigy("resume", session)
+    assert resumed.code == 0, resumed
+    assert (sc.home / "trail").read_text() == "1\n2\n2\n3\n"
+    assert sc.cat("master:t.txt") == "1\n2\n3\n"
 
 
 def test_resume_of_a_completed_session_says_so_and_does_nothing(sc: Scenario) -> None:
@@ -333,6 +402,15 @@ def test_a_dirty_checkout_is_warned_about_and_a_clean_one_is_not(sc: Scenario) -
     assert (sc.repo / "README.md").read_text() == "# demo\nedited\n"
 
 
+def test_a_run_without_commits_merges_nothing_and_removes_its_worktree(sc: Scenario) -> None:
+    run = sc.run(sc.workflow("idle", "commands:\n  - shell: echo idle\n"))
+    assert run.code == 0, run
+    assert "No changes to merge" in run.output
+    assert sc.head("master") == sc.init_sha
+    assert sc.session_worktrees() == []
+    assert sc.branches() == ["master"]
+
+
 def committing_workflow(sc: Scenario) -> Path:
     return sc.workflow(
         "commit", "commands:\n  - shell: echo a > a.txt && git add a.txt && git commit -qm a\n"
@@ -352,9 +430,6 @@ def test_answering_n_at_the_merge_prompt_keeps_the_worktree(sc: Scenario) -> Non
     assert found and session in found.group(1), run
 
 
-@pytest.mark.xfail(
-    reason="BUG: the printed `prodigy worktree merge <id>` is not implemented yet", strict=True
-)
 def test_the_printed_merge_command_merges_the_kept_session(sc: Scenario) -> None:
     run = sc.prodigy("run", committing_workflow(sc), stdin="n\n")
     found = re.search(r"Merge later with: (.+)", run.output)
