@@ -751,3 +751,37 @@ def test_a_failed_merge_fallback_leaves_both_sides_clean_and_says_what_to_run(
     assert sc.status(cwd=worktree) == ""
     assert "README.md" in run.output
     assert session in run.output[run.output.index("Merge failed") :]
+
+
+@pytest.mark.xfail(
+    reason="BUG: merges of concurrent sessions into one checkout are not serialized", strict=True
+)
+def test_concurrent_sessions_merge_one_after_the_other(sc: Scenario) -> None:
+    # A git hook holds the first merge open until released, so the second session
+    # reaches its merge while the first is still inside `git merge`.
+    hook = sc.repo / ".git" / "hooks" / "pre-merge-commit"
+    hook.write_text(
+        '#!/bin/sh\nif mkdir "$HOME/first-merge" 2>/dev/null; then\n'
+        '  while [ ! -e "$HOME/release" ]; do sleep 0.05; done\nfi\n'
+    )
+    hook.chmod(0o755)
+    first = sc.workflow(
+        "a", "commands:\n  - shell: echo a > a.txt && git add a.txt && git commit -qm a\n"
+    )
+    second = sc.workflow(
+        "b",
+        "commands:\n  - shell: echo b > b.txt && git add b.txt && git commit -qm b\n"
+        "  - shell: touch ${HOME}/b-done\n",
+    )
+    proc_a = sc.start("run", first, "-y")
+    wait_for((sc.home / "first-merge").exists)
+    proc_b = sc.start("run", second, "-y")
+    wait_for((sc.home / "b-done").exists)
+    time.sleep(2)  # the second session's merge is now due
+    (sc.home / "release").touch()
+    run_a, run_b = sc.finish(proc_a), sc.finish(proc_b)
+    assert run_a.code == 0, run_a
+    assert sc.status() == "", "the user's checkout was left dirty"
+    assert run_b.code == 0, run_b
+    assert {"a.txt", "b.txt"} <= set(sc.tree("master"))
+    assert sc.session_worktrees() == []
