@@ -130,6 +130,39 @@ def test_sigint_mid_step_then_resume_leaves_no_orphans_and_repeats_no_step(
     assert sc.cat("master:t.txt") == "1\n2\n3\n"
 
 
+def test_sigint_during_a_claude_step_kills_it_and_resume_reruns_only_that_step(
+    sc: Scenario,
+) -> None:
+    mark = marker()
+    wf = sc.workflow(
+        "claude-steps",
+        f"""
+        commands:
+          - claude: "/fake-write-commit a.txt one"
+          - claude: "/fake-sleep {mark}"
+          - claude: "/fake-write-commit b.txt two"
+        """,
+    )
+    proc = sc.start("run", wf, "-y")
+    wait_for(lambda: len(sc.calls()) == 2 and sc.pids(f"/fake-sleep {mark}"))
+    proc.send_signal(signal.SIGINT)
+    run = sc.finish(proc, timeout=15)
+    assert run.code == 130, run
+    assert not sc.pids(f"/fake-sleep {mark}")
+    assert "exit" not in sc.calls()[1], "the interrupted claude call should have been killed"
+
+    sc.rules([{"match": "^/fake-sleep ", "exit": 0}])
+    resumed = sc.prodigy("resume", run.session_id())
+    assert resumed.code == 0, resumed
+    assert sc.prompts() == [
+        "/fake-write-commit a.txt one",
+        f"/fake-sleep {mark}",
+        f"/fake-sleep {mark}",
+        "/fake-write-commit b.txt two",
+    ]
+    assert {"a.txt", "b.txt"} <= set(sc.tree("master"))
+
+
 def test_a_second_sigint_skips_the_grace_period(sc: Scenario) -> None:
     mark = marker()
     sc.env["PRODIGY_GRACE_PERIOD"] = "25"
