@@ -818,3 +818,20 @@ def test_concurrent_sessions_merge_one_after_the_other(sc: Scenario) -> None:
     assert run_b.code == 0, run_b
     assert {"a.txt", "b.txt"} <= set(sc.tree("master"))
     assert sc.session_worktrees() == []
+
+
+@pytest.mark.xfail(
+    reason="BUG: a step error raised as an exception skips the failure report", strict=True
+)
+@pytest.mark.parametrize("option", ["working_dir: ../..", "output_file: ../../escape.txt"])
+def test_a_path_leaving_the_worktree_fails_the_step_like_any_failure(
+    sc: Scenario, option: str
+) -> None:
+    wf = sc.workflow("escape", f"commands:\n  - shell: pwd\n    {option}\n")
+    run = sc.run(wf)
+    assert run.code == 1, run
+    session = run.session_id()
+    assert "leaves the worktree" in run.output
+    assert not list(sc.root.rglob("escape.txt"))
+    assert sc.session_status(session) == "failed"
+    assert run.output.rstrip().endswith(f"prodigy resume {session}")
