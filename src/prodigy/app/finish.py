@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prodigy.app.environment import child_env
 from prodigy.app.merge import MergePlan, ask_to_merge, merge_session, remove_session_worktree
-from prodigy.app.paths import logs_dir, prodigy_home
+from prodigy.app.paths import locks_dir, logs_dir, prodigy_home
 from prodigy.app.run_options import RunOptions, passes
 from prodigy.app.session_run import PassesResult, Position, SessionRunner
 from prodigy.core.config import Config
@@ -84,6 +84,7 @@ class SessionSetup:
             branch=self.branch,
             target=self.target,
             session_id=self.session_id,
+            lock_dir=locks_dir(prodigy_home(self.env)),
         )
 
 

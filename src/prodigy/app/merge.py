@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from prodigy.core.errors import GitError
+from prodigy.core.errors import GitError, LockedError
 from prodigy.core.progress import Note
+from prodigy.core.records import repo_key
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import MergeConfig
 from prodigy.runtime import git
 from prodigy.runtime.agents.base import AgentRequest
+from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.sequence import run_sequence
 from prodigy.runtime.step_context import StepContext
 from prodigy.runtime.worktrees import list_worktrees, remove_worktree
+
+_MERGE_LOCK_WAIT = 600.0  # seconds to wait for another session's merge into this repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +32,7 @@ class MergePlan:
     branch: str  # the session branch
     target: str  # the branch the session started from
     session_id: str
+    lock_dir: Path  # where the per-repository merge lock lives
 
     def merge_command(self) -> str:
         return f"prodigy worktree merge {self.session_id}"
@@ -58,7 +65,37 @@ async def pending_commits(plan: MergePlan) -> int:
 async def merge_session(
     plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig | None
 ) -> MergeResult:
-    """Merge the session branch into its target; on any failure leave both sides clean."""
+    """Merge the session branch into its target; on any failure leave both sides clean.
+
+    Sessions of one repository merge one at a time: two merges into the same checkout at
+    once would fight over its index.
+    """
+    async with _repo_merge_lock(plan):
+        return await _merge_locked(plan, ctx, scope, custom)
+
+
+@asynccontextmanager
+async def _repo_merge_lock(plan: MergePlan) -> AsyncIterator[None]:
+    path = lock_path(plan.lock_dir, f"merge-{repo_key(str(plan.repo))}")
+    waited = 0.0
+    while True:
+        try:
+            handle = acquire_lock(path, owner=f"merge of {plan.session_id}")
+            break
+        except LockedError:
+            if waited >= _MERGE_LOCK_WAIT:
+                raise
+            await asyncio.sleep(0.2)
+            waited += 0.2
+    try:
+        yield
+    finally:
+        handle.release()
+
+
+async def _merge_locked(
+    plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig | None
+) -> MergeResult:
     if not await git.branch_exists(plan.repo, plan.target):
         return MergeResult(False, f"target branch {plan.target} no longer exists")
     if await pending_commits(plan) == 0:

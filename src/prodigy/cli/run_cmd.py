@@ -34,7 +34,7 @@ def _run_options(f: F) -> F:
             "args",
             multiple=True,
             metavar="VALUE",
-            help="Run once per value with $ARG set to it (repeatable); MapReduce: $ARG_1...$ARG_N.",
+            help="Positional input (repeatable): $ARG_1...$ARG_N in order, $ARG is the first.",
         ),
         click.option(
             "-m",
@@ -42,7 +42,7 @@ def _run_options(f: F) -> F:
             "map_globs",
             multiple=True,
             metavar="GLOB",
-            help="Run once per file matching GLOB, with $ARG set to the file's stem (repeatable).",
+            help="Run once per matching file, $ARG = its name up to the first '-' (repeatable).",
         ),
         click.option(
             "--dry-run", is_flag=True, help="Print the resolved plan; create and run nothing."

@@ -37,7 +37,19 @@ class StepOutcome:
 
 
 async def run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) -> StepOutcome:
-    """Run one step with every option it carries; failures come back in the outcome."""
+    """Run one step with every option it carries; failures come back in the outcome.
+
+    A step that cannot even run (a path leaving the worktree, an unsafe value, a bad
+    capture) is a failed step like any other, so the session records it and can resume.
+    """
+    try:
+        return await _run_step(step, scope, ctx, index=index)
+    except StepFailedError as exc:
+        failed = StepResult(success=False, exit_code=-1, error=str(exc))
+        return StepOutcome(failed, scope, fatal=True)
+
+
+async def _run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) -> StepOutcome:
     if step.when is not None and not evaluate_when(step.when, scope):
         skipped = StepResult(success=True, exit_code=0, skipped=True, error=f"when: {step.when}")
         return StepOutcome(skipped, scope, fatal=False)
