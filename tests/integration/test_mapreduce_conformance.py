@@ -264,6 +264,11 @@ def test_m07_failing_claude_step_dead_letters_the_item(mr: MapReduceRepo) -> Non
         "item_1": "dead_lettered",
         "item_2": "merged",
     }
+    # `prodigy worktree ls` can tell whose it is: only the kept one is still recorded
+    rows = mr.query("SELECT path, state, job_id, item_id FROM worktrees WHERE job_id IS NOT NULL")
+    assert [(r["path"], r["state"], r["item_id"]) for r in rows] == [
+        (artifacts["worktree_path"], "failed", "item_1")
+    ]
 
 
 def test_m08_failing_shell_step_fails_the_agent(mr: MapReduceRepo) -> None:

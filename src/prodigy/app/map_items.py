@@ -20,7 +20,7 @@ from prodigy.core.map_failures import (
 )
 from prodigy.core.map_results import AgentOutcome
 from prodigy.core.progress import Reporter
-from prodigy.core.records import ItemState, UsageRecord
+from prodigy.core.records import ItemState, UsageRecord, WorktreeState
 from prodigy.core.variables import JsonValue
 from prodigy.core.workflow import ErrorPolicy
 from prodigy.runtime.map_agent import AgentSetting, discard_agent_worktree
@@ -41,11 +41,30 @@ class MapJob:
     max_parallel: int
     setting: AgentSetting
     queue: MergeQueue
+    repo_key: str
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def record_worktree(job: MapJob, path: Path, branch: str, item_id: str) -> None:
+    """So `prodigy worktree ls/clean` know whose worktree it is, even after a crash."""
+    job.store.worktrees.record(
+        path=str(path),
+        repo_key=job.repo_key,
+        branch=branch,
+        session_id=job.session_id,
+        job_id=job.job_id,
+        item_id=item_id,
+    )
+
+
+def keep_failed_worktree(job: MapJob, outcome: AgentOutcome) -> None:
+    """A failed agent's worktree stays for inspection; its record says so."""
+    if outcome.worktree_path and job.store.worktrees.get(outcome.worktree_path) is not None:
+        job.store.worktrees.set_state(outcome.worktree_path, WorktreeState.FAILED)
 
 
 def record_usage(job: MapJob, outcome: AgentOutcome) -> None:
@@ -104,6 +123,7 @@ async def cleanup(job: MapJob, outcome: AgentOutcome) -> None:
     """The landed agent's worktree and branch are no longer needed."""
     if outcome.worktree_path and outcome.branch:
         await discard_agent_worktree(job.setting.repo, Path(outcome.worktree_path), outcome.branch)
+        job.store.worktrees.forget(outcome.worktree_path)
         job.events.record(
             ev.WORKTREE_CLEANED,
             {

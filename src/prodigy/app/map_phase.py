@@ -13,9 +13,11 @@ from prodigy.app.job_events import MapCounts
 from prodigy.app.map_items import (
     MapJob,
     dead_letter,
+    keep_failed_worktree,
     land,
     record_failure_events,
     record_usage,
+    record_worktree,
 )
 from prodigy.core import event_payloads as ev
 from prodigy.core import failure_policy as fp
@@ -113,6 +115,7 @@ class MapPhase:
             agent_branch=task.branch,
             agent_worktree=str(path),
         )
+        record_worktree(self.job, path, task.branch, task.item_id)
         self.running += 1
         self._counts()
         self.job.events.record(
@@ -191,6 +194,7 @@ class MapPhase:
             self._retry(outcome, decision.delay)
             return
         self.summary.outcomes[outcome.index] = outcome
+        keep_failed_worktree(job, outcome)
         timed_out = outcome.failure_kind == "timeout"
         if job.policy.on_item_failure != "skip" and not (
             timed_out and job.timeout_action == "Skip"
@@ -252,6 +256,7 @@ class MapPhase:
                 await discard_agent_worktree(
                     job.setting.repo, Path(record.agent_worktree), record.agent_branch
                 )
+                job.store.worktrees.forget(record.agent_worktree)
 
     def _counts(self) -> None:
         outcomes = self.summary.outcomes.values()

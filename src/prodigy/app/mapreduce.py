@@ -25,7 +25,7 @@ from prodigy.core import event_payloads as ev
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
 from prodigy.core.job_plan import MapLimits, item_id, new_job_id, timed_template
 from prodigy.core.progress import Note, Reporter, SessionStarted
-from prodigy.core.records import JobPhase, RunStatus
+from prodigy.core.records import JobPhase, RunStatus, repo_key
 from prodigy.core.variables import Scope, map_values
 from prodigy.core.workflow import Workflow
 from prodigy.runtime import git
@@ -240,6 +240,7 @@ def _map_job(
             on_step=on_step if limits.monitoring else None,
         ),
         timeout_action=limits.timeout_action,
+        repo_key=repo_key(str(setup.repo)),
         queue=MergeQueue(
             setup.worktree,
             ctx.agent,
