@@ -419,14 +419,14 @@ def test_m12_concurrency_never_exceeds_max_parallel(mr: MapReduceRepo) -> None:
           input: items.json
           max_parallel: 2
           agent_template:
-            - claude: "/fake-sleep 0.6"
+            - claude: "/fake-sleep 1"
         """
     )
     assert done.returncode == 0, done.stderr
     calls = mr.calls()
     assert len(calls) == 5
-    assert _max_overlap(calls) == 2
-    assert max(c["end"] for c in calls) - min(c["start"] for c in calls) >= 1.8
+    assert _max_overlap(calls) == 2  # never above the bound (MUST), and reaches it (SHOULD)
+    assert max(c["end"] for c in calls) - min(c["start"] for c in calls) >= 3
 
 
 def test_m12_max_parallel_from_env_variable(mr: MapReduceRepo) -> None:
