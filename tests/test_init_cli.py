@@ -31,6 +31,8 @@ def test_init_selects_commands(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / ".claude" / "commands").iterdir()] == ["prodigy-lint.md"]
 
 
-def test_init_unknown_command_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_unknown_command_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["init", "-p", str(tmp_path), "-c", "nope"]) == 2
     assert "unknown command(s): nope" in capsys.readouterr().err
