@@ -126,7 +126,8 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
         pass
     except TimeoutError:
         timed_out = replace(base, usage=tuple(usage), output="".join(outputs))
-        message = f"agent timed out after {setting.timeout:g} s (agent_timeout_secs)"
+        limit = f" after {setting.timeout:g} s (agent_timeout_secs)" if setting.timeout else ""
+        message = f"agent timed out{limit}"
         return _failed(timed_out, began, "timeout", message, status="timeout")
     except ProdigyError as exc:
         return _failed(replace(base, usage=tuple(usage)), began, "unknown", str(exc))
