@@ -130,7 +130,13 @@ def _nested(
     resolved = target.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
-        report(reporter, at, where, f"circular composition: {cycle}")
+        report(
+            reporter,
+            at,
+            where,
+            f"circular composition: {cycle}; a file cannot import or extend itself, "
+            "directly or through another file: remove one of these references",
+        )
         return None
     node = _load(target, at, where, reporter)
     return None if node is None else _resolve(node, target, reporter, (*chain, resolved))
