@@ -1,0 +1,222 @@
+"""The dead letter queue's rules: error signatures, filters, statistics, analysis, eviction.
+
+Pure: records and times come in, values come out. Timestamps are the store's RFC 3339 UTC
+strings (`2026-11-25T15:50:59.123456Z`), which sort as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prodigy.core.records import DlqRecord
+
+SIGNATURE_WORDS = 10
+SAMPLE_IDS = 3
+EVICT_FRACTION = 10  # a full queue drops its oldest 1/10th
+
+
+def error_type_name(error_type: Any) -> str:
+    """The type as prodigy's Debug format writes it: `Timeout`, `CommandFailed { exit_code: 3 }`.
+
+    The exit code stays in the name so that exit 1 and exit 2 do not group together.
+    """
+    if isinstance(error_type, Mapping) and len(error_type) == 1:
+        [(name, fields)] = error_type.items()
+        if isinstance(fields, Mapping) and fields:
+            inner = ", ".join(f"{key}: {value}" for key, value in fields.items())
+            return f"{name} {{ {inner} }}"
+        return str(name)
+    return str(error_type) if error_type else "Unknown"
+
+
+def error_type_key(error_type: Any) -> str:
+    """Just the variant name (`CommandFailed`), for filtering and the type distribution."""
+    if isinstance(error_type, Mapping) and len(error_type) == 1:
+        return str(next(iter(error_type)))
+    return str(error_type) if error_type else "Unknown"
+
+
+def error_signature(error_type: Any, message: str) -> str:
+    """`<type>::<first 10 words>` after dropping words holding a `/` or made only of digits.
+
+    Paths and counts vary between items that fail the same way; dropping them groups those.
+    """
+    words = [w for w in message.split() if "/" not in w and not w.isdigit()]
+    return f"{error_type_name(error_type)}::{' '.join(words[:SIGNATURE_WORDS])}"
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DlqFilter:
+    """`dlq list` options; None means "any". Times compare with the last attempt."""
+
+    job_id: str | None = None
+    error_type: str | None = None  # matched against every attempt's type, case-insensitive
+    eligible: bool | None = None
+    since: str | None = None  # inclusive
+    until: str | None = None  # exclusive
+    signature: str | None = None  # substring, case-insensitive
+    limit: int | None = None
+
+
+def attempt_types(record: DlqRecord) -> list[str]:
+    return [error_type_key(entry.get("error_type")) for entry in record.failure_history]
+
+
+def matches(record: DlqRecord, wanted: DlqFilter) -> bool:
+    checks = (
+        wanted.job_id is None or record.job_id == wanted.job_id,
+        wanted.error_type is None
+        or wanted.error_type.lower() in (t.lower() for t in attempt_types(record)),
+        wanted.eligible is None or record.reprocess_eligible is wanted.eligible,
+        wanted.since is None or record.last_attempt >= wanted.since,
+        wanted.until is None or record.last_attempt < wanted.until,
+        wanted.signature is None or wanted.signature.lower() in record.error_signature.lower(),
+    )
+    return all(checks)
+
+
+def newest_first(records: Iterable[DlqRecord]) -> list[DlqRecord]:
+    """Newest last attempt first; ties in job and item order, so listings are stable."""
+    ordered = sorted(records, key=lambda r: (r.job_id, r.item_id))
+    return sorted(ordered, key=lambda r: r.last_attempt, reverse=True)
+
+
+def select(records: Iterable[DlqRecord], wanted: DlqFilter) -> list[DlqRecord]:
+    found = newest_first(r for r in records if matches(r, wanted))
+    return found if wanted.limit is None else found[: wanted.limit]
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DlqStats:
+    total: int
+    eligible: int
+    manual_review: int
+    oldest_first_attempt: str | None
+    newest_last_attempt: str | None
+    by_signature: Mapping[str, int] = field(default_factory=dict)  # most frequent first
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total_items": self.total,
+            "eligible_for_reprocess": self.eligible,
+            "requiring_manual_review": self.manual_review,
+            "oldest_item": self.oldest_first_attempt,
+            "newest_item": self.newest_last_attempt,
+            "error_categories": dict(self.by_signature),
+        }
+
+
+def stats(records: Sequence[DlqRecord]) -> DlqStats:
+    return DlqStats(
+        total=len(records),
+        eligible=sum(r.reprocess_eligible for r in records),
+        manual_review=sum(r.manual_review_required for r in records),
+        oldest_first_attempt=min((r.first_attempt for r in records), default=None),
+        newest_last_attempt=max((r.last_attempt for r in records), default=None),
+        by_signature=_most_common(Counter(r.error_signature for r in records)),
+    )
+
+
+def _most_common(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+# --- analysis -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PatternGroup:
+    signature: str
+    count: int
+    first_occurrence: str
+    last_occurrence: str
+    sample_item_ids: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "signature": self.signature,
+            "count": self.count,
+            "first_occurrence": self.first_occurrence,
+            "last_occurrence": self.last_occurrence,
+            "sample_items": list(self.sample_item_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DlqAnalysis:
+    total: int
+    patterns: tuple[PatternGroup, ...]  # largest group first
+    error_distribution: Mapping[str, int]  # error type -> attempts, over every attempt
+    hourly: tuple[tuple[str, int], ...]  # (hour start, items whose last attempt is in it)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total_items": self.total,
+            "pattern_groups": [p.to_json() for p in self.patterns],
+            "error_distribution": dict(self.error_distribution),
+            "temporal_distribution": [[hour, n] for hour, n in self.hourly],
+        }
+
+
+def hour_of(timestamp: str) -> str:
+    """`2026-11-25T15:50:59.123456Z` -> `2026-11-25T15:00:00Z`."""
+    return f"{timestamp[:13]}:00:00Z"
+
+
+def analyze(records: Sequence[DlqRecord]) -> DlqAnalysis:
+    groups: dict[str, list[DlqRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.first_attempt, r.job_id, r.item_id)):
+        groups.setdefault(record.error_signature, []).append(record)
+    patterns = [
+        PatternGroup(
+            signature=signature,
+            count=len(members),
+            first_occurrence=min(m.first_attempt for m in members),
+            last_occurrence=max(m.last_attempt for m in members),
+            sample_item_ids=tuple(m.item_id for m in members[:SAMPLE_IDS]),
+        )
+        for signature, members in groups.items()
+    ]
+    patterns.sort(key=lambda p: (-p.count, p.signature))
+    types = Counter(t for r in records for t in attempt_types(r))
+    hours = Counter(hour_of(r.last_attempt) for r in records)
+    return DlqAnalysis(
+        total=len(records),
+        patterns=tuple(patterns),
+        error_distribution=_most_common(types),
+        hourly=tuple(sorted(hours.items())),
+    )
+
+
+# --- capacity -----------------------------------------------------------------------------
+
+
+def to_evict(records: Sequence[DlqRecord], capacity: int) -> list[DlqRecord]:
+    """What must go before one more item fits: nothing below capacity, else the oldest 10% by
+    last attempt (at least one, and enough to get under the capacity if it was lowered)."""
+    if len(records) < capacity:
+        return []
+    count = max(1, capacity // EVICT_FRACTION, len(records) - capacity + 1)
+    oldest = sorted(records, key=lambda r: (r.last_attempt, r.job_id, r.item_id))
+    return oldest[:count]
+
+
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def path_component(text: str) -> str:
+    """A job id as one safe file name: kept when it is `[A-Za-z0-9._-]{1,64}` and does not start
+    with `.` or `-`, else `h-<16 hex of its sha256>`; it never names another directory."""
+    if 0 < len(text) <= 64 and set(text) <= _SAFE and text[0] not in ".-":
+        return text
+    return "h-" + hashlib.sha256(text.encode()).hexdigest()[:16]
