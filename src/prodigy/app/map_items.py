@@ -23,7 +23,8 @@ from prodigy.core.progress import Reporter
 from prodigy.core.records import ItemState, UsageRecord, WorktreeState
 from prodigy.core.variables import JsonValue
 from prodigy.core.workflow import ErrorPolicy
-from prodigy.runtime.map_agent import AgentSetting, discard_agent_worktree
+from prodigy.runtime.executor import AgentRunner
+from prodigy.runtime.map_agent import AgentSetting, AgentTask, discard_agent_worktree
 from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
 from prodigy.store import Store
 
@@ -39,7 +40,8 @@ class MapJob:
     session_id: str
     policy: ErrorPolicy
     max_parallel: int
-    setting: AgentSetting
+    setting: AgentSetting  # where agent worktrees live (repo, agents_root)
+    runner: AgentRunner[AgentTask, AgentOutcome]  # where agents run
     queue: MergeQueue
     repo_key: str
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...

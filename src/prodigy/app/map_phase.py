@@ -27,7 +27,7 @@ from prodigy.core.progress import Note
 from prodigy.core.records import ItemState
 from prodigy.core.variables import JsonValue
 from prodigy.runtime.executor import Finished, LocalExecutor
-from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree, run_map_agent
+from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree
 
 
 @dataclass(slots=True)
@@ -124,7 +124,7 @@ class MapPhase:
             agent_id=task.agent_id,
         )
         try:
-            outcome = await run_map_agent(task, self.job.setting)
+            outcome = await self.job.runner(task)
         finally:
             self.running -= 1
         # before the slot is free: the next agent must see an opened breaker

@@ -30,7 +30,7 @@ from prodigy.core.variables import Scope, map_values
 from prodigy.core.workflow import Workflow
 from prodigy.runtime import git
 from prodigy.runtime.agents import get_agent
-from prodigy.runtime.map_agent import AgentSetting
+from prodigy.runtime.map_agent import AgentSetting, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.runtime.sequence import run_sequence
 from prodigy.runtime.step_context import StepContext
@@ -221,6 +221,16 @@ def _map_job(
         settings = replace(setup.agent_settings(), grace_period=limits.grace_period)
         agent = get_agent(setup.agent_name, settings)
         agent_ctx = replace(ctx, grace_period=limits.grace_period, agent=agent)
+    setting = AgentSetting(
+        repo=setup.repo,
+        parent=setup.worktree,
+        agents_root=agents_root,
+        template=timed_template(map_config(setup.workflow).agent_template, limits),
+        scope=scope,
+        ctx=agent_ctx,
+        timeout=limits.agent_timeout,
+        on_step=on_step if limits.monitoring else None,
+    )
     return MapJob(
         store=setup.store,
         events=events,
@@ -229,16 +239,8 @@ def _map_job(
         session_id=setup.session_id,
         policy=setup.workflow.error_policy,
         max_parallel=limits.max_parallel,
-        setting=AgentSetting(
-            repo=setup.repo,
-            parent=setup.worktree,
-            agents_root=agents_root,
-            template=timed_template(map_config(setup.workflow).agent_template, limits),
-            scope=scope,
-            ctx=agent_ctx,
-            timeout=limits.agent_timeout,
-            on_step=on_step if limits.monitoring else None,
-        ),
+        setting=setting,
+        runner=local_runner(setting),
         timeout_action=limits.timeout_action,
         repo_key=repo_key(str(setup.repo)),
         queue=MergeQueue(

@@ -1,9 +1,11 @@
-"""Running map agents with a parallelism bound, behind an interface a remote backend can share.
+"""Running map agents with a parallelism bound, behind interfaces a remote backend can share.
 
-The unit of work is "run this item's agent template in a worktree and return a
-serializable result" (`AgentOutcome.to_json()` round-trips), so the phases never see
-whether tasks run in this event loop or on a cluster. A Ray-backed executor implements
-the same four members with `ray.remote` calls and keeps the bound with its own resources.
+Two seams, so the phases never see where agents run:
+- an `AgentRunner` runs one item's agent template in a worktree and returns a serializable
+  result (`AgentTask` is plain data; `AgentOutcome.to_json()` round-trips). The local one
+  is `map_agent.local_runner`; a Ray one submits a remote task and awaits its ObjectRef.
+- an `Executor` decides how many run at once and hands results back as they finish. The
+  local one bounds asyncio tasks with a semaphore; a Ray one may bound with cluster resources.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-T_co = TypeVar("T_co", covariant=True)
+T_contra = TypeVar("T_contra", contravariant=True)
+R_co = TypeVar("R_co", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,12 @@ class Finished(Generic[T, R]):
     task: T
     result: R | None
     error: BaseException | None = None
+
+
+class AgentRunner(Protocol[T_contra, R_co]):
+    """Runs one task wherever agents run; failures come back in the result, never raised."""
+
+    def __call__(self, task: T_contra, /) -> Awaitable[R_co]: ...
 
 
 class Executor(Protocol[T, R]):

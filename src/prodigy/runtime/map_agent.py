@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -146,6 +146,15 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
         files_modified=tuple(changed.stdout.split("\n")[:-1]),
         duration=time.monotonic() - began,
     )
+
+
+def local_runner(setting: AgentSetting) -> Callable[[AgentTask], Awaitable[AgentOutcome]]:
+    """The AgentRunner that runs agents in this process."""
+
+    async def run(task: AgentTask) -> AgentOutcome:
+        return await run_map_agent(task, setting)
+
+    return run
 
 
 async def discard_agent_worktree(repo: Path, path: Path, branch: str) -> None:
