@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from prodigy.core.map_results import AgentOutcome, result_record
 from prodigy.core.progress import Note
 from prodigy.core.records import ItemState
 from prodigy.core.variables import JsonValue
-from prodigy.runtime.executor import Finished, LocalExecutor
+from prodigy.runtime.executor import Executor, Finished, LocalExecutor
 from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree
 
 
@@ -52,10 +53,18 @@ class MapSummary:
         return [result_record(o) for o in self.ordered()]
 
 
+# (work, bound) -> executor: LocalExecutor, or one that runs tasks elsewhere
+ExecutorFactory = Callable[
+    [Callable[[AgentTask], Awaitable[AgentOutcome]], int], Executor[AgentTask, AgentOutcome]
+]
+
+
 class MapPhase:
     """Runs one job's items to the end (or until the policy stops the job)."""
 
-    def __init__(self, job: MapJob, items: list[JsonValue]) -> None:
+    def __init__(
+        self, job: MapJob, items: list[JsonValue], executor: ExecutorFactory = LocalExecutor
+    ) -> None:
         self.job = job
         self.items = items
         self.summary = MapSummary()
@@ -64,9 +73,7 @@ class MapPhase:
         self.merging = 0
         self.failures_shown = 0
         self.stopping = False  # no retries once the job is being stopped
-        self.executor: LocalExecutor[AgentTask, AgentOutcome] = LocalExecutor(
-            self._work, job.max_parallel
-        )
+        self.executor = executor(self._work, job.max_parallel)
 
     async def run(self) -> MapSummary:
         for index, item in enumerate(self.items):
