@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from prodigy.app.dlq import make_room
 from prodigy.app.job_events import JobEvents
 from prodigy.core import event_payloads as ev
 from prodigy.core.map_failures import (
@@ -45,6 +46,7 @@ class MapJob:
     queue: MergeQueue
     repo_key: str
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
+    dlq_capacity: int = 1000  # config dlq.capacity: a full DLQ evicts (and archives) its oldest
 
 
 def _now() -> str:
@@ -161,6 +163,9 @@ def record_failure_events(job: MapJob, outcome: AgentOutcome, *, will_retry: boo
 
 def dead_letter(job: MapJob, outcome: AgentOutcome, item_data: JsonValue) -> None:
     """The DLQ entry (seed fields) and the item's final state, in one transaction."""
+    make_room(
+        job.store, job.events, job.reporter, item_id=outcome.item_id, capacity=job.dlq_capacity
+    )
     with job.store.transaction():
         record = job.store.dlq.add_failure(
             job_id=job.job_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,10 +63,16 @@ class MapPhase:
     """Runs one job's items to the end (or until the policy stops the job)."""
 
     def __init__(
-        self, job: MapJob, items: list[JsonValue], executor: ExecutorFactory = LocalExecutor
+        self,
+        job: MapJob,
+        items: list[JsonValue],
+        executor: ExecutorFactory = LocalExecutor,
+        *,
+        only: Mapping[int, int] | None = None,
     ) -> None:
         self.job = job
         self.items = items
+        self.only = only  # `dlq retry`: run just these indexes, from these attempt numbers
         self.summary = MapSummary()
         self.state = fp.PolicyState()
         self.running = 0
@@ -77,8 +83,17 @@ class MapPhase:
 
     async def run(self) -> MapSummary:
         for index, item in enumerate(self.items):
+            if self.only is not None and index not in self.only:
+                continue
+            attempt = 1 if self.only is None else self.only[index]
             self.executor.submit(
-                AgentTask(job_id=self.job.job_id, item_id=item_id(index), index=index, item=item)
+                AgentTask(
+                    job_id=self.job.job_id,
+                    item_id=item_id(index),
+                    index=index,
+                    item=item,
+                    attempt=attempt,
+                )
             )
         landings: set[asyncio.Task[AgentOutcome]] = set()
         next_agent: asyncio.Task[Finished[AgentTask, AgentOutcome]] | None = None

@@ -126,7 +126,7 @@ async def _phases(
     parallel = min(limits.max_parallel, max(1, len(items)))
     reporter.emit(Note("info", f"Processing {len(items)} items with {parallel} parallel agents"))
     events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=_now()))
-    job = _map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
+    job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
     summary = await MapPhase(job, items).run()
     counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
     done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")
@@ -198,7 +198,7 @@ class ReduceFailedError(ProdigyError):
     """A reduce step failed; the run is not merged."""
 
 
-def _map_job(
+def map_job(
     setup: SessionSetup,
     *,
     ctx: StepContext,
@@ -243,6 +243,7 @@ def _map_job(
         runner=local_runner(setting),
         timeout_action=limits.timeout_action,
         repo_key=repo_key(str(setup.repo)),
+        dlq_capacity=setup.config.dlq.capacity,
         queue=MergeQueue(
             setup.worktree,
             ctx.agent,

@@ -6,10 +6,10 @@ decides first; prodigy's text heuristics (cli-runtime §4.12) only classify the 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
+from prodigy.core import dlq_rules
 from prodigy.core.map_results import AgentOutcome
 
 ErrorType = str | dict[str, dict[str, int]]  # "Timeout" or {"CommandFailed": {"exit_code": 3}}
@@ -27,7 +27,6 @@ _REVIEW_WORDS = (
     "commit_required",
     "commit validation",
 )
-_VOLATILE = re.compile(r"(/[^\s:;'\"]+)+|\b[0-9a-f]{7,40}\b|\d+")
 
 
 def command_failed(exit_code: int) -> ErrorType:
@@ -78,14 +77,8 @@ def failure_reason(outcome: AgentOutcome) -> ErrorType:
 
 
 def error_signature(outcome: AgentOutcome) -> str:
-    """16 hex chars grouping failures with the same cause across items.
-
-    Paths, hashes and numbers are blanked so that two items failing the same way share it;
-    the exit code still separates, because it is part of the error type.
-    """
-    kind = error_type(outcome)
-    message = _VOLATILE.sub("#", (outcome.error or "").split("; full log:")[0])
-    return hashlib.sha256(f"{kind}::{message}".encode()).hexdigest()[:16]
+    """`<type>::<first 10 words>` (core.dlq_rules): same cause, same signature across items."""
+    return dlq_rules.error_signature(error_type(outcome), outcome.error or "")
 
 
 def manual_review_required(outcome: AgentOutcome) -> bool:
