@@ -214,10 +214,12 @@ def test_clean_usage_errors_exit_2(
     assert message in err
 
 
-def test_merge_is_still_a_loud_stub(capsys: pytest.CaptureFixture[str]) -> None:
+def test_merge_of_an_unknown_session_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, _, err = run_cli(capsys, "worktree", "merge", "x")
     assert code == 2
-    assert "not implemented yet" in err
+    assert "no session x" in err
 
 
 def test_agent_worktrees_belong_to_their_job_and_mapreduce_cleans_only_them(

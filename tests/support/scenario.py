@@ -157,7 +157,7 @@ class Scenario:
         return self.git("show", spec)
 
     def subjects(self, ref: str = "master") -> list[str]:
-        return self.git("log", "--format=%s", ref).splitlines()
+        return self.git("log", "--topo-order", "--format=%s", ref).splitlines()
 
     def parents(self, ref: str = "master") -> list[str]:
         return self.git("rev-list", "--parents", "-n", "1", ref).split()[1:]

@@ -207,9 +207,9 @@ def _orphan_reason(
         return "git does not know this directory"
     if session is None:
         return "no session recorded for it"
-    if session.status in FINAL and session.status != "completed":
-        # A completed session's worktree waits for `prodigy worktree merge` (answered n, or
-        # the merge failed); it is not an orphan.
+    if session.status in FINAL:
+        # A completed session kept unmerged is listed here too; `worktree clean` still keeps
+        # it while it holds commits merged nowhere, and `worktree merge` merges it.
         return f"its session is {session.status}"
     return None
 
