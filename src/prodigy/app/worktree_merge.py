@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from prodigy.app.config import load_config
 from prodigy.app.finish import merge_and_clean, setup_from_record
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run_options import RunOptions
+from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Reporter
 from prodigy.core.records import RunStatus
@@ -38,7 +40,17 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
         repo = Path(repo_record.path)
         path = Path(record.workflow_path)
         options = RunOptions.from_json(record.options, workflow=path, yes=True)
-        workflow = load_workflow(path, params=options.params).workflow
+        # The merge steps see the workflow's environment as the run did (secrets, profile...).
+        environment = await resolve_environment(
+            load_workflow(path, params=options.params).workflow,
+            process_env=env,
+            base_dir=repo,
+            profile=options.profile,
+            args=options.args,
+            reporter=reporter,
+        )
+        workflow = environment.workflow
+        store.add_secrets(environment.masked)
         config = load_config(repo_root=repo, env=env)
         store.add_secrets(config.secrets())
         checkpoint = store.checkpoints.latest(record.id)
@@ -51,4 +63,5 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
             setup = setup_from_record(
                 store, record, repo, workflow, options, config.values, env, scope
             )
+            setup = replace(setup, env=environment.apply(setup.env))
             return await merge_and_clean(setup, setup.context(reporter), scope, reporter)
