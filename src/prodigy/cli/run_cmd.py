@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from prodigy.cli.common import not_implemented, path_option, verbosity
+from prodigy.cli.common import path_option, verbosity
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -189,15 +189,37 @@ def cook(ctx: click.Context, /, **kw: Any) -> int:
     "--timeout",
     type=click.IntRange(min=1),
     default=None,
-    help="Seconds before the command is killed.",
+    help="Seconds before an attempt is killed.",
 )
 @path_option
-def exec_(**_: object) -> None:
-    """Run one command as a one-step workflow.
+@click.option("--agent", default=None, metavar="NAME", help="Agent for claude: steps.")
+@click.pass_context
+def exec_(ctx: click.Context, /, **kw: Any) -> int:
+    """Run one command as a one-step workflow in a session worktree, then merge it.
 
-    COMMAND is `claude: /cmd`, `shell: cmd`, `/cmd` (Claude) or any other shell line.
+    COMMAND is `claude: /cmd args`, `shell: cmd`, `/cmd args` (Claude) or any other
+    shell line. It runs like `prodigy run -y`: its own worktree and branch, merged back
+    into your branch when it succeeds.
     """
-    not_implemented("exec")
+    import os
+
+    from prodigy.app.exec_batch import ExecRequest, run_exec
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.map_display import make_run_display
+
+    request = ExecRequest(
+        command=kw["command"],
+        retry=kw["retry"],
+        timeout=kw["timeout"],
+        repo=Path(kw["path"]) if kw["path"] else None,
+        agent=kw["agent"],
+        verbosity=verbosity(ctx),
+    )
+    display = make_run_display(request.verbosity)
+    try:
+        return run_async(run_exec(request, display, dict(os.environ), read_line))
+    finally:
+        display.close()
 
 
 @click.command("batch")
@@ -206,17 +228,56 @@ def exec_(**_: object) -> None:
     "--command",
     "command",
     required=True,
-    help="Step to run per matching file; ${item.item} is the path.",
+    help="Step to run per matching file; ${item.path} (or ${item.item}) is the file.",
 )
 @click.option(
-    "--parallel", type=click.IntRange(min=0), default=5, show_default=True, help="Agents at once."
+    "--parallel", type=click.IntRange(min=1), default=5, show_default=True, help="Agents at once."
 )
-@click.option("--retry", type=click.IntRange(min=0), default=None, help="Retries per file.")
-@click.option("--timeout", type=click.IntRange(min=1), default=None, help="Seconds per file.")
+@click.option(
+    "--retry",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Attempts in total per file.",
+)
+@click.option(
+    "--timeout", type=click.IntRange(min=1), default=None, help="Seconds per attempt per file."
+)
 @path_option
-def batch(**_: object) -> None:
-    """Run a command on every file matching PATTERN, as a MapReduce job."""
-    not_implemented("batch")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Merge the results into your branch without asking."
+)
+@click.option("--agent", default=None, metavar="NAME", help="Agent for claude: steps.")
+@click.pass_context
+def batch(ctx: click.Context, /, **kw: Any) -> int:
+    """Run a command on every committed file matching PATTERN, as a MapReduce job.
+
+    PATTERN without '/' matches file names at any depth ('*.py'); with '/' it is a path
+    pattern where ** spans directories ('src/**/*.py'). Each file is one work item run by
+    its own agent in its own worktree; what the command changes is committed and merged.
+    """
+    import os
+
+    from prodigy.app.exec_batch import BatchRequest, run_batch
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.map_display import make_run_display
+
+    request = BatchRequest(
+        pattern=kw["pattern"],
+        command=kw["command"],
+        parallel=kw["parallel"],
+        retry=kw["retry"],
+        timeout=kw["timeout"],
+        repo=Path(kw["path"]) if kw["path"] else None,
+        yes=kw["yes"],
+        agent=kw["agent"],
+        verbosity=verbosity(ctx),
+    )
+    display = make_run_display(request.verbosity)
+    try:
+        return run_async(run_batch(request, display, dict(os.environ), read_line))
+    finally:
+        display.close()
 
 
 COMMANDS = [run, cook, exec_, batch]
