@@ -47,6 +47,19 @@ class MapReduceRepo:
             check=False,
         )
 
+    def prodigy(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Any other `prodigy` command in the repository (dlq, events ...)."""
+        return subprocess.run(
+            [str(PRODIGY), *args],
+            cwd=self.repo,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
     def rules(self, rules: list[dict[str, Any]]) -> None:
         write_rules(self.home, rules)
 

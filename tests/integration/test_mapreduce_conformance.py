@@ -264,6 +264,11 @@ def test_m07_failing_claude_step_dead_letters_the_item(mr: MapReduceRepo) -> Non
         "item_1": "dead_lettered",
         "item_2": "merged",
     }
+    shown = mr.prodigy("dlq", "inspect", "item_1", "--job-id", mr.job_id())
+    assert shown.returncode == 0, shown.stderr
+    assert '"pre": "fake-fail 3 boom-2"' in shown.stdout
+    assert "exit code 3" in shown.stdout and "boom-2" in shown.stdout
+    assert "Failures:        1" in shown.stdout
     # `prodigy worktree ls` can tell whose it is: only the kept one is still recorded
     rows = mr.query("SELECT path, state, job_id, item_id FROM worktrees WHERE job_id IS NOT NULL")
     assert [(r["path"], r["state"], r["item_id"]) for r in rows] == [
@@ -541,3 +546,8 @@ def test_m18_events_for_one_job(mr: MapReduceRepo) -> None:
     assert done < types.index("reduce_phase_started")
     assert types[0] == "job_started" and types[-1] == "job_completed"
     assert "d_l_q_item_added" in types
+    exported = mr.prodigy("events", "export", "--job-id", job, "--format", "jsonl")
+    assert exported.returncode == 0, exported.stderr
+    records = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert [r["event"]["event_type"] for r in records] == types
+    assert all({"id", "timestamp", "correlation_id", "event"} <= set(r) for r in records)
