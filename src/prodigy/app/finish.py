@@ -12,6 +12,7 @@ from prodigy.app.merge import MergePlan, ask_to_merge, merge_session, remove_ses
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home
 from prodigy.app.run_options import RunOptions, passes
 from prodigy.app.session_run import PassesResult, Position, SessionRunner
+from prodigy.app.sub_workflows import SUB_WORKFLOW_FAILED
 from prodigy.core.config import Config
 from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunError
 from prodigy.core.progress import Note, Reporter, SessionStarted
@@ -164,13 +165,14 @@ def _failed(setup: SessionSetup, reporter: Reporter, outcome: PassesResult) -> i
     failure = outcome.failure
     assert failure is not None and failure.failed is not None and failure.failed_index is not None
     result = failure.failed.result
-    step = setup.workflow.steps[failure.failed_index]
     masker = setup.store.masker
     error = masker.text(result.error or f"exit code {result.exit_code}")
     setup.store.sessions.set_status(setup.session_id, RunStatus.FAILED, error=error)
-    lines = [
-        f"Session failed at step {failure.failed_index + 1} ({step.location}): {error}",
-    ]
+    where = "before its steps"  # a sub-workflow failed; the error names it
+    if failure.failed_index != SUB_WORKFLOW_FAILED:
+        step = setup.workflow.steps[failure.failed_index]
+        where = f"at step {failure.failed_index + 1} ({step.location})"
+    lines = [f"Session failed {where}: {error}"]
     tail = masker.text(result.tail())
     if tail:
         lines.append("Last output:\n" + "\n".join(f"  | {line}" for line in tail.splitlines()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.goal_seek import parse_goal_seek
+from prodigy.core.sub_workflow_plan import PlannedSub, plan_sub_workflows
 from prodigy.core.workflow import Step, Workflow, walk_steps
 from prodigy.core.workflow.step_model import GoalSeekAction
 
@@ -45,11 +46,22 @@ def unsupported(workflow: Workflow) -> list[str]:
     steps = (*workflow.steps, *_merge_steps(workflow), *_mapreduce_steps(workflow))
     for step in walk_steps(steps):
         gaps.extend(_step_gaps(step))
-    top = {
-        "workflows (sub-workflows)": bool(workflow.sub_workflows),
-    }
-    gaps.extend(f"{workflow.source}: `{key}:`" for key, used in top.items() if used)
+    for sub in plan_sub_workflows(workflow):  # loads every child: its errors come first
+        gaps.extend(_sub_workflow_gaps(sub))
     return gaps
+
+
+def _sub_workflow_gaps(sub: PlannedSub) -> list[str]:
+    child = sub.workflow
+    where = f"{sub.where}"
+    top = {"merge": child.merge is not None, "profiles": bool(child.profiles)}
+    gaps = [
+        f"{where}: `{key}:` (a sub-workflow runs inside its parent's session; "
+        "set it in the parent workflow)"
+        for key, used in top.items()
+        if used
+    ]
+    return gaps + unsupported(child)
 
 
 def _mapreduce_steps(workflow: Workflow) -> tuple[Step, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from prodigy.app.sub_workflows import run_sub_workflows
 from prodigy.core.records import Checkpoint, StepRecord, UsageRecord
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import ClaudeAction, Step, Workflow
@@ -81,6 +82,11 @@ class SessionRunner:
             ctx = self.ctx
             if value is not None:
                 ctx = replace(ctx, env={**ctx.env, "PRODIGY_ARG": value})
+            if first == 0 and self.workflow.sub_workflows:
+                subs = await run_sub_workflows(self.workflow, scope, ctx)
+                if not subs.ok:
+                    return PassesResult(subs.scope, subs, number)
+                scope = subs.scope
             result = await run_sequence(
                 self.workflow.steps, scope, ctx, start=first, on_done=self._recorder(number)
             )
