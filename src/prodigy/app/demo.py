@@ -12,44 +12,46 @@ from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.runtime import git
 
-# Each file carries one "ISSUE" comment for an agent to fix.
+# Each file carries one "ISSUE" comment for an agent to fix; the one marked (hard) makes the
+# scripted fixer fail, so the demo also shows a failed item landing in the dead letter queue.
 SOURCES = {
     "src/greet.py": "def greet(name):\n    # ISSUE: greet politely\n    return 'hi ' + name\n",
     "src/mathx.py": "def add(a, b):\n    # ISSUE: add needs a docstring\n    return a + b\n",
     "src/text.py": "def shout(s):\n    # ISSUE: shout should strip spaces\n    return s.upper()\n",
+    "src/dates.py": "def today():\n    # ISSUE(hard): time zones are wrong\n    return None\n",
 }
 
 FIX_COMMAND = """---
 description: Fix the ISSUE comment in one file (demo command, run by the scripted agent)
 ---
 Fix the issue described in the ISSUE comment of $ARGUMENTS, then commit.
+@run if grep -q 'ISSUE(hard)' $ARGUMENTS; then echo 'needs a human: time zones' >&2; exit 3; fi
 @run sed -i 's/# ISSUE: /# FIXED: /' $ARGUMENTS
 @commit fix: resolve the issue in $ARGUMENTS
 @print fixed $ARGUMENTS
 """
 
-WORKFLOW = """# prodigy demo workflow: find the files with ISSUE comments, fix each one, report.
+WORKFLOW = """# prodigy demo: find files with ISSUE comments, fix each in a worktree, summarize.
 name: demo-fix-issues
-env:
-  REPORT: ISSUES_REPORT.md
-commands:
-  - shell: grep -rl "ISSUE:" src | sort
-    capture: files
-    capture_format: lines
-  - claude: "/fix-issue src/greet.py"
-    commit_required: true
-  - claude: "/fix-issue src/mathx.py"
-    commit_required: true
-  - claude: "/fix-issue src/text.py"
-    commit_required: true
+mode: mapreduce
+setup:
+  - shell: grep -rl "ISSUE" src | sort | wc -l
+    capture: found
+map:
+  input: grep -rl "ISSUE" src | sort      # one work item per file: ${item.item}
+  agent_template:
+    - claude: "/fix-issue ${item.item}"
+      commit_required: true
+  max_parallel: 3
+reduce:
   - shell: |
       {
-        echo "# Issues fixed by the demo"
+        echo "# Demo summary"
+        echo "files with issues: ${found}"
+        echo "fixed: ${map.successful} of ${map.total}, failed: ${map.failed}"
         grep -rn "FIXED:" src
-      } > "$REPORT"
-      git add "$REPORT" && git commit -qm "docs: issues report"
-    commit_required: true
-  - shell: "! grep -rq 'ISSUE:' src"
+      } > SUMMARY.md
+      git add SUMMARY.md && git commit -qm "docs: demo summary"
 """
 
 
@@ -88,10 +90,13 @@ async def run_demo(
     reporter.emit(
         Note(
             "info",
-            "What happened: each claude step ran the scripted agent (no model) in the session "
-            "worktree, committed its fix, and the session was merged into main.\n"
-            f"Look around:\n  cd {target}\n  git log --graph --oneline\n"
-            "  cat ISSUES_REPORT.md\n  prodigy sessions ls",
+            "What happened: setup counted the files with ISSUE comments; the map phase gave "
+            "each file to its own agent (the scripted agent: no model) in its own worktree, "
+            "3 at a time, and merged each fix into the session; src/dates.py failed on "
+            "purpose and went to the dead letter queue; reduce wrote SUMMARY.md; the session "
+            "was merged into main.\n"
+            f"Look around:\n  cd {target}\n  git log --graph --oneline\n  cat SUMMARY.md\n"
+            "  prodigy dlq list\n  prodigy events ls\n  prodigy sessions ls --all",
         )
     )
     return code
