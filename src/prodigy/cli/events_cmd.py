@@ -37,7 +37,12 @@ def _now() -> datetime:
 
 def line(event: EventRecord) -> str:
     """`time  type  job  details`: one readable line per event."""
-    details = " ".join(f"{k}={_value(k, v)}" for k, v in event.payload.items() if k not in _SKIP)
+    # the error last: it is long, and the short facts should survive the truncation
+    fields = sorted(
+        ((k, v) for k, v in event.payload.items() if k not in _SKIP),
+        key=lambda kv: kv[0] == "error",
+    )
+    details = " ".join(f"{k}={_value(k, v)}" for k, v in fields)
     text = f"{event.ts[:23].replace('T', ' ')}  {event.event_type}  {event.job_id or '-'}"
     text = shown(f"{text}  {details}".rstrip())
     return text if len(text) <= _WIDTH * 2 else text[: _WIDTH * 2 - 3] + "..."
