@@ -5,6 +5,7 @@ Referenced files are read relative to the workflow's directory: the only file I/
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ from prodigy.core.workflow.yaml_source import (
 
 KEYS = ("imports", "extends", "template", "parameters", "defaults", "workflows")
 _SEARCH = ("bases/{}.yml", "templates/{}.yml", "workflows/{}.yml", "{}.yml", "{}")
+REGISTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # a registered template's name
+_Trail = tuple[tuple[Path, ...], tuple[Path, ...]]  # (files being composed, template registries)
 
 
 @dataclass(slots=True)
@@ -48,13 +51,18 @@ class Composed:
 
 
 def compose(
-    root: YNode | None, path: Path, cli_params: Mapping[str, object] | None, reporter: Reporter
+    root: YNode | None,
+    path: Path,
+    cli_params: Mapping[str, object] | None,
+    reporter: Reporter,
+    template_dirs: tuple[Path, ...] = (),
 ) -> Composed:
+    """`template_dirs`: template registries, searched by name after the workflow's directory."""
     cli = {k: _json(v) for k, v in (cli_params or {}).items()}
     if not isinstance(root, YMap) or not any(k in root.names() for k in KEYS):
         substituted = P.substitute(root, cli) if root is not None and cli else root
         return Composed(substituted, cli, {})
-    parts = _resolve(root, path, reporter, (path.resolve(),))
+    parts = _resolve(root, path, reporter, (path.resolve(),), template_dirs)
     values: dict[str, JsonValue] = {d.name: d.default for d in parts.defs if d.has_default}
     values.update(parts.defaults)
     template = root.get("template")
@@ -107,7 +115,9 @@ def _find(base_dir: Path, name: str, patterns: tuple[str, ...]) -> Path | None:
     return None
 
 
-def _resolve(root: YMap, path: Path, reporter: Reporter, chain: tuple[Path, ...]) -> _Parts:
+def _resolve(
+    root: YMap, path: Path, reporter: Reporter, chain: tuple[Path, ...], dirs: tuple[Path, ...]
+) -> _Parts:
     fields = Fields(root, "", reporter, KEYS)
     commands = fields.node("commands")
     parts = _Parts(root, list(commands.items) if isinstance(commands, YSeq) else [])
@@ -116,17 +126,18 @@ def _resolve(root: YMap, path: Path, reporter: Reporter, chain: tuple[Path, ...]
         parts.defaults = _plain_map(defaults)
     if (workflows := fields.mapping("workflows")) is not None:
         parts.workflows = {str(k.value): v for k, v in workflows.entries}
-    _imports(fields, path, reporter, chain, parts)
+    _imports(fields, path, reporter, (chain, dirs), parts)
     if (extends := fields.node("extends")) is not None:
-        parts = _extends(extends, path, reporter, chain, parts)
+        parts = _extends(extends, path, reporter, (chain, dirs), parts)
     if (template := fields.node("template")) is not None:
-        _template(template, path, reporter, chain, parts)
+        _template(template, path, reporter, (chain, dirs), parts)
     return parts
 
 
 def _nested(
-    target: Path, at: YNode, where: str, reporter: Reporter, chain: tuple[Path, ...]
+    target: Path, at: YNode, where: str, reporter: Reporter, trail: _Trail
 ) -> _Parts | None:
+    chain, dirs = trail
     resolved = target.resolve()
     if resolved in chain:
         cycle = " -> ".join(p.name for p in (*chain, resolved))
@@ -139,12 +150,10 @@ def _nested(
         )
         return None
     node = _load(target, at, where, reporter)
-    return None if node is None else _resolve(node, target, reporter, (*chain, resolved))
+    return None if node is None else _resolve(node, target, reporter, (*chain, resolved), dirs)
 
 
-def _imports(
-    fields: Fields, path: Path, reporter: Reporter, chain: tuple[Path, ...], parts: _Parts
-) -> None:
+def _imports(fields: Fields, path: Path, reporter: Reporter, trail: _Trail, parts: _Parts) -> None:
     node = fields.node("imports")
     if node is None:
         return
@@ -165,7 +174,7 @@ def _imports(
         if target is None:
             report(reporter, item, at, "import needs a 'path'")
             continue
-        imported = _nested(path.parent / target, item, at, reporter, chain)
+        imported = _nested(path.parent / target, item, at, reporter, trail)
         if imported is None:
             continue
         if alias is not None and selective is None:
@@ -210,9 +219,7 @@ def _select(names: tuple[str, ...], imported: _Parts, parts: _Parts) -> list[str
     return missing
 
 
-def _extends(
-    node: YNode, path: Path, reporter: Reporter, chain: tuple[Path, ...], child: _Parts
-) -> _Parts:
+def _extends(node: YNode, path: Path, reporter: Reporter, trail: _Trail, child: _Parts) -> _Parts:
     name = node.value if isinstance(node, YScalar) else None
     if not isinstance(name, str):
         report(reporter, node, "extends", f"expected a base workflow name, got {type_name(node)}")
@@ -227,7 +234,7 @@ def _extends(
             f"base workflow '{name}' not found (looked for {tried} next to {path.name})",
         )
         return child
-    base = _nested(target, node, "extends", reporter, chain)
+    base = _nested(target, node, "extends", reporter, trail)
     if base is None:
         return child
     # the child's own keys win over the base's; env is merged key by key
@@ -250,9 +257,7 @@ def _extends(
     )
 
 
-def _template(
-    node: YNode, path: Path, reporter: Reporter, chain: tuple[Path, ...], parts: _Parts
-) -> None:
+def _template(node: YNode, path: Path, reporter: Reporter, trail: _Trail, parts: _Parts) -> None:
     if not isinstance(node, YMap):
         report(reporter, node, "template", "expected {name, source, with?, override?}")
         return
@@ -266,12 +271,18 @@ def _template(
     if source is None or source_node is None:
         return
     target = _find(path.parent, source, ("{}", "templates/{}.yml", "templates/{}", "{}.yml"))
+    if target is None and REGISTRY_NAME.fullmatch(source):
+        target = next((p for d in trail[1] if (p := d / f"{source}.yml").is_file()), None)
     if target is None:
+        registries = "".join(f", {d}" for d in trail[1])
         fields.error(
-            source_node, "source", f"template file '{source}' not found next to {path.name}"
+            source_node,
+            "source",
+            f"template '{source}' not found (looked next to {path.name}{registries}); "
+            "give a file path or register it with `prodigy template register FILE`",
         )
         return
-    loaded = _nested(target, source_node, "template.source", reporter, chain)
+    loaded = _nested(target, source_node, "template.source", reporter, trail)
     if loaded is None:
         return
     commands = loaded.commands

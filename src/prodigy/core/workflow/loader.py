@@ -21,10 +21,17 @@ class LoadResult:
 
 
 def load_workflow(
-    path: Path, *, params: Mapping[str, object] | None = None, strict: bool = False
+    path: Path,
+    *,
+    params: Mapping[str, object] | None = None,
+    strict: bool = False,
+    template_dirs: tuple[Path, ...] = (),
 ) -> LoadResult:
-    """Load and normalize; raises WorkflowLoadError carrying every error when invalid."""
-    workflow, diagnostics = _load(Path(path), params, strict)
+    """Load and normalize; raises WorkflowLoadError carrying every error when invalid.
+
+    `template_dirs` are the registries where `template: {source: NAME}` is looked up.
+    """
+    workflow, diagnostics = _load(Path(path), params, strict, template_dirs)
     errors = tuple(d for d in diagnostics if d.severity == "error")
     if errors or workflow is None:
         raise WorkflowLoadError(errors)
@@ -32,14 +39,18 @@ def load_workflow(
 
 
 def check_workflow(
-    path: Path, *, strict: bool = False, params: Mapping[str, object] | None = None
+    path: Path,
+    *,
+    strict: bool = False,
+    params: Mapping[str, object] | None = None,
+    template_dirs: tuple[Path, ...] = (),
 ) -> list[Diagnostic]:
     """Every error and warning in the file (warnings become errors when strict), file order."""
-    return list(_load(Path(path), params, strict)[1])
+    return list(_load(Path(path), params, strict, template_dirs)[1])
 
 
 def _load(
-    path: Path, params: Mapping[str, object] | None, strict: bool
+    path: Path, params: Mapping[str, object] | None, strict: bool, template_dirs: tuple[Path, ...]
 ) -> tuple[Workflow | None, tuple[Diagnostic, ...]]:
     source = str(path)
     reporter = Reporter()
@@ -52,7 +63,7 @@ def _load(
     root = parse_yaml(text, source, reporter)  # JSON files are YAML 1.2 too
     workflow = None
     if not reporter.errors or root is not None:
-        composed = compose(root, path, params, reporter)
+        composed = compose(root, path, params, reporter, template_dirs)
         workflow = build_workflow(
             composed.root,
             source,
