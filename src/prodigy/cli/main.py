@@ -19,6 +19,7 @@ from prodigy.cli import (
     resume_cmd,
     run_cmd,
     sessions_cmd,
+    template_cmd,
     validate_cmd,
     worktree_cmd,
 )
@@ -55,6 +56,7 @@ for module in (
     logs_cmd,
     init_cmd,
     validate_cmd,
+    template_cmd,
     config_cmd,
     demo_cmd,
     model_server_cmd,
