@@ -6,6 +6,8 @@ feature the runtime does not implement yet is named here, with where it is writt
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.goal_seek import parse_goal_seek
 from prodigy.core.sub_workflow_plan import PlannedSub, plan_sub_workflows
@@ -40,18 +42,19 @@ def _step_gaps(step: Step) -> list[str]:
     return gaps
 
 
-def unsupported(workflow: Workflow) -> list[str]:
+def unsupported(workflow: Workflow, template_dirs: tuple[Path, ...] = ()) -> list[str]:
     """Every feature in the workflow this release cannot run yet, with its location."""
     gaps: list[str] = []
     steps = (*workflow.steps, *_merge_steps(workflow), *_mapreduce_steps(workflow))
     for step in walk_steps(steps):
         gaps.extend(_step_gaps(step))
-    for sub in plan_sub_workflows(workflow):  # loads every child: its errors come first
-        gaps.extend(_sub_workflow_gaps(sub))
+    # loads every child, so a broken sub-workflow fails here, before anything is created
+    for sub in plan_sub_workflows(workflow, template_dirs):
+        gaps.extend(_sub_workflow_gaps(sub, template_dirs))
     return gaps
 
 
-def _sub_workflow_gaps(sub: PlannedSub) -> list[str]:
+def _sub_workflow_gaps(sub: PlannedSub, template_dirs: tuple[Path, ...]) -> list[str]:
     child = sub.workflow
     where = f"{sub.where}"
     top = {"merge": child.merge is not None, "profiles": bool(child.profiles)}
@@ -61,7 +64,7 @@ def _sub_workflow_gaps(sub: PlannedSub) -> list[str]:
         for key, used in top.items()
         if used
     ]
-    return gaps + unsupported(child)
+    return gaps + unsupported(child, template_dirs)
 
 
 def _mapreduce_steps(workflow: Workflow) -> tuple[Step, ...]:
@@ -74,9 +77,9 @@ def _merge_steps(workflow: Workflow) -> tuple[Step, ...]:
     return workflow.merge.steps if workflow.merge is not None else ()
 
 
-def ensure_supported(workflow: Workflow) -> None:
+def ensure_supported(workflow: Workflow, template_dirs: tuple[Path, ...] = ()) -> None:
     """Raise NotImplementedYetError (exit 2) naming every unsupported feature in use."""
-    gaps = unsupported(workflow)
+    gaps = unsupported(workflow, template_dirs)
     if gaps:
         listing = "\n  ".join(gaps)
         raise NotImplementedYetError(

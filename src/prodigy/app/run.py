@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -16,6 +17,7 @@ from prodigy.app.mapreduce_plan import check_mapreduce, dry_run_mapreduce
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.preflight import ensure_supported
 from prodigy.app.run_options import RunOptions
+from prodigy.app.templates import template_dirs
 from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
@@ -39,10 +41,11 @@ def workflow_hash(path: Path) -> str:
 
 def load(options: RunOptions, reporter: Reporter) -> Workflow:
     """The workflow, with its warnings reported; refuses features not built yet."""
-    result = load_workflow(options.workflow, params=options.params)
+    registries = template_dirs(os.environ)  # `template: {source: NAME}` looks here
+    result = load_workflow(options.workflow, params=options.params, template_dirs=registries)
     for warning in result.warnings:
         reporter.emit(Note("warn", str(warning)))
-    ensure_supported(result.workflow)
+    ensure_supported(result.workflow, registries)
     return with_retry_defaults(result.workflow)
 
 

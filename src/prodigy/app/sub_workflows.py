@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prodigy.app.environment import initial_scope, workflow_env
+from prodigy.app.templates import template_dirs
 from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import ProdigyError
 from prodigy.core.interpolation import interpolate
@@ -48,7 +49,7 @@ async def run_sub_workflows(workflow: Workflow, scope: Scope, ctx: StepContext) 
     A failure that `continue_on_error` does not tolerate comes back with failed_index
     SUB_WORKFLOW_FAILED and the reason in its result's error.
     """
-    return await _run_all(plan_sub_workflows(workflow), scope, ctx)
+    return await _run_all(plan_sub_workflows(workflow, template_dirs(ctx.env)), scope, ctx)
 
 
 async def _run_all(

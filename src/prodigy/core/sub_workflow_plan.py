@@ -31,10 +31,13 @@ class PlannedSub:
         return f"sub-workflow '{self.name}' ({self.path})"
 
 
-def plan_sub_workflows(workflow: Workflow, chain: tuple[Path, ...] = ()) -> tuple[PlannedSub, ...]:
+def plan_sub_workflows(
+    workflow: Workflow, template_dirs: tuple[Path, ...] = (), chain: tuple[Path, ...] = ()
+) -> tuple[PlannedSub, ...]:
     """Load every sub-workflow of `workflow`, recursively; raises on any problem.
 
-    Sources are relative to the directory of the file that names them.
+    Sources are relative to the directory of the file that names them; `template_dirs`
+    are the template registries, as for the loader.
     """
     own = Path(workflow.source).resolve()
     chain = (*chain, own)
@@ -48,13 +51,14 @@ def plan_sub_workflows(workflow: Workflow, chain: tuple[Path, ...] = ()) -> tupl
                 f"{where}: sub-workflows run in a circle ({cycle}); "
                 "a workflow cannot run itself, directly or through its sub-workflows"
             )
-        child = with_retry_defaults(load_workflow(path, params=dict(spec.parameters)).workflow)
+        loaded = load_workflow(path, params=dict(spec.parameters), template_dirs=template_dirs)
+        child = with_retry_defaults(loaded.workflow)
         if child.mode != "standard":
             raise WorkflowError(
                 f"{where}: {spec.source} is a MapReduce workflow; a sub-workflow must be a "
                 "standard workflow with `commands:`"
             )
-        children = plan_sub_workflows(child, chain)
+        children = plan_sub_workflows(child, template_dirs, chain)
         planned.append(PlannedSub(name, spec, path, child, children))
     return tuple(planned)
 
