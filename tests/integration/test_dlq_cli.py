@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from prodigy.store import open_store
+from tests.integration.inprocess_cli import Cli
 from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
 from tests.integration.test_mapreduce_conformance import M07, M07_ITEMS
 
@@ -35,7 +36,7 @@ TWO_WAYS_ITEMS = [
 NOOP_ITEMS = [{"id": n, "pre": "fake-noop"} for n in (1, 2, 3)]
 
 
-def prodigy(mr: MapReduceRepo, *args: str, env: dict[str, str] | None = None) -> Any:
+def subproc(mr: MapReduceRepo, *args: str, env: dict[str, str] | None = None) -> Any:
     return subprocess.run(
         [str(PRODIGY), *args],
         cwd=mr.repo,
@@ -48,10 +49,15 @@ def prodigy(mr: MapReduceRepo, *args: str, env: dict[str, str] | None = None) ->
     )
 
 
-def as_json(mr: MapReduceRepo, *args: str) -> Any:
-    done = prodigy(mr, *args, "--json")
+def as_json(cli: Cli, mr: MapReduceRepo, *args: str) -> Any:
+    done = cli(mr, *args, "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(monkeypatch, capsys)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +70,7 @@ def two_ways(tmp_path_factory: pytest.TempPathFactory) -> MapReduceRepo:
     return mr
 
 
-def test_m07_in_full(tmp_path: Path) -> None:
+def test_m07_in_full(cli: Cli, tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     mr.items(M07_ITEMS)
     done = mr.run(M07)
@@ -75,32 +81,32 @@ def test_m07_in_full(tmp_path: Path) -> None:
     assert "/fake-fail 3 boom-2" in mr.prompts()
     assert "/fake-write-commit out/2.txt ok" not in mr.prompts()
     job = mr.job_id()
-    listing = prodigy(mr, "dlq", "list")
+    listing = cli(mr, "dlq", "list")
     assert listing.returncode == 0, listing.stderr
     [row] = [line for line in listing.stdout.splitlines() if line.startswith("item_")]
     assert row.split()[:3] == ["item_1", job, "1"]
-    shown = prodigy(mr, "dlq", "inspect", "item_1", "--job-id", job)
+    shown = cli(mr, "dlq", "inspect", "item_1", "--job-id", job)
     assert shown.returncode == 0, shown.stderr
     assert '"id": 2' in shown.stdout and '"pre": "fake-fail 3 boom-2"' in shown.stdout
     assert "exit code 3" in shown.stdout and "boom-2" in shown.stdout
     assert "Failures:        1 " in shown.stdout
-    [entry] = as_json(mr, "dlq", "list")
+    [entry] = as_json(cli, mr, "dlq", "list")
     assert entry["item_data"] == M07_ITEMS[1]
     assert (entry["failure_count"], entry["reprocess_eligible"]) == (1, True)
     assert entry["failure_history"][0]["error_type"] == {"CommandFailed": {"exit_code": 3}}
     assert entry["error_signature"].startswith("CommandFailed { exit_code: 3 }::step")
     # the failed agent's worktree is kept and referenced from the entry
     assert Path(entry["worktree_artifacts"]["worktree_path"]).is_dir()
-    assert as_json(mr, "dlq", "show", "item_1") == entry  # one job holds it: no --job needed
+    assert as_json(cli, mr, "dlq", "show", "item_1") == entry  # one job holds it: no --job needed
 
 
-def test_list_filters_and_order(two_ways: MapReduceRepo) -> None:
+def test_list_filters_and_order(cli: Cli, two_ways: MapReduceRepo) -> None:
     mr = two_ways
 
     def ids(*args: str) -> list[str]:
-        return [e["item_id"] for e in as_json(mr, "dlq", "list", *args)]
+        return [e["item_id"] for e in as_json(cli, mr, "dlq", "list", *args)]
 
-    everything = as_json(mr, "dlq", "list")
+    everything = as_json(cli, mr, "dlq", "list")
     lasts = [e["last_attempt"] for e in everything]
     assert lasts == sorted(lasts, reverse=True)
     assert sorted(ids()) == ["item_0", "item_2", "item_3"]
@@ -114,20 +120,20 @@ def test_list_filters_and_order(two_ways: MapReduceRepo) -> None:
     assert len(ids("--since", "1h")) == 3
     assert ids("--until", "2000-01-01") == []
     assert len(ids("--job", mr.job_id(), "--since", "2000-01-01T00:00")) == 3
-    bad = prodigy(mr, "dlq", "list", "--since", "yesterday-ish")
+    bad = cli(mr, "dlq", "list", "--since", "yesterday-ish")
     assert bad.returncode == 2 and "--since 'yesterday-ish'" in bad.stderr
-    unknown = prodigy(mr, "dlq", "list", "--job", "no-such-job")
+    unknown = cli(mr, "dlq", "list", "--job", "no-such-job")
     assert unknown.returncode == 2 and "no job 'no-such-job'" in unknown.stderr
 
 
-def test_stats_and_analysis(two_ways: MapReduceRepo) -> None:
+def test_stats_and_analysis(cli: Cli, two_ways: MapReduceRepo) -> None:
     mr = two_ways
     job = mr.job_id()
-    stats = as_json(mr, "dlq", "stats", "--job", job)
+    stats = as_json(cli, mr, "dlq", "stats", "--job", job)
     assert (stats["total_items"], stats["eligible_for_reprocess"]) == (3, 3)
     assert stats["requiring_manual_review"] == 0
     assert sorted(stats["error_categories"].values()) == [1, 2]
-    analysis = as_json(mr, "dlq", "analyze", "--job", job)
+    analysis = as_json(cli, mr, "dlq", "analyze", "--job", job)
     big, small = analysis["pattern_groups"]
     assert (big["count"], sorted(big["sample_items"])) == (2, ["item_0", "item_2"])
     assert big["signature"].startswith("CommandFailed { exit_code: 3 }::")
@@ -138,14 +144,14 @@ def test_stats_and_analysis(two_ways: MapReduceRepo) -> None:
     assert count == 3 and hour.endswith(":00:00Z")
     recorded = [e for e in mr.events() if e["event_type"] == "d_l_q_analysis_generated"]
     assert recorded and recorded[-1]["patterns"][0]["count"] == 2
-    text = prodigy(mr, "dlq", "analyze")
+    text = cli(mr, "dlq", "analyze")
     assert "2 x CommandFailed { exit_code: 3 }::" in text.stdout
     assert "Last attempts per hour:" in text.stdout
 
 
-def test_export_writes_prodigys_shape(two_ways: MapReduceRepo, tmp_path: Path) -> None:
+def test_export_writes_prodigys_shape(cli: Cli, two_ways: MapReduceRepo, tmp_path: Path) -> None:
     out = tmp_path / "dlq.json"
-    done = prodigy(two_ways, "dlq", "export", str(out), "--job", two_ways.job_id())
+    done = cli(two_ways, "dlq", "export", str(out), "--job", two_ways.job_id())
     assert done.returncode == 0, done.stderr
     exported = json.loads(out.read_text())
     assert len(exported) == 3
@@ -157,18 +163,18 @@ def test_export_writes_prodigys_shape(two_ways: MapReduceRepo, tmp_path: Path) -
     assert {e["item_data"]["id"] for e in exported} == {1, 3, 4}
 
 
-def test_purge_and_clear_ask_first_and_record_removals(tmp_path: Path) -> None:
+def test_purge_and_clear_ask_first_and_record_removals(cli: Cli, tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     mr.items(TWO_WAYS_ITEMS)
     assert mr.run(TWO_WAYS).returncode == 0
     job = mr.job_id()
-    refused = prodigy(mr, "dlq", "purge", "--older-than", "0s")
+    refused = cli(mr, "dlq", "purge", "--older-than", "0s")
     assert refused.returncode == 2 and "--yes" in refused.stderr
     assert len(mr.dlq()) == 3
-    recent = prodigy(mr, "dlq", "purge", "--older-than", "1h", "--yes")
+    recent = cli(mr, "dlq", "purge", "--older-than", "1h", "--yes")
     assert recent.returncode == 0 and "No failed items" in recent.stdout
     assert len(mr.dlq()) == 3
-    purged = prodigy(mr, "dlq", "purge", "--older-than", "0s", "--job", job, "--yes")
+    purged = cli(mr, "dlq", "purge", "--older-than", "0s", "--job", job, "--yes")
     assert purged.returncode == 0, purged.stderr
     assert "Removed 3 item(s)" in purged.stdout and mr.dlq() == []
     removed = [e for e in mr.events() if e["event_type"] == "d_l_q_item_removed"]
@@ -177,12 +183,12 @@ def test_purge_and_clear_ask_first_and_record_removals(tmp_path: Path) -> None:
     # a second run of the same workflow, cleared as a whole
     assert mr.run(TWO_WAYS).returncode == 0
     second = mr.job_id()
-    assert prodigy(mr, "dlq", "clear", "--job", second).returncode == 2
+    assert cli(mr, "dlq", "clear", "--job", second).returncode == 2
     count = len(mr.dlq())  # item 2 fails too now: its file is already on master
-    cleared = prodigy(mr, "dlq", "clear", "--job", second, "--yes")
+    cleared = cli(mr, "dlq", "clear", "--job", second, "--yes")
     assert cleared.returncode == 0 and f"Removed {count} item(s)" in cleared.stdout
     assert mr.dlq() == []
-    assert prodigy(mr, "dlq", "clear").returncode == 2  # --job is required
+    assert cli(mr, "dlq", "clear").returncode == 2  # --job is required
 
 
 def test_a_full_dlq_archives_its_oldest_items_and_says_so(tmp_path: Path) -> None:
@@ -211,11 +217,11 @@ def test_retry_after_fixing_the_cause_lands_and_leaves_the_dlq(tmp_path: Path) -
     assert [e["item_id"] for e in mr.dlq()] == ["item_1"]
     assert "out/2.txt" not in mr.tree()
     calls = len(mr.calls())
-    dry = prodigy(mr, "dlq", "retry", job, "--dry-run")
+    dry = subproc(mr, "dlq", "retry", job, "--dry-run")
     assert dry.returncode == 0 and "Would retry: 1 item(s)" in dry.stdout
     assert len(mr.calls()) == calls  # the dry run ran nothing
     mr.rules([])  # the cause is fixed
-    done = prodigy(mr, "dlq", "retry", job, "-y")
+    done = subproc(mr, "dlq", "retry", job, "-y")
     assert done.returncode == 0, done.stdout + done.stderr
     assert mr.cat("out/2.txt") == "ok\n"
     assert mr.dlq() == []
@@ -224,7 +230,7 @@ def test_retry_after_fixing_the_cause_lands_and_leaves_the_dlq(tmp_path: Path) -
     assert sorted(t for t in trailers.split() if t) == [f"{job}/item_{i}" for i in range(3)]
     kinds = [e["event_type"] for e in mr.events()]
     assert kinds[-2:] == ["d_l_q_item_removed", "d_l_q_items_reprocessed"]
-    again = prodigy(mr, "dlq", "retry", job, "-y")
+    again = subproc(mr, "dlq", "retry", job, "-y")
     assert again.returncode == 0 and "Nothing to retry" in again.stdout
 
 
@@ -241,7 +247,7 @@ def test_an_item_failing_again_stays_with_the_attempt_appended(tmp_path: Path) -
     assert before["item_1"]["reprocess_eligible"] == 0
     assert before["item_1"]["manual_review_required"] == 1
     head = mr.head()
-    done = prodigy(mr, "dlq", "retry", job, "-y")
+    done = subproc(mr, "dlq", "retry", job, "-y")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "skipping 'item_1': not eligible" in done.stdout + done.stderr
     assert "0 landed, 1 failed again" in done.stdout + done.stderr
@@ -250,7 +256,7 @@ def test_an_item_failing_again_stays_with_the_attempt_appended(tmp_path: Path) -
     assert [h["attempt_number"] for h in after["item_0"]["failure_history"]] == [1, 2]
     assert after["item_1"] == before["item_1"]
     assert mr.head() == head
-    unknown = prodigy(mr, "dlq", "retry", job, "--item", "item_9")
+    unknown = subproc(mr, "dlq", "retry", job, "--item", "item_9")
     assert unknown.returncode == 2 and "not in the DLQ" in unknown.stderr
 
 
@@ -262,7 +268,7 @@ def test_retry_of_a_failed_job_lands_in_its_branch_only(tmp_path: Path) -> None:
     assert mr.run(failing).returncode == 1
     job = mr.job_id()
     [branch] = [b for b in mr.branches() if b.startswith("prodigy-session-")]
-    done = prodigy(mr, "dlq", "retry", job, "-y")
+    done = subproc(mr, "dlq", "retry", job, "-y")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "nothing was merged into master" in done.stdout
     assert mr.cat("out/2.txt", branch) == "ok\n"
@@ -270,7 +276,7 @@ def test_retry_of_a_failed_job_lands_in_its_branch_only(tmp_path: Path) -> None:
     assert mr.dlq() == []
 
 
-def test_hostile_item_ids_are_data(tmp_path: Path) -> None:
+def test_hostile_item_ids_are_data(cli: Cli, tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     mr.items(M07_ITEMS)
     assert mr.run(M07).returncode == 0
@@ -284,18 +290,18 @@ def test_hostile_item_ids_are_data(tmp_path: Path) -> None:
                 error_signature="Unknown::x", reprocess_eligible=True,
             )  # fmt: skip
     before = _files(tmp_path)
-    listing = prodigy(mr, "dlq", "list", "--job", job)
+    listing = cli(mr, "dlq", "list", "--job", job)
     assert listing.returncode == 0
     assert "line\\nbreak" in listing.stdout and "line\nbreak" not in listing.stdout
     for item_id in hostile:
-        shown = as_json(mr, "dlq", "show", item_id, "--job", job)
+        shown = as_json(cli, mr, "dlq", "show", item_id, "--job", job)
         assert shown["item_id"] == item_id
     out = tmp_path / "export.json"
-    assert prodigy(mr, "dlq", "export", str(out)).returncode == 0
+    assert cli(mr, "dlq", "export", str(out)).returncode == 0
     assert {e["item_id"] for e in json.loads(out.read_text())} >= set(hostile)
-    retried = prodigy(mr, "dlq", "retry", job, "--item", "../../x", "-y")
+    retried = subproc(mr, "dlq", "retry", job, "--item", "../../x", "-y")
     assert retried.returncode == 0 and "not a work item of the job" in retried.stdout
-    assert prodigy(mr, "dlq", "clear", "--job", job, "--yes").returncode == 0
+    assert cli(mr, "dlq", "clear", "--job", job, "--yes").returncode == 0
     created = _files(tmp_path) - before - {out}
     home = (mr.home / ".prodigy").resolve()
     assert all(p.resolve().is_relative_to(home) for p in created), created
