@@ -242,3 +242,33 @@ def test_a_sub_workflow_that_runs_itself_is_refused(sc: Scenario) -> None:
     assert run.code == 2, run
     assert "circle" in run.output
     assert sc.session_rows() == 0
+
+
+def test_resume_after_a_failed_sub_workflow_runs_it_again(sc: Scenario) -> None:
+    _file(
+        sc,
+        "once.yml",
+        """
+        name: once
+        commands:
+          - shell: test -e "$HOME/fixed"
+          - shell: echo sub >> t.txt && git add t.txt && git commit -qm sub
+        """,
+    )
+    wf = sc.workflow(
+        "parent",
+        """
+        name: parent
+        workflows:
+          once: {source: once.yml}
+        commands:
+          - shell: echo parent >> t.txt && git add t.txt && git commit -qm parent
+        """,
+    )
+    first = sc.run(wf)
+    assert first.code == 1, first
+    assert "Session failed before its steps" in first.output
+    (sc.home / "fixed").write_text("")
+    resumed = sc.prodigy("resume", first.session_id(), "-y")
+    assert resumed.code == 0, resumed
+    assert sc.cat("master:t.txt") == "sub\nparent\n"
