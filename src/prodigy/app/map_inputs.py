@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from prodigy.core.job_plan import (
     resolve_count,
 )
 from prodigy.core.progress import Note
-from prodigy.core.results import StepResult
 from prodigy.core.setup_capture import CaptureMissError, capture_output_value
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import JsonValue, Scope
@@ -33,24 +33,48 @@ class SetupFailedError(StepFailedError):
     """A setup step failed (or the phase timed out); no agent has started."""
 
 
+SetupStepDone = Callable[[int, Scope, Mapping[str, str]], None]  # index, scope, captures
+
+
 @dataclass(frozen=True, slots=True)
 class SetupOutput:
     captures: dict[str, str]  # capture_outputs and step `capture:` names, as text
 
 
-async def run_setup(phase: SetupPhase, scope: Scope, ctx: StepContext) -> SetupOutput:
-    """Run the setup steps in the parent worktree; raise SetupFailedError on failure."""
-    results: dict[int, StepResult] = {}
+async def run_setup(
+    phase: SetupPhase,
+    scope: Scope,
+    ctx: StepContext,
+    *,
+    start: int = 0,
+    captured: Mapping[str, str] | None = None,
+    on_step: SetupStepDone | None = None,
+) -> SetupOutput:
+    """Run the setup steps (from `start`, with `captured` from before a resume) in the parent
+    worktree; `on_step` sees each step that did not fail. Raises SetupFailedError."""
+    captures: dict[str, str] = dict(captured or {})
 
     async def on_done(index: int, step: Step, outcome: StepOutcome) -> None:
-        results[index] = outcome.result
+        if outcome.fatal:
+            return
+        for name, spec in phase.capture_outputs.items():
+            if spec.command_index == index:
+                result = outcome.result
+                try:
+                    captures[name] = capture_output_value(spec, result.stdout, result.stderr)
+                except CaptureMissError as exc:
+                    ctx.reporter.emit(Note("warn", f"setup capture_outputs {name}: {exc}; not set"))
+        if step.capture and step.capture in outcome.scope:
+            captures[step.capture] = render(outcome.scope[step.capture])
+        if on_step is not None:
+            on_step(index, outcome.scope, captures)
 
     timeout = None
     if phase.timeout is not None:
         timeout = resolve_count(phase.timeout, _env_of(scope, ctx), f"{phase.location}: timeout")
     try:
         async with asyncio.timeout(timeout):
-            sequence = await run_sequence(phase.steps, scope, ctx, on_done=on_done)
+            sequence = await run_sequence(phase.steps, scope, ctx, start=start, on_done=on_done)
     except TimeoutError:
         raise SetupFailedError(f"Setup phase timed out after {timeout} seconds") from None
     if sequence.failed is not None and sequence.failed_index is not None:
@@ -63,18 +87,6 @@ async def run_setup(phase: SetupPhase, scope: Scope, ctx: StepContext) -> SetupO
             + (f"\n{tail}" if tail else "")
             + "\nNo agent was started."
         )
-    captures: dict[str, str] = {}
-    for step in phase.steps:
-        if step.capture and step.capture in sequence.scope:
-            captures[step.capture] = render(sequence.scope[step.capture])
-    for name, spec in phase.capture_outputs.items():
-        produced = results.get(spec.command_index)
-        if produced is None:
-            continue
-        try:
-            captures[name] = capture_output_value(spec, produced.stdout, produced.stderr)
-        except CaptureMissError as exc:
-            ctx.reporter.emit(Note("warn", f"setup capture_outputs {name}: {exc}; not set"))
     return SetupOutput(captures)
 
 

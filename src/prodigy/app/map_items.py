@@ -24,6 +24,7 @@ from prodigy.core.progress import Reporter
 from prodigy.core.records import ItemState, UsageRecord, WorktreeState
 from prodigy.core.variables import JsonValue
 from prodigy.core.workflow import ErrorPolicy
+from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import AgentRunner
 from prodigy.runtime.map_agent import AgentSetting, AgentTask, discard_agent_worktree
 from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
@@ -95,6 +96,7 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
         return outcome
     payload = ev.merge_event(job.job_id, outcome.agent_id, outcome.item_id, branch)
     job.events.record(ev.MERGE_STARTED, payload, agent_id=outcome.agent_id)
+    crash_point("before-merge")
     merged = await job.queue.merge(MergeRequest(job.job_id, outcome.item_id, branch))
     if not merged.merged:
         error = merged.error or "the merge into the parent did not land"
@@ -105,6 +107,7 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
         )
         return outcome.as_failed("merge_conflict", error)
     assert merged.commit is not None
+    crash_point("after-merge-before-journal")
     with job.store.transaction():
         job.store.items.transition(
             job.job_id, outcome.item_id, ItemState.MERGED, merge_commit=merged.commit
@@ -177,6 +180,7 @@ def dead_letter(job: MapJob, outcome: AgentOutcome, item_data: JsonValue) -> Non
             reprocess_eligible=reprocess_eligible(outcome),
             manual_review_required=manual_review_required(outcome),
         )
+        crash_point("mid-dlq-add")  # inside the transaction: neither half may survive alone
         job.store.items.transition(job.job_id, outcome.item_id, ItemState.DEAD_LETTERED)
     job.events.record(
         ev.DLQ_ITEM_ADDED, ev.dlq_item_added(job.job_id, outcome, record.failure_count)

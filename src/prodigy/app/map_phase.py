@@ -27,6 +27,7 @@ from prodigy.core.map_results import AgentOutcome, result_record
 from prodigy.core.progress import Note
 from prodigy.core.records import ItemState
 from prodigy.core.variables import JsonValue
+from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import Executor, Finished, LocalExecutor
 from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree
 
@@ -172,6 +173,7 @@ class MapPhase:
             self.job.store.items.transition(
                 self.job.job_id, outcome.item_id, ItemState.SUCCEEDED, result=outcome.to_json()
             )
+            crash_point("after-agent-commit")
             self.job.events.record(
                 ev.AGENT_COMPLETED,
                 ev.agent_completed(self.job.job_id, outcome),

@@ -12,27 +12,27 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from prodigy.app.finish import SessionSetup, merge_back, report_usage
 from prodigy.app.job_events import JobEvents
-from prodigy.app.map_inputs import load_items, run_setup
+from prodigy.app.job_phases import reduce_phase, setup_phase, with_env
+from prodigy.app.map_inputs import load_items
 from prodigy.app.map_items import MapJob
 from prodigy.app.map_phase import MapPhase, MapSummary
 from prodigy.app.mapreduce_plan import map_config
 from prodigy.core import event_payloads as ev
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
 from prodigy.core.job_plan import MapLimits, item_id, new_job_id, timed_template
+from prodigy.core.map_results import AgentOutcome
 from prodigy.core.progress import Note, Reporter, SessionStarted
-from prodigy.core.records import JobPhase, RunStatus, repo_key
-from prodigy.core.variables import Scope, map_values
-from prodigy.core.workflow import Workflow
+from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
+from prodigy.core.variables import JsonValue, Scope, map_values
 from prodigy.runtime import git
 from prodigy.runtime.agents import get_agent
 from prodigy.runtime.map_agent import AgentSetting, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
-from prodigy.runtime.sequence import run_sequence
 from prodigy.runtime.step_context import StepContext
 
 ReadLine = Callable[[str], str]
@@ -62,15 +62,38 @@ async def execute_mapreduce(
         )
     )
     reporter.emit(Note("info", f"Executing MapReduce workflow: {workflow.name} (job {job_id})"))
-    ctx = setup.context(reporter)
     events.record(
         ev.JOB_STARTED,
         ev.job_started(job_id, map_config(workflow), limits, workflow.error_policy, _now()),
     )
+    return await drive_job(setup, reporter, scope, read_line, limits, job_id)
+
+
+@dataclass(frozen=True, slots=True)
+class JobStart:
+    """Where a job's phases begin: the setup phase of a new job, or a resumed job's phase."""
+
+    phase: JobPhase = JobPhase.SETUP
+    rerun: Mapping[int, int] | None = None  # map phase: only these items, from these attempts
+
+
+async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
+    setup: SessionSetup,
+    reporter: Reporter,
+    scope: Scope,
+    read_line: ReadLine,
+    limits: MapLimits,
+    job_id: str,
+    start: JobStart = JobStart(),
+) -> int:
+    """The job's phases from `start` to the end, its final status and the merge back."""
+    store = setup.store
+    events = JobEvents(store, job_id, setup.session_id, reporter)
+    ctx = setup.context(reporter)
     began = time.monotonic()
     try:
         summary, scope = await _phases(
-            setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id
+            setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id, start=start
         )
     except asyncio.CancelledError:
         _finish(setup, job_id, RunStatus.INTERRUPTED, "interrupted")
@@ -108,36 +131,27 @@ async def _phases(
     scope: Scope,
     limits: MapLimits,
     job_id: str,
+    start: JobStart,
 ) -> tuple[MapSummary, Scope]:
-    """setup -> items -> map -> reduce; returns the map summary and the final scope."""
-    store, workflow, reporter = setup.store, setup.workflow, ctx.reporter
-    if workflow.setup is not None and workflow.setup.steps:
-        reporter.emit(Note("info", "Running setup phase..."))
-        events.record(ev.SETUP_STARTED, ev.phase(job_id, steps=len(workflow.setup.steps)))
-        output = await run_setup(workflow.setup, scope, ctx)
-        store.jobs.set_setup_captures(job_id, output.captures)
-        scope = scope.with_values(output.captures)
-        ctx = _with_env(ctx, output.captures)
-        events.record(ev.SETUP_COMPLETED, ev.phase(job_id, captures=sorted(output.captures)))
-        reporter.emit(Note("success", "Setup phase completed"))
-    items = await load_items(map_config(workflow), scope, ctx)
-    store.items.add(job_id, [(item_id(i), item) for i, item in enumerate(items)])
-    store.jobs.set_phase(job_id, JobPhase.MAP)
-    parallel = min(limits.max_parallel, max(1, len(items)))
-    reporter.emit(Note("info", f"Processing {len(items)} items with {parallel} parallel agents"))
-    events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=_now()))
-    job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
-    summary = await MapPhase(job, items).run()
-    counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
-    done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")
-    reporter.emit(done)
-    events.record(
-        ev.MAP_COMPLETED,
-        ev.phase(job_id, successful=summary.successful, failed=summary.failed, timestamp=_now()),
-    )
-    if summary.stop_reason is not None:
-        return summary, scope
-    store.jobs.set_phase(job_id, JobPhase.REDUCE)
+    """setup -> items -> map -> reduce from `start`; returns the map summary and final scope."""
+    store, workflow = setup.store, setup.workflow
+    if start.phase is JobPhase.SETUP:
+        if workflow.setup is not None and workflow.setup.steps:
+            scope, ctx = await setup_phase(setup, ctx, events, scope, job_id)
+        items = await load_items(map_config(workflow), scope, ctx)
+        store.items.add(job_id, [(item_id(i), item) for i, item in enumerate(items)])
+        store.jobs.set_phase(job_id, JobPhase.MAP)
+    else:  # resumed after setup: its captures come from the job record
+        captures = dict(store.jobs.require(job_id).setup_captures)
+        scope, ctx = scope.with_values(captures), with_env(ctx, captures)
+        items = [record.data for record in store.items.find(job_id)]
+    if start.phase in {JobPhase.SETUP, JobPhase.MAP}:
+        summary = await _map(setup, ctx, events, scope, limits, job_id, items, start.rerun)
+        if summary.stop_reason is not None:
+            return summary, scope
+        store.jobs.set_phase(job_id, JobPhase.REDUCE)
+    else:
+        summary = MapSummary(settled_outcomes(setup, job_id))
     scope = scope.with_values(
         map_values(
             total=len(items),
@@ -146,56 +160,59 @@ async def _phases(
             results=summary.results(),
         )
     )
-    if workflow.reduce:
-        scope = await _reduce(
+    if workflow.reduce and start.phase is not JobPhase.DONE:
+        scope = await reduce_phase(
+            setup,
             ctx,
             events=events,
             scope=scope,
             job_id=job_id,
-            summary=summary,
-            total=len(items),
-            workflow=workflow,
+            counts=(len(items), summary.successful, summary.failed),
         )
     store.jobs.set_phase(job_id, JobPhase.DONE)
     return summary, scope
 
 
-async def _reduce(
+async def _map(  # noqa: PLR0917 - internal step of _phases
+    setup: SessionSetup,
     ctx: StepContext,
-    *,
     events: JobEvents,
     scope: Scope,
+    limits: MapLimits,
     job_id: str,
-    summary: MapSummary,
-    total: int,
-    workflow: Workflow,
-) -> Scope:
+    items: list[JsonValue],
+    rerun: Mapping[int, int] | None,
+) -> MapSummary:
+    """The map phase: every item, or on resume just `rerun` next to what had settled."""
     reporter = ctx.reporter
-    reporter.emit(Note("info", "Starting reduce phase..."))
-    reporter.emit(
-        Note(
-            "info",
-            f"Reduce phase input: {total} items ({summary.successful} successful,"
-            f" {summary.failed} failed)",
-        )
+    settled = {} if rerun is None else settled_outcomes(setup, job_id, skip=set(rerun))
+    todo = len(items) if rerun is None else len(rerun)
+    parallel = min(limits.max_parallel, max(1, todo))
+    reporter.emit(Note("info", f"Processing {todo} items with {parallel} parallel agents"))
+    events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=_now()))
+    job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
+    summary = await MapPhase(job, items, only=rerun).run()
+    summary.outcomes = {**settled, **summary.outcomes}
+    counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
+    done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")
+    reporter.emit(done)
+    events.record(
+        ev.MAP_COMPLETED,
+        ev.phase(job_id, successful=summary.successful, failed=summary.failed, timestamp=_now()),
     )
-    events.record(ev.REDUCE_STARTED, ev.phase(job_id, timestamp=_now()))
-    result = await run_sequence(workflow.reduce, scope, ctx)
-    if result.failed is not None and result.failed_index is not None:
-        step = workflow.reduce[result.failed_index]
-        error = result.failed.result.error or f"exit code {result.failed.result.exit_code}"
-        raise ReduceFailedError(
-            f"Reduce phase failed: reduce step {result.failed_index + 1} ({step.location}):"
-            f" {error}\nThe merged agent results stay in the parent worktree {ctx.worktree};"
-            " nothing was merged into your branch."
-        )
-    events.record(ev.REDUCE_COMPLETED, ev.phase(job_id, timestamp=_now()))
-    reporter.emit(Note("success", "Reduce phase completed"))
-    return result.scope
+    return summary
 
 
-class ReduceFailedError(ProdigyError):
-    """A reduce step failed; the run is not merged."""
+def settled_outcomes(
+    setup: SessionSetup, job_id: str, *, skip: set[int] | None = None
+) -> dict[int, AgentOutcome]:
+    """The recorded outcomes of items that finished for good (landed or dead-lettered)."""
+    final = (ItemState.MERGED, ItemState.DEAD_LETTERED)
+    return {
+        record.index: AgentOutcome.from_json(record.result)
+        for record in setup.store.items.find(job_id, states=final)
+        if isinstance(record.result, dict) and record.index not in (skip or set())
+    }
 
 
 def map_job(
@@ -252,10 +269,6 @@ def map_job(
             timeout=setup.config.merge_timeout,
         ),
     )
-
-
-def _with_env(ctx: StepContext, extra: Mapping[str, str]) -> StepContext:
-    return replace(ctx, env={**ctx.env, **extra})
 
 
 def _finish(setup: SessionSetup, job_id: str, status: RunStatus, error: str | None) -> None:

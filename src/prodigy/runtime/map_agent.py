@@ -21,6 +21,7 @@ from prodigy.core.variables import JsonValue, Scope, item_values
 from prodigy.core.workflow import Step
 from prodigy.runtime import git
 from prodigy.runtime.actions import step_label
+from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.sequence import run_sequence
 from prodigy.runtime.step_context import StepContext
 from prodigy.runtime.step_runner import StepOutcome
@@ -97,6 +98,7 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
         await discard_agent_worktree(setting.repo, path, task.branch)
         head = await git.head_sha(setting.parent)
         created = await create_worktree(setting.repo, path, task.branch, head)
+        crash_point("during-worktree-add")
     except ProdigyError as exc:
         return _failed(base, began, "worktree", f"cannot create the agent worktree: {exc}")
     ctx = _agent_context(task, setting, created.path)
