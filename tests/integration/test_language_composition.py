@@ -192,3 +192,22 @@ def test_selective_import_of_an_unknown_name_is_an_error(sc: Scenario) -> None:
     assert run.code == 2, run
     assert "selective import 'lint'" in run.output
     assert sc.session_rows() == 0
+
+
+def test_appendix_a_composition_rows_run(sc: Scenario) -> None:
+    """The composition, extends, imports and template one-liners of spec Appendix A."""
+    (sc.wf / "base.yml").write_text('{commands: [{claude: "/from-base"}]}\n')
+    (sc.wf / "common.yml").write_text('{commands: [{claude: "/from-common"}]}\n')
+    (sc.wf / "templates").mkdir()
+    (sc.wf / "templates" / "ci.yml").write_text('{commands: [{claude: "/ci ${p}"}]}\n')
+    rows = {
+        "composition": "{parameters: {required: [{name: t, type: string, description: d}]}, "
+        'defaults: {t: x}, commands: [{claude: "/r ${t}"}]}',
+        "extends": "{extends: base, commands: []}",
+        "imports": "{imports: [{path: common.yml}], commands: []}",
+        "template": "{template: {name: ci, source: templates/ci.yml, with: {p: 1}}, commands: []}",
+    }
+    for name, text in rows.items():
+        run = sc.run(sc.workflow(name, text))
+        assert run.code == 0, (name, run)
+    assert sc.prompts() == ["/r x", "/from-base", "/from-common", "/ci 1"]
