@@ -256,6 +256,8 @@ def test_an_item_failing_again_stays_with_the_attempt_appended(tmp_path: Path) -
     assert [h["attempt_number"] for h in after["item_0"]["failure_history"]] == [1, 2]
     assert after["item_1"] == before["item_1"]
     assert mr.head() == head
+    # the job's branch, re-created for the retry, is gone again: nothing landed on it
+    assert not [b for b in mr.branches() if b.startswith("prodigy-session-")]
     unknown = subproc(mr, "dlq", "retry", job, "--item", "item_9")
     assert unknown.returncode == 2 and "not in the DLQ" in unknown.stderr
 

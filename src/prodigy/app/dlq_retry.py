@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from prodigy.app import dlq as use
 from prodigy.app.config import load_config
@@ -32,8 +33,10 @@ from prodigy.core.records import DlqRecord, ItemRecord, ItemState, JobRecord, Ru
 from prodigy.core.records import SessionRecord as Session
 from prodigy.runtime import git
 from prodigy.runtime.locks import acquire_lock, lock_path
-from prodigy.runtime.worktrees import create_worktree
+from prodigy.runtime.worktrees import create_worktree, remove_worktree
 from prodigy.store import Store, open_store
+
+Reopened = Literal["existing", "reopened", "recreated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,7 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
         reporter.emit(Note("info", "Every chosen item had already landed; removed from the DLQ"))
         return 0
     setup = await _setup(store, job, session, request, reporter, env)
+    reopened = await _reopen_parent(setup, reporter)
     scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)
     scope = scope.with_values(dict(job.setup_captures))
     limits = check_mapreduce(setup.workflow, scope, env)
@@ -153,6 +157,8 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
     )
     text = f"DLQ retry of {job.id}: {succeeded} landed, {failed} failed again"
     reporter.emit(Note("warn", text) if failed else Note("success", text))
+    if not succeeded:
+        await _close_parent(setup, reopened)
     code = await _merge(setup, session, reporter, read_line, succeeded=succeeded)
     return code or (EXIT_FAILED if failed else 0)
 
@@ -212,20 +218,19 @@ async def _setup(  # noqa: PLR0917 - one call site
     )
     setup = replace(setup, env=environment.apply(setup.env))
     await setup.check_agent()
-    await _reopen_parent(setup, reporter)
     return setup
 
 
-async def _reopen_parent(setup: SessionSetup, reporter: Reporter) -> None:
+async def _reopen_parent(setup: SessionSetup, reporter: Reporter) -> Reopened:
     """The parent worktree, back where it was: from its branch, or anew from your branch
     when the run already merged and deleted it."""
     if setup.worktree.exists():
-        return
+        return "existing"
     if await git.branch_exists(setup.repo, setup.branch):
         setup.worktree.parent.mkdir(parents=True, exist_ok=True)
         await git.git(setup.repo, "worktree", "add", str(setup.worktree), setup.branch)
         reporter.emit(Note("info", f"Re-opened {setup.worktree} on {setup.branch}"))
-        return
+        return "reopened"
     if not await git.branch_exists(setup.repo, setup.target):
         raise UsageError(
             f"the job's branch {setup.branch} and your branch {setup.target} are both gone;"
@@ -235,6 +240,19 @@ async def _reopen_parent(setup: SessionSetup, reporter: Reporter) -> None:
     reporter.emit(
         Note("info", f"Re-created {setup.branch} from {setup.target} at {setup.worktree}")
     )
+    return "recreated"
+
+
+async def _close_parent(setup: SessionSetup, reopened: Reopened) -> None:
+    """Nothing landed: put the parent back as it was before the retry."""
+    if reopened != "existing":
+        await remove_worktree(
+            setup.repo,
+            setup.worktree,
+            delete_branch=reopened == "recreated",
+            force=True,
+            branch=setup.branch,
+        )
 
 
 async def _merge(
