@@ -286,7 +286,7 @@ class MapPhase:
         outcomes = self.summary.outcomes.values()
         self.job.events.counts(
             MapCounts(
-                total=len(self.items),
+                total=len(self.items) if self.only is None else len(self.only),
                 done=sum(1 for o in outcomes if o.ok),
                 failed=sum(1 for o in outcomes if not o.ok),
                 running=self.running,
