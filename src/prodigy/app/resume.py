@@ -15,7 +15,7 @@ from prodigy.app.run import load, map_inputs, workflow_hash
 from prodigy.app.run_options import RunOptions
 from prodigy.app.session_run import Position
 from prodigy.app.workflow_env import resolve_environment
-from prodigy.core.errors import NotImplementedYetError, UsageError
+from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.core.variables import Scope, env_values
@@ -62,8 +62,6 @@ async def resume(
         record = store.sessions.get(session_id) if session_id else latest_resumable(store)
         if record is None:
             raise UsageError(f"no session {session_id}; `prodigy sessions ls` lists sessions")
-        if record.mode == "mapreduce":
-            raise NotImplementedYetError("resuming MapReduce sessions")
         if record.status in {RunStatus.COMPLETED, RunStatus.CANCELLED}:
             hint = f"; merge it with: prodigy worktree merge {record.id}" if _kept(record) else ""
             reporter.emit(
@@ -75,6 +73,16 @@ async def resume(
             owner=f"prodigy resume {record.id}",
             subject=record.id,
         ):
+            if record.mode == "mapreduce":
+                from prodigy.app.mapreduce_resume import JobResumeRequest, resume_locked
+
+                job_request = JobResumeRequest(
+                    session_id=record.id,
+                    force=request.force,
+                    yes=request.yes,
+                    verbosity=request.verbosity,
+                )
+                return await resume_locked(store, record, job_request, reporter, env, read_line)
             return await _resume_locked(store, record, request, reporter, env, read_line)
 
 

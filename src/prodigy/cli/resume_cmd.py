@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from prodigy.cli.common import not_implemented, path_option, verbosity
+from prodigy.cli.common import path_option, verbosity
 
 
 @click.command("resume")
@@ -60,14 +60,42 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
 @click.option(
     "--max-retries",
     type=click.IntRange(min=0),
-    default=2,
+    default=0,
     show_default=True,
-    help="Retries for items that failed before.",
+    help="Also run dead-lettered items again that failed at most N times (0: leave the DLQ).",
 )
+@click.option("-y", "--yes", is_flag=True, help="Merge without asking when the job completes.")
 @path_option
-def resume_job(**_: object) -> None:
-    """Continue an interrupted MapReduce job: merged items never run again."""
-    not_implemented("resume-job")
+@click.pass_context
+def resume_job(ctx: click.Context, /, **kw: Any) -> int:
+    """Continue an interrupted, crashed or failed MapReduce job.
+
+    Setup steps that finished and items that landed never run again (git is the truth for
+    what landed); items that were running run again in fresh worktrees; reduce continues
+    at its first unfinished step; then the merge back, as after `prodigy run`.
+    """
+    import os
+
+    from prodigy.app.mapreduce_resume import JobResumeRequest
+    from prodigy.app.mapreduce_resume import resume_job as resume_mapreduce_job
+    from prodigy.cli.asyncrun import run_async
+    from prodigy.cli.display import make_display
+    from prodigy.cli.run_cmd import read_line
+
+    if kw["path"]:
+        os.chdir(kw["path"])
+    display = make_display(verbosity(ctx))
+    request = JobResumeRequest(
+        job_id=kw["job_id"],
+        force=kw["force"],
+        max_retries=kw["max_retries"],
+        yes=kw["yes"],
+        verbosity=verbosity(ctx),
+    )
+    try:
+        return run_async(resume_mapreduce_job(request, display, dict(os.environ), read_line))
+    finally:
+        display.close()
 
 
 COMMANDS = [resume, resume_job]

@@ -13,10 +13,13 @@ landed (`Prodigy-Item` trailers on the parent branch), and decides:
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from prodigy.core.records import ItemRecord, ItemState
+from prodigy.core.variables import JsonValue
 
 # Checkpoint passes of the phases run in the parent worktree (sequential runs use 1, 2, ...).
 SETUP_PASS = -1
@@ -88,3 +91,25 @@ def parse_landed(log: str, job_id: str) -> dict[str, str]:
             if sha and job == job_id and item:
                 landed[item] = sha
     return landed
+
+
+def input_changes(
+    stored: Sequence[JsonValue], current: Sequence[JsonValue]
+) -> tuple[list[JsonValue], list[JsonValue]]:
+    """(added, removed) between the items stored at start and the input now, compared by
+    content: a reordered input is no change (an item's identity is not its position)."""
+    before = Counter(_canonical(v) for v in stored)
+    after = Counter(_canonical(v) for v in current)
+    added_keys, removed_keys = after - before, before - after
+    added = []
+    for value in current:
+        key = _canonical(value)
+        if added_keys[key] > 0:
+            added_keys[key] -= 1
+            added.append(value)
+    removed = [v for v in stored if removed_keys[_canonical(v)] > 0]
+    return added, removed
+
+
+def _canonical(value: JsonValue) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
