@@ -203,36 +203,38 @@ def export(file: Path, job_id: str | None) -> None:
 )
 @job_option
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def purge(older_than: str, job_id: str | None, yes: bool) -> None:
+def purge(older_than: str, job_id: str | None, yes: bool) -> int:
     """Remove items whose last attempt is older than a duration ago, or before a date."""
     before = moment(older_than, now=_now(), option="--older-than")
     with open_store(_home()) as store:
         found = use.purge_candidates(store, before, job_id)
         if not found:
             click.echo(f"No failed items with a last attempt before {before}.")
-            return
+            return 0
         if not confirm(f"Remove {len(found)} item(s) from the DLQ?", yes=yes):
             click.echo("Nothing removed.")
-            return
+            return 1
         removed = use.remove(store, found, "purged")
     click.echo(f"Removed {removed} item(s) last attempted before {before}.")
+    return 0
 
 
 @dlq.command("clear")
 @click.option("--job", "--job-id", "job_id", required=True, metavar="JOB", help="The job.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def clear(job_id: str, yes: bool) -> None:
+def clear(job_id: str, yes: bool) -> int:
     """Remove every item of one job from the DLQ."""
     with open_store(_home()) as store:
         found = use.clear_candidates(store, job_id)
         if not found:
             click.echo(f"The DLQ of {job_id} is empty.")
-            return
+            return 0
         if not confirm(f"Remove all {len(found)} item(s) of {job_id} from the DLQ?", yes=yes):
             click.echo("Nothing removed.")
-            return
+            return 1
         removed = use.remove(store, found, "cleared")
     click.echo(f"Removed {removed} item(s) of {job_id}.")
+    return 0
 
 
 @dlq.command("retry")

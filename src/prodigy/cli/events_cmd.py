@@ -158,19 +158,20 @@ def export(fmt: str, job_id: str | None, output: Path | None) -> None:
 @click.option("--older-than", required=True, metavar="DURATION|DATE", help="e.g. 30d.")
 @job_option
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
-def clean(older_than: str, job_id: str | None, yes: bool) -> None:
+def clean(older_than: str, job_id: str | None, yes: bool) -> int:
     """Delete events older than a duration ago, or before a date."""
     before = use.moment(older_than, now=_now(), option="--older-than")
     with open_store(_home()) as store:
         count = use.clean_candidates(store, before, job_id)
         if not count:
             click.echo(f"No events before {before}.")
-            return
+            return 0
         if not confirm(f"Delete {count} event(s) before {before}?", yes=yes):
             click.echo("Nothing deleted.")
-            return
+            return 1
         deleted = use.clean(store, before, job_id)
     click.echo(f"Deleted {deleted} event(s) before {before}.")
+    return 0
 
 
 COMMANDS = [events]
