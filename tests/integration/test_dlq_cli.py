@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from prodigy.app.dlq import make_room
+from prodigy.app.job_events import JobEvents
+from prodigy.core.progress import Note
 from prodigy.store import open_store
 from tests.integration.inprocess_cli import Cli
 from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
@@ -312,3 +315,36 @@ def test_hostile_item_ids_are_data(cli: Cli, tmp_path: Path) -> None:
 
 def _files(root: Path) -> set[Path]:
     return {Path(d) / f for d, _, files in os.walk(root) for f in files}
+
+
+def test_capacity_counts_items_not_failures(tmp_path: Path) -> None:
+    """A repeat failure of an item already in a full DLQ evicts nothing; a new item does."""
+    home = tmp_path / "state"
+    notes: list[Note] = []
+    with open_store(home) as store:
+        events = JobEvents(store, "job-a", "session-a")
+        for item_id in ("old", "new"):
+            make_room(store, events, _Notes(notes), item_id=item_id, capacity=2)
+            store.dlq.add_failure(
+                job_id="job-a", item_id=item_id, item_data={}, failure={"n": 1},
+                error_signature="Unknown::x",
+            )  # fmt: skip
+        assert make_room(store, events, _Notes(notes), item_id="old", capacity=2) == []
+        assert notes == []
+        evicted = make_room(store, events, _Notes(notes), item_id="third", capacity=2)
+        assert [r.item_id for r in evicted] == ["old"]
+        assert [r.item_id for r in store.dlq.find(job_id="job-a")] == ["new"]
+        [event] = store.events.query(event_types=["d_l_q_items_evicted"])
+    archived = (home / "dlq-archive" / "job-a.jsonl").read_text().splitlines()
+    assert [json.loads(line)["item_id"] for line in archived] == ["old"]
+    assert event.payload["archive"] == str(home / "dlq-archive" / "job-a.jsonl")
+    assert [n.level for n in notes] == ["warn"]
+
+
+class _Notes:
+    def __init__(self, into: list[Note]) -> None:
+        self.into = into
+
+    def emit(self, event: object) -> None:
+        assert isinstance(event, Note)
+        self.into.append(event)
