@@ -13,6 +13,7 @@ from typing import Any
 
 from prodigy.core.errors import StoreError
 from prodigy.core.masking import Masker
+from prodigy.store import faults
 from prodigy.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "prodigy.db"
@@ -80,6 +81,7 @@ class Db:
             self._depth = 1
             try:
                 yield self._conn
+                faults.check("commit", self.path)  # a no-op unless PRODIGY_FAULT is set
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 # SQLite may already have rolled back by itself (e.g. on a full disk)
