@@ -11,10 +11,9 @@ from prodigy.app.config import load_config
 from prodigy.app.environment import initial_scope
 from prodigy.app.finish import ReadLine, execute_session, setup_from_record
 from prodigy.app.paths import locks_dir, prodigy_home
-from prodigy.app.run import load, map_inputs, workflow_hash
+from prodigy.app.run import load_environment, map_inputs, workflow_hash
 from prodigy.app.run_options import RunOptions
 from prodigy.app.session_run import Position
-from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
@@ -115,14 +114,7 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     options = RunOptions.from_json(
         record.options, workflow=path, yes=request.yes, verbosity=request.verbosity
     )
-    environment = await resolve_environment(
-        load(options, reporter),
-        process_env=env,
-        base_dir=repo,
-        profile=options.profile,
-        args=options.args,
-        reporter=reporter,
-    )
+    environment = await load_environment(options, reporter, env, repo)
     workflow = environment.workflow
     config = load_config(repo_root=repo, env=env)
     store.add_secrets(config.secrets())

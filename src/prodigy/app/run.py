@@ -18,7 +18,7 @@ from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.preflight import ensure_supported
 from prodigy.app.run_options import RunOptions
 from prodigy.app.templates import template_dirs
-from prodigy.app.workflow_env import resolve_environment
+from prodigy.app.workflow_env import ResolvedEnvironment, resolve_environment
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.masking import Masker
@@ -74,13 +74,11 @@ def dry_run(workflow: Workflow, options: RunOptions, env: Mapping[str, str], out
     return 0
 
 
-async def start_run(
-    options: RunOptions, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
-) -> int:
-    """Run a workflow file from the start; returns the exit code."""
-    repo = await git.repo_root((options.repo or Path.cwd()).expanduser())
-    config = load_config(repo_root=repo, env=env).values
-    environment = await resolve_environment(
+async def load_environment(
+    options: RunOptions, reporter: Reporter, env: Mapping[str, str], repo: Path
+) -> ResolvedEnvironment:
+    """The workflow, checked, with its environment resolved (secrets, env_files, profile)."""
+    return await resolve_environment(
         load(options, reporter),
         process_env=env,
         base_dir=repo,
@@ -88,6 +86,15 @@ async def start_run(
         args=options.args,
         reporter=reporter,
     )
+
+
+async def start_run(
+    options: RunOptions, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
+) -> int:
+    """Run a workflow file from the start; returns the exit code."""
+    repo = await git.repo_root((options.repo or Path.cwd()).expanduser())
+    config = load_config(repo_root=repo, env=env).values
+    environment = await load_environment(options, reporter, env, repo)
     workflow = environment.workflow
     limits = None
     if workflow.mode == "mapreduce":

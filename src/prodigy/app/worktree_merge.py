@@ -9,13 +9,12 @@ from pathlib import Path
 from prodigy.app.config import load_config
 from prodigy.app.finish import merge_and_clean, setup_from_record
 from prodigy.app.paths import locks_dir, prodigy_home
+from prodigy.app.run import load_environment
 from prodigy.app.run_options import RunOptions
-from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Reporter
 from prodigy.core.records import RunStatus
 from prodigy.core.variables import Scope, env_values
-from prodigy.core.workflow import load_workflow
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.store import open_store
 
@@ -41,14 +40,7 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
         path = Path(record.workflow_path)
         options = RunOptions.from_json(record.options, workflow=path, yes=True)
         # The merge steps see the workflow's environment as the run did (secrets, profile...).
-        environment = await resolve_environment(
-            load_workflow(path, params=options.params).workflow,
-            process_env=env,
-            base_dir=repo,
-            profile=options.profile,
-            args=options.args,
-            reporter=reporter,
-        )
+        environment = await load_environment(options, reporter, env, repo)
         workflow = environment.workflow
         store.add_secrets(environment.masked)
         config = load_config(repo_root=repo, env=env)
