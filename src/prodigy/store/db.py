@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from prodigy.store.migrations import MIGRATIONS, SCHEMA_VERSION
 DB_NAME = "prodigy.db"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 _SQLITE_HEADER = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
 
 Clock = Callable[[], datetime]
 
@@ -147,16 +149,24 @@ def connect(home: Path, masker: Masker, clock: Clock, busy_timeout_s: float) -> 
 
 def _check_existing(path: Path, busy_timeout_s: float) -> None:
     """Refuses a corrupt or newer database, reading it through a read-only connection."""
+    fix = f"move it aside (e.g. `mv {path} {path}.broken`) and run again to start a fresh one"
     try:
         with path.open("rb") as handle:
-            header = handle.read(len(_SQLITE_HEADER))
+            header = handle.read(_HEADER_SIZE)
+            size = os.fstat(handle.fileno()).st_size
     except FileNotFoundError:
         return
+    except OSError as exc:  # a directory or an unreadable file where the database should be
+        raise StoreError(f"{path}: cannot read the database ({exc.strerror}); {fix}") from exc
     if not header:
         return  # an empty file is a new database
-    fix = f"move it aside (e.g. `mv {path} {path}.broken`) and run again to start a fresh one"
-    if header != _SQLITE_HEADER:
+    if not header.startswith(_SQLITE_HEADER):
         raise StoreError(f"{path}: not a SQLite database (corrupt?); {fix}")
+    # A database file is whole pages; SQLite itself would read a cut-off tail as zeros.
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if len(header) < _HEADER_SIZE or not page_size or size % page_size:
+        raise StoreError(f"{path}: truncated ({size} bytes is not a whole number of pages); {fix}")
     # With no -wal file no process has the database open, so read it as immutable: that
     # creates no -wal/-shm side files next to a file we may be about to refuse.
     wal = path.with_name(path.name + "-wal")
