@@ -311,8 +311,7 @@ def item_workflow(
     text += (
         "map:\n  input: items.json\n"
         f"  max_parallel: {max_parallel}\n  agent_template:\n"
-        + textwrap.indent(extra_agent, "  ")
-        + textwrap.indent(ITEM_STEP, "  ")
+        + textwrap.indent(textwrap.dedent(extra_agent) + textwrap.dedent(ITEM_STEP), "    ")
     )
     if reduce:
         text += "reduce:\n" + textwrap.indent(textwrap.dedent(reduce).strip("\n"), "  ") + "\n"

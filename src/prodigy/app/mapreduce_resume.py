@@ -156,13 +156,11 @@ async def _repair(
 ) -> None:
     """Leftovers in the parent and the user's checkout: interrupted merge, stale locks,
     half-created agent worktrees."""
-    notes = [
-        await repair.abort_interrupted_merge(setup.worktree),
-        await repair.clear_stale_index_lock(setup.worktree),
-        await repair.clear_stale_index_lock(setup.repo),
-    ]
-    notes += await repair.unlock_initializing(setup.repo, setup.worktree.parent / job.id)
-    for note in filter(None, notes):
+    places = [setup.worktree.parent]  # the session's and the agents' worktrees
+    notes = await repair.clear_stale_locks(setup.repo, places)
+    notes += await repair.repair_worktree_admin(setup.repo, setup.worktree.parent / job.id)
+    aborted = await repair.abort_interrupted_merge(setup.worktree)
+    for note in [*notes, *([aborted] if aborted else [])]:
         reporter.emit(Note("warn", f"repaired: {note}"))
         events.record(LEFTOVER_REPAIRED, {"job_id": job.id, "repair": note})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -70,42 +71,72 @@ def git_users(places: list[Path]) -> list[int]:
     ]
 
 
-async def clear_stale_index_lock(worktree: Path, *, wait: float = LIVE_LOCK_WAIT) -> str | None:
-    """Remove `index.lock` of `worktree` when no live git works there; a live one gets
-    `wait` seconds, then GitError names the file and git's manual fix."""
-    lock = await git.git_path(worktree, "index.lock")
+async def clear_stale_locks(
+    repo: Path, places: list[Path], *, wait: float = LIVE_LOCK_WAIT
+) -> list[str]:
+    """Remove the `*.lock` files a killed git left in the repository's git directory (index,
+    refs, config, the linked worktrees' index) when no live git process works in the
+    repository or in `places`. While one does, wait up to `wait` seconds for the locks to
+    go; then GitError names the files and git's manual fix."""
+    common = await git.common_dir(repo)
     deadline = time.monotonic() + wait
-    while lock.exists():
-        users = git_users([worktree, lock.parent])
+    while locks := _lock_files(common):
+        users = git_users([repo, common, *places])
         if not users:
-            lock.unlink(missing_ok=True)
-            return f"removed a stale {lock} (no git process was using it)"
+            for lock in locks:
+                lock.unlink(missing_ok=True)
+            return [f"removed the stale {lock} (no git process was using it)" for lock in locks]
         if time.monotonic() > deadline:
+            shown = " ".join(str(lock) for lock in locks)
             raise GitError(
-                f"{lock} is held by a running git process (pid {', '.join(map(str, users))})"
-                f" in {worktree}; let it finish and try again. If no git process is running,"
-                f" remove the lock by hand: rm {lock}"
+                f"{shown} held while git is running (pid {', '.join(map(str, users))}) in"
+                f" {repo}; let it finish and try again. If no git process is running, remove"
+                f" the lock by hand: rm {shown}"
             )
         await asyncio.sleep(0.1)
-    return None
+    return []
 
 
-async def unlock_initializing(repo: Path, under: Path) -> list[str]:
-    """Worktrees under `under` that `git worktree add` left locked as "initializing" (it was
-    killed before finishing) are unlocked, so removal and prune can deal with them."""
-    admin = await git.common_dir(repo) / "worktrees"
-    notes: list[str] = []
+def _lock_files(common: Path) -> list[Path]:
+    found = [p for p in common.glob("*.lock") if p.is_file()]
+    found += [p for p in (common / "refs").rglob("*.lock") if p.is_file()]
+    found += [p for p in common.glob("worktrees/*/*.lock") if p.is_file()]
+    return sorted(found)
+
+
+async def repair_worktree_admin(repo: Path, under: Path) -> list[str]:
+    """Admin directories (`.git/worktrees/<name>`) that a killed `git worktree add` left.
+
+    git writes `locked` ("initializing"), then gitdir, commondir and HEAD, checks out, and
+    unlocks. Killed part way, the entry is locked, or so incomplete that every `git worktree`
+    command fails. An incomplete entry for a worktree under `under` (or one that does not
+    even say where its worktree is, while no git process runs in the repository) is
+    removed; a complete one still locked as "initializing" is unlocked so it can be removed.
+    """
+    common = await git.common_dir(repo)
+    admin = common / "worktrees"
     root = under.resolve()
-    for locked in sorted(admin.glob("*/locked")) if admin.is_dir() else ():
-        with contextlib.suppress(OSError):
-            gitdir = Path((locked.parent / "gitdir").read_text().strip())
-            if "initializing" in locked.read_text() and gitdir.parent.resolve().is_relative_to(
-                root
-            ):
-                locked.unlink()
-                notes.append(f"unlocked the half-created worktree {gitdir.parent}")
+    notes: list[str] = []
+    for entry in sorted(admin.iterdir()) if admin.is_dir() else ():
+        gitdir = _read(entry / "gitdir")
+        target = Path(gitdir).parent if gitdir else None
+        ours = target is not None and target.resolve().is_relative_to(root)
+        complete = all(_read(entry / name) for name in ("gitdir", "commondir", "HEAD"))
+        if not complete and (ours or (target is None and not git_users([repo, common]))):
+            shutil.rmtree(entry, ignore_errors=True)
+            notes.append(f"removed the admin directory {entry} of a half-created worktree")
+        elif ours and "initializing" in _read(entry / "locked"):
+            (entry / "locked").unlink(missing_ok=True)
+            notes.append(f"unlocked the half-created worktree {target}")
     await git.git(repo, "worktree", "prune", check=False)
     return notes
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def job_processes(job_id: str) -> list[int]:
