@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.scenario import Scenario, open_scenario
+from tests.support.scenario import Scenario, open_scenario, wait_for
 
 
 @pytest.fixture
@@ -155,3 +157,24 @@ def test_exec_with_a_relative_path_option(sc: Scenario) -> None:
     )
     assert run.code == 0, run
     assert sc.cat("master:r.txt") == "r\n"
+
+
+def test_ctrl_c_during_exec_kills_the_command_and_removes_the_generated_workflow(
+    sc: Scenario,
+) -> None:
+    tmp = _private_tmp(sc)
+    seconds = f"{40 + os.getpid() % 50}.5"  # a marker no other test's sleep carries
+    # the arithmetic keeps the marker out of prodigy's own command line
+    whole, _, _ = seconds.partition(".")
+    proc = sc.start("exec", f"shell: sleep {whole}.$((4 + 1))")
+    try:
+        wait_for(lambda: sc.pids(f"sleep {seconds}"))
+        assert list(tmp.iterdir()) != []  # the generated workflow exists while it runs
+        proc.send_signal(signal.SIGINT)
+        run = sc.finish(proc, timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+    assert run.code == 130, run
+    assert sc.pids(f"sleep {seconds}") == []
+    assert list(tmp.iterdir()) == []
