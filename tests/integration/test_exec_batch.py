@@ -69,11 +69,12 @@ def test_exec_without_enough_retries_fails(sc: Scenario) -> None:
 
 def test_exec_timeout_kills_a_sleeping_command(sc: Scenario) -> None:
     started = time.monotonic()
-    run = sc.prodigy("exec", "shell: sleep 30 && touch late", "--timeout", "1")
+    marker = f"sleep {30 + os.getpid() % 50}.25"  # no other test's sleep looks like this
+    run = sc.prodigy("exec", f"shell: {marker} && touch late", "--timeout", "1")
     assert run.code == 1, run
     assert time.monotonic() - started < 20
     assert "timed out" in run.output.lower()
-    assert sc.pids("sleep 30") == []
+    assert sc.pids(marker) == []
 
 
 def test_exec_failure_removes_the_generated_workflow_too(sc: Scenario) -> None:

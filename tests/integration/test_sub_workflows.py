@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,7 +160,8 @@ def test_missing_output_fails_with_the_fix(sc: Scenario) -> None:
 
 
 def test_timeout_kills_a_slow_sub_workflow(sc: Scenario) -> None:
-    _file(sc, "slow.yml", "name: slow\ncommands:\n  - shell: sleep 30\n")
+    marker = f"sleep {30 + os.getpid() % 50}.75"  # no other test's sleep looks like this
+    _file(sc, "slow.yml", f"name: slow\ncommands:\n  - shell: {marker}\n")
     wf = sc.workflow(
         "parent",
         """
@@ -173,7 +175,7 @@ def test_timeout_kills_a_slow_sub_workflow(sc: Scenario) -> None:
     assert run.code == 1, run
     assert "timed out after 1 s" in run.output
     assert run.seconds < 20
-    assert sc.pids("sleep 30") == []
+    assert sc.pids(marker) == []
 
 
 def test_parallel_sub_workflows_run_together(sc: Scenario) -> None:
