@@ -1,0 +1,98 @@
+"""Benchmark 1: per-item overhead of a map against the bash floor doing the same git work,
+and (benchmark 4's last target) the share of that wall time spent writing events."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from benchmarks.bench_events import append_cost
+from benchmarks.timing import ROOT, Row, Settings, Stats, repeat, run_child
+from benchmarks.workspace import (
+    Workspace,
+    commits_on_main,
+    items_json,
+    make_workspace,
+    mapreduce_workflow,
+    reset_repo,
+)
+
+STEP = (
+    "shell: echo ${item.n} > out-${item.n}.txt && git add out-${item.n}.txt"
+    ' && git commit -qm "item ${item.n}"'
+)
+BASELINE = ROOT / "benchmarks" / "baseline_map.sh"
+NAME = "1. per-item overhead"
+
+
+def run(settings: Settings) -> list[Row]:
+    items = settings.size(200, 5)
+    rows = []
+    for parallel in (1, 4):
+        space = make_workspace(
+            settings.work / f"overhead-p{parallel}",
+            {"items.json": items_json(items), "wf.yml": mapreduce_workflow(STEP, parallel)},
+        )
+        ours = repeat(lambda space=space, n=items: _prodigy_once(space, n), settings.runs)
+        # read the last run's store before the baseline's resets remove it
+        share = _event_share(space, ours.samples[-1]) if parallel == 4 else None
+        floor = repeat(
+            lambda space=space, p=parallel, n=items: _baseline_once(space, n, p), settings.runs
+        )
+        rows.append(
+            Row(
+                benchmark=NAME,
+                case=f"N={items}, max_parallel {parallel}: prodigy run wall",
+                unit="s",
+                stats=ours,
+                baseline=floor,
+                baseline_name="bash + git (xargs -P, flock)",
+                ratio_limit=1.3,
+                extra={
+                    "per_item_ms": round(ours.median / items * 1000, 1),
+                    "baseline_per_item_ms": round(floor.median / items * 1000, 1),
+                },
+            )
+        )
+        if share is not None:
+            rows.append(share)
+    return rows
+
+
+def _prodigy_once(space: Workspace, items: int) -> float:
+    reset_repo(space)
+    done = space.prodigy("run", "wf.yml", "-y")
+    check_landed(space, items, done.stdout)
+    return done.wall
+
+
+def _baseline_once(space: Workspace, items: int, parallel: int) -> float:
+    reset_repo(space)
+    work = space.root / "baseline"
+    argv = ["bash", str(BASELINE), str(space.repo), str(work), str(items), str(parallel)]
+    done = run_child(argv, cwd=space.repo, env=space.env())
+    check_landed(space, items, done.stderr)
+    return done.wall
+
+
+def check_landed(space: Workspace, items: int, output: str) -> None:
+    landed = commits_on_main(space, "^item ")
+    if landed != items:
+        raise RuntimeError(f"{space.repo}: {landed} of {items} items landed:\n{output[-2000:]}")
+
+
+def _event_share(space: Workspace, wall: float) -> Row:
+    """Events the last max_parallel-4 run wrote, times what one append costs in a store of the
+    same configuration, as a share of that run's wall time."""
+    with sqlite3.connect(space.home / "prodigy.db") as conn:
+        (count,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
+    cost = append_cost(space.root / "append-cost", samples=200)
+    share = count * cost.median / wall * 100
+    return Row(
+        benchmark="4. events",
+        case="event writing as a share of benchmark 1 (max_parallel 4)",
+        unit="%",
+        stats=None if count == 0 else Stats((share,)),
+        limit=5.0,
+        note=f"{count} events x {cost.median * 1000:.2f} ms per append (median of 200"
+        f" single-event transactions), over a {wall:.2f} s run",
+    )
