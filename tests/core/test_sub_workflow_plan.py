@@ -16,7 +16,7 @@ from prodigy.core.sub_workflow_plan import (
     plan_sub_workflows,
     run_groups,
 )
-from prodigy.core.workflow import Workflow, load_workflow
+from prodigy.core.workflow import Workflow, check_workflow, load_workflow
 from prodigy.core.workflow.model import SubWorkflow
 
 
@@ -68,3 +68,28 @@ def test_indirect_cycle_is_refused(tmp_path: Path) -> None:
     (tmp_path / "b.yml").write_text("workflows:\n  a: {source: a.yml}\ncommands: []\n")
     with pytest.raises(WorkflowError, match=r"a\.yml -> b\.yml -> a\.yml"):
         plan_sub_workflows(load_workflow(tmp_path / "a.yml").workflow)
+
+
+def test_mapreduce_file_takes_parameters_without_a_commands_warning(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    path.write_text(
+        "name: m\nmode: mapreduce\ndefaults: {n: x}\n"
+        "map: {input: i.json, agent_template: [{shell: 'echo ${n} ${item.id}'}]}\n"
+    )
+    loaded = load_workflow(path)
+    assert loaded.warnings == ()
+    assert loaded.workflow.map is not None
+    step = loaded.workflow.map.agent_template[0]
+    assert step.action.command == "echo x ${item.id}"  # type: ignore[union-attr]
+
+
+def test_sub_workflows_in_a_mapreduce_file_are_an_error(tmp_path: Path) -> None:
+    (tmp_path / "c.yml").write_text("commands: []\n")
+    path = tmp_path / "m.yml"
+    path.write_text(
+        "name: m\nmode: mapreduce\nworkflows: {c: {source: c.yml}}\n"
+        "map: {input: i.json, agent_template: [{shell: 'true'}]}\n"
+    )
+    errors = [d for d in check_workflow(path) if d.severity == "error"]
+    assert [d.yaml_path for d in errors] == ["workflows"]
+    assert "only works in standard workflows" in errors[0].message

@@ -72,10 +72,31 @@ def compose(
     P.check_values(parts.defs, values, str(path), reporter)
     steps = YSeq(tuple(parts.commands), parts.root.pos)
     entries = [(k, v) for k, v in parts.root.entries if k.value not in (*KEYS, "commands")]
-    entries.append((YScalar("commands", parts.root.pos), steps))
+    if _mapreduce(root, reporter):
+        parts.workflows = {}  # reported: a MapReduce job has no place to run them
+    else:
+        entries.append((YScalar("commands", parts.root.pos), steps))
     final = P.substitute(YMap(tuple(entries), parts.root.pos), values)
     subs = parse_sub_workflows(parts.workflows, path.parent, reporter)
     return Composed(final, values, subs)
+
+
+def _mapreduce(root: YMap, reporter: Reporter) -> bool:
+    """A MapReduce file takes parameters and defaults; the step-merging keys are errors."""
+    mode = root.get("mode")
+    if not (isinstance(mode, YScalar) and mode.value == "mapreduce"):
+        return False
+    for key in ("imports", "extends", "template", "workflows"):
+        if (node := root.get(key)) is not None:
+            report(
+                reporter,
+                node,
+                key,
+                f"`{key}:` only works in standard workflows (composition merges `commands:`); "
+                "in a MapReduce workflow use `parameters:`/`defaults:` or move the steps "
+                "into setup, map.agent_template or reduce",
+            )
+    return True
 
 
 def _json(value: object) -> JsonValue:
