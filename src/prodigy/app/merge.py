@@ -157,6 +157,7 @@ async def _default_merge(plan: MergePlan, ctx: StepContext) -> MergeResult | Non
             env=ctx.env,
             log_path=ctx.log_path("merge"),
             label="merge",
+            mask=ctx.masker.text,
         )
     )
     if await git.is_merge_in_progress(checkout):

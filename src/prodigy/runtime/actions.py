@@ -153,6 +153,7 @@ async def _claude(
             log_path=log_path,
             label=label,
             on_text=echo,
+            mask=ctx.masker.text,
         )
     )
     error = ""

@@ -23,6 +23,7 @@ class AgentRequest:
     log_path: Path | None = None  # where the raw stream-json is saved, line by line
     label: str = "agent"  # step or item name, used in every message
     on_text: TextCallback | None = None  # one line per assistant text block or tool call
+    mask: Callable[[str], str] | None = None  # applied to every line before it reaches the log
 
 
 @dataclass(frozen=True, slots=True)

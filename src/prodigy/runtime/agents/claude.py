@@ -78,7 +78,7 @@ class ClaudeAgent:
         except ClaudeNotFoundError as err:
             return _not_found(str(err))
         stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
-        with open_recorder(request.log_path, request.on_text) as recorder:
+        with open_recorder(request.log_path, request.on_text, request.mask) as recorder:
             process = ProcessRequest(
                 argv=claude_argv(executable, self.settings, request.prompt),
                 cwd=request.cwd,

@@ -68,7 +68,7 @@ class ScriptedAgent:
             raise ProdigyError(f"{request.label}: working directory {request.cwd} does not exist")
         started = time.monotonic()
         session_id = f"scripted-{uuid.uuid4().hex[:12]}"
-        with open_recorder(request.log_path, request.on_text) as recorder:
+        with open_recorder(request.log_path, request.on_text, request.mask) as recorder:
             recorder.feed_record(_init_record(session_id, request.cwd))
             done: list[Directive] = []
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -152,12 +152,13 @@ class StreamRecorder:
 
     log: IO[str] | None = None
     on_text: TextCallback | None = None
+    mask: Callable[[str], str] | None = None  # secrets never reach the log file
     _summary: StreamSummary = field(default_factory=StreamSummary)
 
     def feed(self, line: str) -> None:
         """Take one stdout line (without its newline)."""
         if self.log is not None:
-            self.log.write(line + "\n")
+            self.log.write((line if self.mask is None else self.mask(line)) + "\n")
             self.log.flush()  # so the log can be tailed while the agent works
         record = parse_record(line)
         if record is None:
@@ -210,11 +211,15 @@ def _assistant_text(record: Mapping[str, Any]) -> str:
 
 
 @contextlib.contextmanager
-def open_recorder(log_path: Path | None, on_text: TextCallback | None) -> Iterator[StreamRecorder]:
+def open_recorder(
+    log_path: Path | None,
+    on_text: TextCallback | None,
+    mask: Callable[[str], str] | None = None,
+) -> Iterator[StreamRecorder]:
     """A recorder writing to `log_path` (parents created); the file is closed even on error."""
     if log_path is None:
-        yield StreamRecorder(None, on_text)
+        yield StreamRecorder(None, on_text, mask)
         return
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
-        yield StreamRecorder(log, on_text)
+        yield StreamRecorder(log, on_text, mask)
