@@ -13,6 +13,7 @@ import pytest
 from prodigy.app.dlq import make_room
 from prodigy.app.job_events import JobEvents
 from prodigy.core.progress import Note
+from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.store import open_store
 from tests.integration.inprocess_cli import Cli
 from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
@@ -224,6 +225,11 @@ def test_retry_after_fixing_the_cause_lands_and_leaves_the_dlq(tmp_path: Path) -
     assert dry.returncode == 0 and "Would retry: 1 item(s)" in dry.stdout
     assert len(mr.calls()) == calls  # the dry run ran nothing
     mr.rules([])  # the cause is fixed
+    session = mr.query("SELECT session_id FROM jobs")[0]["session_id"]
+    with acquire_lock(lock_path(mr.home / ".prodigy" / "locks", session), owner="prodigy run"):
+        busy = subproc(mr, "dlq", "retry", job, "-y")  # as if the run were still going
+    assert busy.returncode == 1 and "is locked by a running prodigy" in busy.stderr
+    assert len(mr.dlq()) == 1
     done = subproc(mr, "dlq", "retry", job, "-y")
     assert done.returncode == 0, done.stdout + done.stderr
     assert mr.cat("out/2.txt") == "ok\n"

@@ -67,21 +67,27 @@ async def retry_items(
                 f"no job {request.job_id!r}; `prodigy dlq list` shows the jobs with failed items"
             )
         session = store.sessions.require(job.session_id)
-        chosen = choose(store, request, reporter)
-        if request.dry_run or not chosen:
-            verb = "Would retry" if request.dry_run else "Nothing to retry"
-            reporter.emit(Note("info", f"{verb}: {len(chosen)} item(s) of {job.id}"))
-            for c in chosen:
-                reporter.emit(Note("info", f"  {c.entry.item_id}  {c.entry.error_signature}"))
-            return 0
+        if request.dry_run:
+            return _plan(job, choose(store, request, reporter), reporter, "Would retry")
+        # the session's lock first: a run or resume still writing this job refuses the retry
         with acquire_lock(
             lock_path(locks_dir(home), session.id),
             owner=f"prodigy dlq retry {job.id}",
             subject=session.id,
         ):
+            chosen = choose(store, request, reporter)
+            if not chosen:
+                return _plan(job, chosen, reporter, "Nothing to retry")
             return await _retry_locked(
                 store, job, session, chosen, request, reporter, env, read_line
             )
+
+
+def _plan(job: JobRecord, chosen: list[Candidate], reporter: Reporter, verb: str) -> int:
+    reporter.emit(Note("info", f"{verb}: {len(chosen)} item(s) of {job.id}"))
+    for c in chosen:
+        reporter.emit(Note("info", f"  {c.entry.item_id}  {c.entry.error_signature}"))
+    return 0
 
 
 def choose(store: Store, request: RetryRequest, reporter: Reporter) -> list[Candidate]:
