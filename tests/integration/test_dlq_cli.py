@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -354,3 +358,37 @@ class _Notes:
     def emit(self, event: object) -> None:
         assert isinstance(event, Note)
         self.into.append(event)
+
+
+def test_retry_of_an_interrupted_job(tmp_path: Path) -> None:
+    mr = MapReduceRepo(tmp_path)
+    mr.items([{"id": 1, "pre": "fake-noop"}, {"id": 2, "pre": "fake-sleep 30"}])
+    mr.rules([{"match": "out/1.txt", "exit": 7, "times": 1}])
+    (mr.root / "wf" / "wf.yml").write_text(M07.lstrip("\n"))
+    run = subprocess.Popen(
+        [str(PRODIGY), "run", str(mr.root / "wf" / "wf.yml"), "-y"],
+        cwd=mr.repo, env=mr.env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not _dead_lettered(mr) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        run.send_signal(signal.SIGINT)
+        assert run.wait(timeout=30) == 130
+    finally:
+        run.kill()
+    job = mr.job_id()
+    assert mr.query("SELECT status FROM jobs")[0]["status"] == "interrupted"
+    done = subproc(mr, "dlq", "retry", job, "-y")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is interrupted" in done.stdout and "nothing was merged into master" in done.stdout
+    [branch] = [b for b in mr.branches() if b.startswith("prodigy-session-")]
+    assert mr.cat("out/1.txt", branch) == "ok\n"
+    assert mr.dlq() == []
+
+
+def _dead_lettered(mr: MapReduceRepo) -> bool:
+    with contextlib.suppress(sqlite3.OperationalError):
+        return (mr.home / ".prodigy" / "prodigy.db").exists() and bool(mr.dlq())
+    return False
