@@ -126,3 +126,19 @@ def _shape(obj: object) -> object:
 @given(text=st.text(max_size=40))
 def test_a_masker_without_secrets_changes_nothing(text: str) -> None:
     assert Masker([]).text(text) == text
+
+
+def test_secret_named_matches_keys_tokens_secrets_and_passwords() -> None:
+    from prodigy.core.masking import secret_named
+
+    for name in (
+        "API_KEY",
+        "github_token",
+        "CLIENT_SECRET",
+        "DB_PASSWORD",
+        "password",
+        "X_PASSWORD_FILE",
+    ):
+        assert secret_named(name), name
+    for name in ("KEYBOARD", "PATH", "TOKENIZER", "HOME", "KEY", "SECRETARY_NAME", "MONKEY"):
+        assert not secret_named(name), name

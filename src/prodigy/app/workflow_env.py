@@ -25,6 +25,7 @@ from prodigy.core.env_resolution import (
 )
 from prodigy.core.errors import ConfigError
 from prodigy.core.interpolation import interpolate
+from prodigy.core.masking import secret_named
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.variables import Scope, env_values, positional_values
 from prodigy.core.workflow import Workflow
@@ -87,6 +88,9 @@ async def resolve_environment(
     }
     # a secret wins over an env entry of the same name, and secrets are never variables
     env = {name: value for name, value in env.items() if name not in secrets}
+    # values of variables named like secrets (API_KEY, DB_PASSWORD ...), whichever layer set them
+    for layer in (process_env, files, own, chosen):
+        masked += [value for name, value in layer.items() if secret_named(name)]
     return ResolvedEnvironment(
         workflow=replace(workflow, env=env),
         files=files,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -12,6 +13,14 @@ MASK = "***"
 # Shorter values would mask ordinary words and digits everywhere ("1", "true", "main"),
 # making every log unreadable while protecting nothing worth protecting.
 MIN_SECRET_LENGTH = 4
+# Variables whose values are secrets whoever sets them (issue 7): *_KEY, *_TOKEN, *_SECRET
+# and anything with PASSWORD in its name, in any case.
+_SECRET_NAME = re.compile(r"(?i)(.*_(KEY|TOKEN|SECRET)|.*PASSWORD.*)")
+
+
+def secret_named(name: str) -> bool:
+    """True for a variable name that marks its value as a secret (API_KEY, DB_PASSWORD ...)."""
+    return _SECRET_NAME.fullmatch(name) is not None
 
 
 def _encodings(secret: str) -> set[str]:
