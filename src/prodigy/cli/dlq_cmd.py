@@ -75,7 +75,8 @@ def list_(as_json: bool, **kw: Any) -> None:
         click.echo(json.dumps([use.item_json(r) for r in records], indent=2, ensure_ascii=False))
         return
     if not records:
-        click.echo("No failed items match." if kw["job_id"] or any(kw.values()) else "DLQ empty.")
+        filtered = any(value is not None for value in kw.values())
+        click.echo("No failed items match." if filtered else "DLQ empty.")
         return
     rows = [
         [shown(r.item_id), shown(r.job_id), str(r.failure_count), r.last_attempt[:19],
