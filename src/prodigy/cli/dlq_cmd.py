@@ -16,7 +16,7 @@ from prodigy.app.paths import prodigy_home
 from prodigy.cli.common import json_option, verbosity
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm
-from prodigy.core.dlq_rules import DlqFilter, error_type_name
+from prodigy.core.dlq_rules import DlqFilter, error_type_key, error_type_name
 from prodigy.core.records import DlqRecord
 from prodigy.store import open_store
 
@@ -89,11 +89,13 @@ def list_(as_json: bool, **kw: Any) -> None:
     )
 
 
-def _last_error(record: DlqRecord, width: int = 70) -> str:
+def _last_error(record: DlqRecord, width: int = 60) -> str:
+    """The latest error's type and the end of its message, where the cause usually is."""
     last = record.failure_history[-1] if record.failure_history else {}
-    text = f"{error_type_name(last.get('error_type'))}: {last.get('error_message', '')}"
-    text = shown(text)
-    return text if len(text) <= width else text[: width - 3] + "..."
+    message = shown(str(last.get("error_message", "")).split("; full log:")[0])
+    if len(message) > width:
+        message = "..." + message[-(width - 3) :]
+    return f"{error_type_key(last.get('error_type'))}: {message}"
 
 
 @dlq.command("show")
