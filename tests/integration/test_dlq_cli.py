@@ -170,26 +170,27 @@ def test_purge_and_clear_ask_first_and_record_removals(cli: Cli, tmp_path: Path)
     mr = MapReduceRepo(tmp_path)
     mr.items(TWO_WAYS_ITEMS)
     assert mr.run(TWO_WAYS).returncode == 0
-    job = mr.job_id()
+    first = mr.job_id()
+    assert mr.run(TWO_WAYS).returncode == 0  # item 2 fails too now: out/2.txt is on master
+    second = mr.job_id()
+    assert len(mr.dlq()) == 7
+    ambiguous = cli(mr, "dlq", "show", "item_0")
+    assert ambiguous.returncode == 2 and "is in the DLQ of 2 jobs" in ambiguous.stderr
     refused = cli(mr, "dlq", "purge", "--older-than", "0s")
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    assert len(mr.dlq()) == 3
     recent = cli(mr, "dlq", "purge", "--older-than", "1h", "--yes")
     assert recent.returncode == 0 and "No failed items" in recent.stdout
-    assert len(mr.dlq()) == 3
-    purged = cli(mr, "dlq", "purge", "--older-than", "0s", "--job", job, "--yes")
+    assert len(mr.dlq()) == 7
+    purged = cli(mr, "dlq", "purge", "--older-than", "0s", "--job", first, "--yes")
     assert purged.returncode == 0, purged.stderr
-    assert "Removed 3 item(s)" in purged.stdout and mr.dlq() == []
+    assert "Removed 3 item(s)" in purged.stdout
+    assert {e["job_id"] for e in mr.dlq()} == {second}
     removed = [e for e in mr.events() if e["event_type"] == "d_l_q_item_removed"]
     assert sorted(e["item_id"] for e in removed) == ["item_0", "item_2", "item_3"]
-    assert {e["reason"] for e in removed} == {"purged"}
-    # a second run of the same workflow, cleared as a whole
-    assert mr.run(TWO_WAYS).returncode == 0
-    second = mr.job_id()
+    assert {(e["job_id"], e["reason"]) for e in removed} == {(first, "purged")}
     assert cli(mr, "dlq", "clear", "--job", second).returncode == 2
-    count = len(mr.dlq())  # item 2 fails too now: its file is already on master
     cleared = cli(mr, "dlq", "clear", "--job", second, "--yes")
-    assert cleared.returncode == 0 and f"Removed {count} item(s)" in cleared.stdout
+    assert cleared.returncode == 0 and "Removed 4 item(s)" in cleared.stdout
     assert mr.dlq() == []
     assert cli(mr, "dlq", "clear").returncode == 2  # --job is required
 
