@@ -15,7 +15,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from tests.support.scenario import Run, Scenario, open_scenario, wait_for
 
 SEQ = """
