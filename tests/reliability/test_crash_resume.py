@@ -58,6 +58,7 @@ def _has_job(repo: CrashRepo) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_t01_random_sigkill_during_a_50_item_map(cr: CrashRepo) -> None:
     """20 seeded trials in one job's life: SIGKILL the orchestrator and its agents at a random
     moment, resume (killed again up to 3 times), and check the invariants each time."""
@@ -143,6 +144,7 @@ def test_t02_crash_at_a_named_point_then_resume(cr: CrashRepo, point: str, n: in
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize(("point", "n"), SLOW_POINTS)
 def test_t02_every_point_slow(cr: CrashRepo, point: str, n: int) -> None:
     _crash_and_resume(cr, point, n)
@@ -252,3 +254,21 @@ def test_t06_reordered_input_reruns_nothing(cr: CrashRepo) -> None:
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert [cr.invocations(f"k{n:03d}") for n in (1, 2)] == [1, 1]
     assert len(cr.check().landed) == 4
+
+
+def test_t05_a_failed_reduce_resumes_at_the_failed_step_after_a_fix(cr: CrashRepo) -> None:
+    cr.numbered(2)
+    reduce = """
+    - shell: echo r1 >> "$HOME/markers"
+    - shell: test -e "$HOME/fixed" && echo r2 >> "$HOME/markers"
+    """
+    cr.write_workflow(item_workflow(reduce=reduce))
+    failed = cr.call("run", str(cr.workflow_path), "-y")
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert f"prodigy resume {cr.session_id()}" in failed.stderr
+    (cr.home / "fixed").touch()
+    resumed = cr.resume()
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert (cr.home / "markers").read_text().split() == ["r1", "r2"]
+    assert [cr.invocations("k001"), cr.invocations("k002")] == [1, 1]
+    assert len(cr.check(expect_items=["item_0", "item_1"]).landed) == 2
