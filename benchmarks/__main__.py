@@ -75,11 +75,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   ({time.perf_counter() - started:.0f} s, load {load()[0]:.2f})", flush=True)
             rows.extend(found)
             loads.append(load())
+            # after each benchmark, so a long run stopped early still leaves its figures
+            md, js = write_results(_in_order(rows), settings, loads, args.out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    md, js = write_results(rows, settings, loads, args.out)
     print(f"wrote {md} and {js}")
     return 0
+
+
+def _in_order(rows: list[Row]) -> list[Row]:
+    """By benchmark number, whatever order they ran in (a row of 4 comes from benchmark 1)."""
+    return sorted(rows, key=lambda row: row.benchmark.split(".")[0].zfill(3))
 
 
 def _brief(row: Row) -> str:

@@ -3,6 +3,9 @@ model server, against the ideal of 4 rounds of one agent's median latency measur
 
 from __future__ import annotations
 
+import subprocess
+import time
+
 from tests.support.claude_cli import locate_claude_cli
 
 from benchmarks.bench_overhead import check_landed
@@ -41,6 +44,8 @@ def run(settings: Settings) -> list[Row]:
             "PRODIGY_CLAUDE": cli,
         }
         alone = repeat(lambda: _alone(space, cli, env), settings.runs)
+        spaces = [make_workspace(settings.work / f"claude-{i}") for i in range(parallel)]
+        together = repeat(lambda: _together(spaces, cli, env), settings.runs)
 
         def job() -> float:
             reset_repo(space)
@@ -61,13 +66,48 @@ def run(settings: Settings) -> list[Row]:
             ratio_limit=1.3,
         ),
         Row(benchmark=NAME, case="one agent alone: claude -p in a checkout", unit="s", stats=alone),
+        Row(
+            benchmark=NAME,
+            case=f"for scale: one round of {parallel} claude -p at once, without prodigy",
+            unit="s",
+            stats=together,
+            baseline=alone,
+            baseline_name="one agent alone",
+            note="what running agents side by side costs on this machine by itself",
+        ),
     ]
 
 
-def _alone(space: Workspace, cli: str, env: dict[str, str]) -> None:
+def _alone(space: Workspace, cli: str, env: dict[str, str]) -> float:
     """One agent's work without prodigy: the CLI writes and commits in the repository."""
     reset_repo(space)
-    argv = [
+    done = run_child(_argv(cli), cwd=space.repo, env=env)
+    if "item alone" not in git(space.repo, "log", "-1", "--format=%s"):
+        raise RuntimeError(f"claude did not commit in {space.repo}")
+    return done.wall
+
+
+def _together(spaces: list[Workspace], cli: str, env: dict[str, str]) -> float:
+    """Wall time of one agent in each repository, all started at once."""
+    for space in spaces:
+        reset_repo(space)
+    start = time.perf_counter()
+    argv = _argv(cli)
+    procs = [
+        subprocess.Popen(
+            argv, cwd=space.repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for space in spaces
+    ]
+    codes = [proc.wait() for proc in procs]
+    wall = time.perf_counter() - start
+    if any(codes):
+        raise RuntimeError(f"claude exited {codes} in {[str(s.repo) for s in spaces]}")
+    return wall
+
+
+def _argv(cli: str) -> list[str]:
+    return [
         cli,
         "-p",
         "--output-format",
@@ -77,6 +117,3 @@ def _alone(space: Workspace, cli: str, env: dict[str, str]) -> None:
         "--",
         PROMPT,
     ]
-    run_child(argv, cwd=space.repo, env=env)
-    if "item alone" not in git(space.repo, "log", "-1", "--format=%s"):
-        raise RuntimeError(f"claude did not commit in {space.repo}")

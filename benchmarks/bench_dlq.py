@@ -32,7 +32,6 @@ COMMANDS = (
 
 def run(settings: Settings) -> list[Row]:
     count = settings.size(10_000, 200)
-    chunk = max(1, count // 10)  # "a thousand" at full size
     space = make_workspace(settings.work / "dlq")
     fills: list[list[float]] = []
     _fill(space, settings.size(200, 20), BUDGET_S)  # warm-up
@@ -41,6 +40,9 @@ def run(settings: Settings) -> list[Row]:
         if len(fills[-1]) < count:
             break  # over budget: the figure is clear, and more runs would take minutes each
     done = min(len(f) for f in fills)
+    # "a thousand" at full size; when the budget cut the fill short, two windows that do not
+    # overlap
+    chunk = max(1, min(count // 10, done // 2))
     note = (
         "per add: make_room (the capacity check) + add_failure + d_l_q_item_added event,"
         " as the map phase dead-letters an item; capacity raised to 2x"
@@ -53,9 +55,10 @@ def run(settings: Settings) -> list[Row]:
     rows = [
         Row(
             benchmark=NAME,
-            case=f"{count:,} adds to one job: total",
+            case=f"{count:,} adds to one job: total"
+            + ("" if done == count else f" (a lower bound: the first {done:,} alone)"),
             unit="s",
-            stats=Stats(tuple(sum(f) for f in fills)) if done == count else None,
+            stats=Stats(tuple(sum(f) for f in fills)),
             limit=10.0,
             note=note,
         ),
