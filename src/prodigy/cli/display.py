@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import TextIO
@@ -23,6 +24,14 @@ from prodigy.core.progress import (
 
 _NOTE_STYLE = {"info": "cyan", "warn": "yellow", "error": "red", "success": "green"}
 _NOTE_MARK = {"info": "ℹ", "warn": "⚠", "error": "✗", "success": "✓"}
+# C0 controls except newline and tab, DEL and C1: text from items and agents must not
+# recolour, retitle or overwrite the user's terminal, so these are shown escaped.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with control characters written as escapes (`\\x1b`, `\\r`); newlines kept."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class PlainDisplay:
@@ -33,7 +42,7 @@ class PlainDisplay:
         self.out = out or sys.stdout
 
     def _line(self, text: str) -> None:
-        self.out.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+        self.out.write(f"{time.strftime('%H:%M:%S')} {terminal_safe(text)}\n")
         self.out.flush()
 
     def emit(self, event: ProgressEvent) -> None:
@@ -81,6 +90,11 @@ class LiveDisplay:
 
 def describe(event: ProgressEvent, verbosity: int) -> str | None:
     """The line shown for an event at a verbosity, or None to show nothing."""
+    text = _describe(event, verbosity)
+    return None if text is None else terminal_safe(text)
+
+
+def _describe(event: ProgressEvent, verbosity: int) -> str | None:
     if isinstance(event, SessionStarted):
         return (
             f"Starting session: {event.session_id}\n"

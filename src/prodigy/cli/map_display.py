@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from prodigy.app.job_events import MapCounts
-from prodigy.cli.display import PlainDisplay, describe
+from prodigy.cli.display import PlainDisplay, describe, terminal_safe
 from prodigy.core.progress import Note, ProgressEvent, StepFinished, StepSkipped, StepStarted
 from prodigy.core.records import EventRecord
 
@@ -125,7 +125,7 @@ class MapBoard:
                 str(row["attempt"]),
                 f"{row['seconds']:.1f}s",
                 str(row["commits"]),
-                row["error"][:80],
+                terminal_safe(row["error"])[:80],
             )
         return table
 
