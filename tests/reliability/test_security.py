@@ -457,11 +457,6 @@ def test_t24_item_values_cannot_forge_events(mr: MapReduceRepo) -> None:
     assert not [e for e in parsed if "forged" in json.dumps(e.get("job_id"))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: item values reach the terminal with ESC/BEL/BS unescaped (progress lines, the "
-    "items table, dlq list), so a value can recolour or retitle the user's terminal",
-)
 def test_t24_terminal_output_escapes_control_characters(mr: MapReduceRepo) -> None:
     done = _inject(mr)
     for text in (
