@@ -119,7 +119,7 @@ SLOW_POINTS = [
         "before-merge",
         "after-merge-before-journal",
     )
-    for n in (1, 2, 5)
+    for n in (1, 2, 4)
     if (point, n) not in FAST_POINTS
 ]
 
