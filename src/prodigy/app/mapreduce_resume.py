@@ -157,6 +157,7 @@ async def _repair(
     """Leftovers in the parent and the user's checkout: interrupted merge, stale locks,
     half-created agent worktrees."""
     places = [setup.worktree.parent]  # the session's and the agents' worktrees
+    await repair.settle_git(setup.repo, places)
     notes = await repair.clear_stale_locks(setup.repo, places)
     notes += await repair.repair_worktree_admin(setup.repo, setup.worktree.parent / job.id)
     aborted = await repair.abort_interrupted_merge(setup.worktree)
