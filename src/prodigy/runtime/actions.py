@@ -17,6 +17,7 @@ from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step, WriteFileAction
 from prodigy.runtime.agents.base import AgentRequest
+from prodigy.runtime.private_files import write_private
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 from prodigy.runtime.step_context import StepContext
 
@@ -125,13 +126,12 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
 def _save_shell_log(ctx: StepContext, label: str, script: str, result: ProcessResult) -> Path:
     """The step's full output as a file (masked), so a failure can point at all of it."""
     path = ctx.log_path(label).with_suffix(".log")
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = (
         f"$ {script}\n--- exit code {result.returncode}"
         f"{' (timed out)' if result.timed_out else ''}, {result.duration:.2f} s\n"
         f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
     )
-    path.write_text(ctx.masker.text(text), encoding="utf-8")
+    write_private(path, ctx.masker.text(text))
     return path
 
 

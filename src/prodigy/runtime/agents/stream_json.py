@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from prodigy.core.usage import Usage, float_field, int_field
 from prodigy.runtime.agents.base import TextCallback
+from prodigy.runtime.private_files import open_private
 
 Record = dict[str, Any]
 
@@ -220,6 +221,5 @@ def open_recorder(
     if log_path is None:
         yield StreamRecorder(None, on_text, mask)
         return
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w", encoding="utf-8") as log:
+    with open_private(log_path) as log:
         yield StreamRecorder(log, on_text, mask)
