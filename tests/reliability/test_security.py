@@ -384,11 +384,6 @@ def test_t23_secrets_never_reach_the_state_home_logs_or_the_terminal(mr: MapRedu
     assert leaks == [], "\n".join(leaks)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: logs/ and its files are created with the umask (0755/0644), not 0700/0600; "
-    "only the home directory and prodigy.db are private",
-)
 def test_t23_state_files_are_private(mr: MapReduceRepo) -> None:
     mr.items([{"n": 1}])
     done = mr.run(
