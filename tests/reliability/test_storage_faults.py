@@ -51,7 +51,7 @@ def _refused_with_fault(run: Run, db: Path, error: str) -> None:
 @pytest.mark.parametrize(
     ("kind", "error", "first", "stride"),
     [
-        ("ENOSPC", "database or disk is full", 1, 2),
+        ("ENOSPC", "database or disk is full", 1, 3),
         ("EIO", "disk I/O error", 2, 3),
         pytest.param("ENOSPC", "database or disk is full", 1, 1, marks=pytest.mark.slow),
         pytest.param("EIO", "disk I/O error", 1, 1, marks=pytest.mark.slow),
