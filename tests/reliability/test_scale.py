@@ -127,7 +127,7 @@ def _dlq_keys(s: Scenario, job: str) -> set[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2400)
 def test_t28_a_thousand_items_with_a_hundred_failures(tmp_path: Path) -> None:
     with open_scenario(tmp_path / "small") as small:
         small_bytes, _, _ = _run_measured(small, 100)
@@ -137,7 +137,6 @@ def test_t28_a_thousand_items_with_a_hundred_failures(tmp_path: Path) -> None:
             f"T28: 1000 items in {seconds:.0f} s, {big_bytes} state bytes (100 items: "
             f"{small_bytes}), peak RSS {peaks.rss_kb} kB, peak fds {peaks.fds}"
         )
-        assert seconds < 600
         assert big_bytes <= 15 * small_bytes, (big_bytes, small_bytes)
         assert peaks.rss_kb < 300 * 1024
         assert peaks.fds < 256
@@ -162,6 +161,8 @@ def test_t28_a_thousand_items_with_a_hundred_failures(tmp_path: Path) -> None:
         everything = {f"item_{i}" for i in range(1000)}
         assert landed | in_dlq == everything, "an item was lost"
         assert not landed & in_dlq, "an item is both landed and in the DLQ"
+        # last, so a slow machine still checks everything else: 10 min on 2 idle cores
+        assert seconds < 600, f"1000 items took {seconds:.0f} s"
 
 
 def _job_id(s: Scenario) -> str:
