@@ -71,7 +71,7 @@ def git_users(places: list[Path]) -> list[int]:
     ]
 
 
-async def settle_git(repo: Path, places: list[Path], *, wait: float = 2 * LIVE_LOCK_WAIT) -> None:
+async def settle_git(repo: Path, places: list[Path], *, wait: float = LIVE_LOCK_WAIT) -> None:
     """Wait (bounded) for git processes still working in the repository: a SIGKILLed
     orchestrator's git children live in their own sessions and finish what they started
     (a `worktree add` half done); repairing under them would race them."""
