@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from tests.reliability.harness import check_job
 from tests.support.scenario import Run, Scenario, open_scenario, wait_for
 
 SEQ = """
@@ -153,6 +154,18 @@ def test_t25_a_failed_item_is_never_dropped_by_a_fault(tmp_path: Path, n: int) -
         # No loss: a dead-lettered item is in the DLQ; the DLQ never holds a landed item.
         assert {i for i, st in states.items() if st == "dead_lettered"} <= set(dlq)
         assert not set(dlq) & {i for i, st in states.items() if st == "merged"}
+        if run.code != 0 and s.session_ids():
+            # the fault has cleared: resume finishes the job, every item landed once or in the DLQ
+            resumed = s.prodigy("resume", s.session_ids()[0], "-y")
+            assert resumed.code == 0, resumed
+            assert _item_states(s.db) == {
+                "item_0": "merged",
+                "item_1": "dead_lettered",
+                "item_2": "merged",
+            }
+        if s.session_ids() and _rows(s.db, "SELECT id FROM jobs"):
+            job = str(_rows(s.db, "SELECT id FROM jobs")[0][0])
+            check_job(s.repo, s.home / ".prodigy", job)
 
 
 CORRUPTIONS = [
