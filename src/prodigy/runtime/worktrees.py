@@ -133,9 +133,10 @@ async def remove_worktree(
     delete when the worktree is already gone; otherwise it is read from git.
     """
     path = path.resolve()
-    info = next((w for w in await list_worktrees(repo) if w.path.resolve() == path), None)
-    branch = branch or (info.branch if info else None)
+    # listed under the lock: a `worktree add` running next to it is read half written
     async with _repo_lock(await g.common_dir(repo)):
+        info = next((w for w in await list_worktrees(repo) if w.path.resolve() == path), None)
+        branch = branch or (info.branch if info else None)
         if info is not None and info.prunable is None:
             args = ["worktree", "remove", *(["--force", "--force"] if force else []), str(path)]
             result = await g.git(repo, *args, check=False)
@@ -158,7 +159,16 @@ def _looks_like_worktree(path: Path) -> bool:
 
 
 async def list_worktrees(repo: Path) -> list[WorktreeInfo]:
-    out = (await g.git(repo, "worktree", "list", "--porcelain", "-z")).stdout
+    for attempt in range(1, _ADD_ATTEMPTS + 1):
+        result = await g.git(repo, "worktree", "list", "--porcelain", "-z", check=False)
+        # another process's `worktree add` in progress leaves an entry half written for
+        # a moment ("failed to read .git/worktrees/<name>/commondir"): read again
+        if result.ok or "failed to read" not in result.stderr or attempt == _ADD_ATTEMPTS:
+            break
+        await asyncio.sleep(0.1 * attempt)
+    if not result.ok:
+        await g.git(repo, "worktree", "list", "--porcelain", "-z")  # raises with the output
+    out = result.stdout
     return [_parse_entry(block) for block in out.split("\0\0") if block.strip("\0")]
 
 
