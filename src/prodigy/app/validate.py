@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from prodigy.app.templates import template_dirs
 from prodigy.core.workflow import Diagnostic, check_workflow
 
 
@@ -35,4 +37,6 @@ class ValidationReport:
 
 def validate_workflow(path: Path, *, strict: bool = False) -> ValidationReport:
     """Every error and warning in `path`; `strict` turns warnings into errors."""
-    return ValidationReport(str(path), tuple(check_workflow(path, strict=strict)))
+    # `template: {source: NAME}` may name a registered template, as in `prodigy run`.
+    diagnostics = check_workflow(path, strict=strict, template_dirs=template_dirs(os.environ))
+    return ValidationReport(str(path), tuple(diagnostics))

@@ -53,7 +53,8 @@ async def _run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) -
     if step.when is not None and not evaluate_when(step.when, scope):
         skipped = StepResult(success=True, exit_code=0, skipped=True, error=f"when: {step.when}")
         return StepOutcome(skipped, scope, fatal=False)
-    head_before = await git.head_sha(ctx.worktree) if step.commit_required else None
+    watch = step.commit_required or step.auto_commit
+    head_before = await git.head_sha(ctx.worktree) if watch else None
     result, scope, fatal = await _run_with_handlers(step, scope, ctx, index=index)
     if result.success:
         try:
@@ -224,15 +225,16 @@ def _without_error(after: Scope, before: Scope) -> Scope:
 async def _check_commit(
     step: Step, result: StepResult, ctx: StepContext, head_before: str
 ) -> StepResult:
-    """commit_required: HEAD must move, or auto_commit commits what the step left."""
-    if await git.head_sha(ctx.worktree) != head_before:
-        return result
+    """auto_commit commits what a step left uncommitted; commit_required needs a new commit."""
+    moved = await git.head_sha(ctx.worktree) != head_before
     if step.auto_commit and await git.is_dirty(ctx.worktree):
         message = f"Auto-commit: {step_label(step)}"
         if step.commit_config and step.commit_config.message_template:
             message = step.commit_config.message_template.replace("${step.name}", step_label(step))
         await git.git(ctx.worktree, "add", "-A")
         await git.git(ctx.worktree, "commit", "-q", "-m", message)
+        return result
+    if moved or not step.commit_required:
         return result
     return result.failed(
         f"Step '{step_label(step)}' has commit_required=true but no commits were created"
