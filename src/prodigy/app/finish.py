@@ -49,7 +49,8 @@ class SessionSetup:
 
     @property
     def agent_name(self) -> str:
-        return self.options.agent or self.config.agent
+        """--agent, else the workflow's `agent:`, else configuration."""
+        return self.options.agent or self.workflow.agent or self.config.agent
 
     def agent_settings(self) -> AgentSettings:
         return AgentSettings(
@@ -60,12 +61,16 @@ class SessionSetup:
 
     async def check_agent(self) -> None:
         """Fail before anything is created when `claude` steps cannot run."""
-        needs_claude = any(isinstance(s.action, ClaudeAction) for s in all_steps(self.workflow))
-        if self.agent_name == "claude" and needs_claude:
+        needs_claude = any(
+            isinstance(s.action, ClaudeAction) and (s.agent or self.agent_name) == "claude"
+            for s in all_steps(self.workflow)
+        )
+        if needs_claude:
             await check_available(self.agent_settings(), self.env, label=self.workflow.name)
 
     def context(self, reporter: Reporter) -> StepContext:
         return StepContext(
+            agent_settings=self.agent_settings(),
             worktree=self.worktree,
             env=self.env,
             agent=get_agent(self.agent_name, self.agent_settings()),

@@ -16,7 +16,8 @@ from prodigy.core.results import StepResult
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step, WriteFileAction
-from prodigy.runtime.agents.base import AgentRequest
+from prodigy.runtime.agents import get_agent
+from prodigy.runtime.agents.base import AgentRequest, AgentSettings
 from prodigy.runtime.private_files import write_private
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 from prodigy.runtime.step_context import StepContext
@@ -144,7 +145,10 @@ async def _claude(
     echo = _echo(ctx, call.index, "agent")
     ctx.reporter.emit(Note("info", f"  {label}: log {log_path}"))
     started = time.monotonic()
-    outcome = await ctx.agent.run(
+    agent = ctx.agent
+    if step.agent and step.agent != agent.name:
+        agent = get_agent(step.agent, ctx.agent_settings or AgentSettings())
+    outcome = await agent.run(
         AgentRequest(
             prompt=prompt,
             cwd=call.cwd,
@@ -158,7 +162,7 @@ async def _claude(
     )
     error = ""
     if not outcome.success:
-        error = outcome.error_message or f"{ctx.agent.name} failed (exit {outcome.exit_code})"
+        error = outcome.error_message or f"{agent.name} failed (exit {outcome.exit_code})"
     return StepResult(
         success=outcome.success,
         exit_code=outcome.exit_code if outcome.exit_code is not None else -1,

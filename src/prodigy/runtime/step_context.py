@@ -11,7 +11,7 @@ from pathlib import Path
 from prodigy.core.errors import StepFailedError
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Reporter
-from prodigy.runtime.agents.base import Agent
+from prodigy.runtime.agents.base import Agent, AgentSettings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -23,6 +23,7 @@ class StepContext:
     worktree: Path  # steps run here; working_dir must stay inside it
     env: Mapping[str, str]  # complete base environment of children (user env + workflow env)
     agent: Agent
+    agent_settings: AgentSettings | None = None  # for steps that name their own `agent:`
     reporter: Reporter
     masker: Masker
     log_dir: Path  # agent stream logs of this session

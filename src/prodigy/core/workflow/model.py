@@ -145,3 +145,4 @@ class Workflow:
     parameters: Mapping[str, JsonValue] = field(default_factory=_empty)
     sub_workflows: Mapping[str, SubWorkflow] = field(default_factory=_empty)
     description: str | None = None
+    agent: str | None = None  # the agent for claude: steps (claude, scripted); --agent wins

@@ -31,6 +31,7 @@ COMMON_KEYS = (
     "profiles",
     "merge",
     "retry_defaults",
+    "agent",
 )
 STANDARD_KEYS = (*COMMON_KEYS, "commands", "steps")
 MAPREDUCE_KEYS = (
@@ -103,6 +104,7 @@ def _common(fields: Fields) -> dict[str, Any]:
     merge_node = fields.node("merge")
     return {
         "description": fields.text("description"),
+        "agent": fields.text("agent"),
         "env": env if env is not None else frozen({}),
         "secrets": parse_secrets(fields.node("secrets"), fields.at("secrets"), reporter),
         "env_files": fields.str_list("env_files") or (),

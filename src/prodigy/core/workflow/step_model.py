@@ -223,6 +223,7 @@ class Step:
     location: SourceLocation
     name: str | None = None
     id: str | None = None
+    agent: str | None = None  # this claude: step's agent, over the run's (e.g. scripted)
     commit_required: bool | None = None
     capture_output: bool | None = None  # default capture into `<kind>.output`
     capture: str | None = None  # named variable (`capture:` or `capture_output: "name"`)

@@ -31,6 +31,7 @@ from prodigy.core.workflow.yaml_source import YMap, YNode, YScalar, YSeq, to_pla
 OPTION_KEYS = (
     "name",
     "id",
+    "agent",
     "commit_required",
     "capture_output",
     "capture",
@@ -129,7 +130,7 @@ def parse_step(node: YNode, path: str, reporter: Reporter) -> Step | None:
 
 def _options(step: Step, fields: Fields, reporter: Reporter) -> Step:
     opts: dict[str, Any] = {}
-    for key in ("name", "id", "output_file", "working_dir", "when"):
+    for key in ("name", "id", "agent", "output_file", "working_dir", "when"):
         if (value := fields.text(key)) is not None:
             opts[key] = value
     for key in (
