@@ -118,5 +118,5 @@ def test_a_step_timeout_stops_claude_and_leaves_no_process(
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "timed out after 3 s" in output
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 120  # generous: a loaded machine is slow, not wrong
     assert processes_mentioning(marker) == []
