@@ -33,7 +33,7 @@ def run(settings: Settings) -> list[Row]:
                 unit="s",
                 stats=stats,
                 limit=2.0,
-                note=f"filled in {fill:.1f} s, {BATCH} events per transaction",
+                note="" if rows else f"filled in {fill:.1f} s, {BATCH} events per transaction",
             )
         )
     startup = repeat(lambda: space.prodigy("--version").wall, settings.runs)

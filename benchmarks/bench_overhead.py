@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from benchmarks.bench_events import append_cost
-from benchmarks.timing import ROOT, Row, Settings, Stats, repeat, run_child
+from benchmarks.timing import ROOT, Row, Settings, Stats, repeat, run_child, unavailable
 from benchmarks.workspace import (
     Workspace,
     commits_on_main,
@@ -28,34 +28,37 @@ def run(settings: Settings) -> list[Row]:
     items = settings.size(200, 5)
     rows = []
     for parallel in (1, 4):
-        space = make_workspace(
-            settings.work / f"overhead-p{parallel}",
-            {"items.json": items_json(items), "wf.yml": mapreduce_workflow(STEP, parallel)},
-        )
-        ours = repeat(lambda space=space, n=items: _prodigy_once(space, n), settings.runs)
-        # read the last run's store before the baseline's resets remove it
-        share = _event_share(space, ours.samples[-1]) if parallel == 4 else None
-        floor = repeat(
-            lambda space=space, p=parallel, n=items: _baseline_once(space, n, p), settings.runs
-        )
-        rows.append(
-            Row(
-                benchmark=NAME,
-                case=f"N={items}, max_parallel {parallel}: prodigy run wall",
-                unit="s",
-                stats=ours,
-                baseline=floor,
-                baseline_name="bash + git (xargs -P, flock)",
-                ratio_limit=1.3,
-                extra={
-                    "per_item_ms": round(ours.median / items * 1000, 1),
-                    "baseline_per_item_ms": round(floor.median / items * 1000, 1),
-                },
-            )
-        )
-        if share is not None:
-            rows.append(share)
+        try:
+            rows.extend(_compare(settings, items, parallel))
+        except RuntimeError as exc:  # keep the other parallelism's figures
+            case = f"N={items}, max_parallel {parallel}"
+            rows.append(unavailable(NAME, case, " ".join(str(exc).split())[:400]))
     return rows
+
+
+def _compare(settings: Settings, items: int, parallel: int) -> list[Row]:
+    space = make_workspace(
+        settings.work / f"overhead-p{parallel}",
+        {"items.json": items_json(items), "wf.yml": mapreduce_workflow(STEP, parallel)},
+    )
+    ours = repeat(lambda: _prodigy_once(space, items), settings.runs)
+    # read the last run's store before the baseline's resets remove it
+    share = _event_share(space, ours.samples[-1]) if parallel == 4 else None
+    floor = repeat(lambda: _baseline_once(space, items, parallel), settings.runs)
+    row = Row(
+        benchmark=NAME,
+        case=f"N={items}, max_parallel {parallel}: prodigy run wall",
+        unit="s",
+        stats=ours,
+        baseline=floor,
+        baseline_name="bash + git (xargs -P, flock)",
+        ratio_limit=1.3,
+        extra={
+            "per_item_ms": round(ours.median / items * 1000, 1),
+            "baseline_per_item_ms": round(floor.median / items * 1000, 1),
+        },
+    )
+    return [row] if share is None else [row, share]
 
 
 def _prodigy_once(space: Workspace, items: int) -> float:

@@ -89,7 +89,7 @@ class Row:
         if self.limit is not None:
             parts.append(f"< {self.limit:g} {self.unit}")
         if self.ratio_limit is not None:
-            parts.append(f"≤ {self.ratio_limit:g}x {self.baseline_name}")
+            parts.append(f"≤ {self.ratio_limit:g}x baseline")
         return ", ".join(parts)
 
 
