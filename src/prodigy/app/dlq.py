@@ -137,7 +137,7 @@ def make_room(
     job_id = events.job_id
     if store.dlq.get(job_id, item_id) is not None:
         return []  # a repeat failure adds to its history, not to the count
-    if len(store.dlq.find(job_id=job_id, limit=capacity)) < capacity:
+    if store.dlq.count(job_id) < capacity:  # a COUNT, not a read of every item
         return []
     evicted = rules.to_evict(store.dlq.find(job_id=job_id), capacity)
     target = archive_path(store, job_id)

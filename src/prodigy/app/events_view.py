@@ -143,7 +143,10 @@ def export_text(records: Sequence[EventRecord], fmt: str) -> str:
     """JSONL (one record a line) or a JSON array, in prodigy's record format (§7.2)."""
     if fmt == "jsonl":
         return "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
-    return json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False) + "\n"
+    # One compact record per line inside the array: still one JSON document, but written by
+    # the C encoder (indent= falls back to the pure-Python one, 75% of export time).
+    lines = [json.dumps(r.to_json(), ensure_ascii=False) for r in records]
+    return "[\n" + ",\n".join(lines) + ("\n]\n" if lines else "]\n")
 
 
 def clean_candidates(store: Store, before: str, job_id: str | None) -> int:

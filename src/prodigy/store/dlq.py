@@ -88,6 +88,11 @@ class Dlq:
             params.append(str(limit))
         return [_record(r) for r in self._db.query(sql, tuple(params))]
 
+    def count(self, job_id: str) -> int:
+        """How many items of a job are in the DLQ, without reading them."""
+        rows = self._db.query("SELECT COUNT(*) AS n FROM dlq WHERE job_id = ?", (job_id,))
+        return int(rows[0]["n"])
+
     def job_ids(self) -> list[str]:
         rows = self._db.query("SELECT DISTINCT job_id FROM dlq ORDER BY job_id")
         return [row["job_id"] for row in rows]
