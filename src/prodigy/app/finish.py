@@ -15,6 +15,7 @@ from prodigy.app.session_run import PassesResult, Position, SessionRunner
 from prodigy.app.sub_workflows import SUB_WORKFLOW_FAILED
 from prodigy.core.config import Config
 from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunError
+from prodigy.core.git_var_use import uses_git_variables
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.core.usage import Usage
@@ -71,6 +72,7 @@ class SessionSetup:
     def context(self, reporter: Reporter) -> StepContext:
         return StepContext(
             agent_settings=self.agent_settings(),
+            git_variables=uses_git_variables(self.workflow),
             worktree=self.worktree,
             env=self.env,
             agent=get_agent(self.agent_name, self.agent_settings()),

@@ -64,10 +64,11 @@ async def run_sequence(
             )
         )
         began = time.monotonic()
-        before = await git.head_sha(ctx.worktree)
+        before = await git.head_sha(ctx.worktree) if ctx.git_variables else None
         outcome = await run_step(step, scope, ctx, index=index)
-        changed = await with_git_changes(outcome.scope, ctx.worktree, before)
-        outcome = replace(outcome, scope=changed)
+        if before is not None:
+            changed = await with_git_changes(outcome.scope, ctx.worktree, before)
+            outcome = replace(outcome, scope=changed)
         scope = outcome.scope
         result = outcome.result
         if result.skipped:

@@ -24,6 +24,7 @@ class StepContext:
     env: Mapping[str, str]  # complete base environment of children (user env + workflow env)
     agent: Agent
     agent_settings: AgentSettings | None = None  # for steps that name their own `agent:`
+    git_variables: bool = True  # compute ${step.*}/${workflow.*} after each step
     reporter: Reporter
     masker: Masker
     log_dir: Path  # agent stream logs of this session
