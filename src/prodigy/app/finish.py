@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prodigy.app.environment import child_env
+from prodigy.app.event_recorder import RecordingReporter
 from prodigy.app.merge import MergePlan, ask_to_merge, merge_session, remove_session_worktree
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home
 from prodigy.app.run_options import RunOptions, passes
@@ -76,7 +77,7 @@ class SessionSetup:
             worktree=self.worktree,
             env=self.env,
             agent=get_agent(self.agent_name, self.agent_settings()),
-            reporter=reporter,
+            reporter=RecordingReporter(reporter, self.store, self.session_id),
             masker=self.store.masker,
             log_dir=self.log_dir,
             session_id=self.session_id,

@@ -15,6 +15,7 @@ from rich.text import Text
 from prodigy.core.progress import (
     Note,
     ProgressEvent,
+    RetryScheduled,
     SessionStarted,
     StepFinished,
     StepOutput,
@@ -115,6 +116,11 @@ def _describe(event: ProgressEvent, verbosity: int) -> str | None:
         mark = "✓" if event.success else "✗"
         detail = f" ({event.detail})" if event.detail else ""
         return f"  {mark} {event.label} [{event.duration:0.1f}s]{detail}"
+    if isinstance(event, RetryScheduled):
+        return (
+            f"⚠ {event.label}: attempt {event.attempt}/{event.attempts} failed ({event.reason});"
+            f" retrying in {event.delay:.2f} s"
+        )
     if isinstance(event, StepSkipped):
         return f"  - {event.label} skipped: {event.reason}"
     return f"{_NOTE_MARK[event.level]} {event.text}"

@@ -48,12 +48,25 @@ class StepSkipped:
 
 
 @dataclass(frozen=True, slots=True)
+class RetryScheduled:
+    """A step attempt failed and `retry:` will run it again after a delay."""
+
+    label: str
+    attempt: int  # the attempt that failed, from 1
+    attempts: int  # attempts allowed in total
+    delay: float  # seconds before the next attempt
+    reason: str  # masked
+
+
+@dataclass(frozen=True, slots=True)
 class Note:
     level: Literal["info", "warn", "error", "success"]
     text: str
 
 
-ProgressEvent = SessionStarted | StepStarted | StepOutput | StepFinished | StepSkipped | Note
+ProgressEvent = (
+    SessionStarted | StepStarted | StepOutput | StepFinished | StepSkipped | RetryScheduled | Note
+)
 
 
 class Reporter(Protocol):

@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from prodigy.core.errors import StepFailedError
-from prodigy.core.progress import Note
+from prodigy.core.progress import RetryScheduled
 from prodigy.core.results import StepResult
 from prodigy.core.retry import Failure, delay_before, should_retry, with_jitter, within_budget
 from prodigy.core.workflow import RetryPolicy
@@ -56,10 +56,12 @@ async def run_retrying(
             if within_budget(policy, clock() - started, delay):
                 reason = ctx.masker.text(result.error or "failed")
                 ctx.reporter.emit(
-                    Note(
-                        "warn",
-                        f"{label}: attempt {number}/{policy.attempts} failed ({reason}); "
-                        f"retrying in {delay:.2f} s",
+                    RetryScheduled(
+                        label=label,
+                        attempt=number,
+                        attempts=policy.attempts,
+                        delay=delay,
+                        reason=reason,
                     )
                 )
                 await sleep(delay)

@@ -1,0 +1,30 @@
+"""Progress events that also belong in the event log are written to the store on the way."""
+
+from __future__ import annotations
+
+from prodigy.core.progress import ProgressEvent, Reporter, RetryScheduled
+from prodigy.store import Store
+
+
+class RecordingReporter:
+    """Passes every event to the display; records retry attempts as `step_retry_scheduled`."""
+
+    def __init__(self, inner: Reporter, store: Store, session_id: str) -> None:
+        self.inner = inner
+        self.store = store
+        self.session_id = session_id
+
+    def emit(self, event: ProgressEvent) -> None:
+        if isinstance(event, RetryScheduled):
+            self.store.events.append(
+                "step_retry_scheduled",
+                {
+                    "step": event.label,
+                    "attempt": event.attempt,
+                    "attempts": event.attempts,
+                    "delay_s": round(event.delay, 3),
+                    "reason": event.reason,
+                },
+                session_id=self.session_id,
+            )
+        self.inner.emit(event)
