@@ -7,8 +7,9 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prodigy.cli.display import describe
 from prodigy.core.masking import Masker
-from prodigy.core.progress import ProgressEvent
+from prodigy.core.progress import ProgressEvent, RetryScheduled
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import Step, Workflow, load_workflow
 from prodigy.runtime.agents import get_agent
@@ -26,7 +27,11 @@ class Recorder:
         self.events.append(event)
 
     def texts(self) -> list[str]:
-        return [str(getattr(e, "text", "")) for e in self.events]
+        """Note texts, and retry attempts as the display shows them."""
+        return [
+            describe(e, 0) or "" if isinstance(e, RetryScheduled) else str(getattr(e, "text", ""))
+            for e in self.events
+        ]
 
 
 def load(tmp: Path, text: str) -> Workflow:
