@@ -28,3 +28,14 @@ path_option = click.option(
     help="Repository directory to work in (default: the current directory).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def answer_ctrl_c() -> None:
+    """Make Ctrl-C (SIGINT) interrupt this command even if our parent ignored SIGINT.
+
+    A process started with SIGINT ignored (background jobs of some shells, test runners)
+    would otherwise never stop `events follow`, `logs --tail` or the model server.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -23,6 +23,7 @@ from prodigy.cli import (
     validate_cmd,
     worktree_cmd,
 )
+from prodigy.cli.common import answer_ctrl_c
 from prodigy.core.errors import EXIT_INTERRUPTED, ProdigyError
 
 
@@ -67,6 +68,7 @@ for module in (
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command tree and turn every outcome into an exit code."""
+    answer_ctrl_c()
     try:
         rv = cli.main(args=argv, prog_name="prodigy", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from prodigy.cli.common import answer_ctrl_c
 from prodigy.runtime.model_server import ModelServer, ServerOptions
 from prodigy.runtime.model_server.wire import ERROR_TYPES
 
@@ -25,6 +26,7 @@ def model_server(host: str, port: int, errors: tuple[str, ...], delay: float) ->
     Point Claude Code at it with the printed ANTHROPIC_BASE_URL; it then performs a
     prompt's @write/@run/@commit lines itself, offline. Stop it with Ctrl-C.
     """
+    answer_ctrl_c()
     options = ServerOptions(host=host, port=port, errors=tuple(map(int, errors)), delay=delay)
     server = ModelServer(options)
     click.echo(f"scripted model server listening on {server.base_url}")
