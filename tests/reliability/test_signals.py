@@ -55,8 +55,10 @@ HANG = """\
 """
 
 
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_t19_ctrl_c_and_sigterm_stop_cleanly_and_resume_continues(
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
+def test_t19_ctrl_c_sigterm_and_sighup_stop_cleanly_and_resume_continues(
     cr: CrashRepo, sig: int, code: int
 ) -> None:
     cr.numbered(6)
