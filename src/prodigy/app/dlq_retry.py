@@ -26,6 +26,7 @@ from prodigy.app.mapreduce_plan import check_mapreduce
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load
 from prodigy.app.run_options import RunOptions
+from prodigy.app.scratch import remove_scratch
 from prodigy.app.workflow_env import resolve_environment
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, UsageError
 from prodigy.core.progress import Note, Reporter
@@ -78,9 +79,12 @@ async def retry_items(
             chosen = choose(store, request, reporter)
             if not chosen:
                 return _plan(job, chosen, reporter, "Nothing to retry")
-            return await _retry_locked(
-                store, job, session, chosen, request, reporter, env, read_line
-            )
+            try:
+                return await _retry_locked(
+                    store, job, session, chosen, request, reporter, env, read_line
+                )
+            finally:
+                remove_scratch(home, session.id)
 
 
 def _plan(job: JobRecord, chosen: list[Candidate], reporter: Reporter, verb: str) -> int:
@@ -201,6 +205,7 @@ async def _setup(  # noqa: PLR0917 - one call site
     repo_record = store.repos.get(session.repo_key)
     assert repo_record is not None
     repo = Path(repo_record.path)
+    remove_scratch(prodigy_home(env), session.id)  # a dead run's large values (issue 12)
     path = Path(session.workflow_path)
     if not path.exists():
         raise UsageError(f"the workflow file {path} of {job.id} no longer exists; restore it")

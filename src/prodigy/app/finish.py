@@ -10,7 +10,7 @@ from pathlib import Path
 from prodigy.app.environment import child_env
 from prodigy.app.event_recorder import RecordingReporter
 from prodigy.app.merge import MergePlan, ask_to_merge, merge_session, remove_session_worktree
-from prodigy.app.paths import locks_dir, logs_dir, prodigy_home
+from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, scratch_dir
 from prodigy.app.run_options import RunOptions, passes
 from prodigy.app.session_run import PassesResult, Position, SessionRunner
 from prodigy.app.sub_workflows import SUB_WORKFLOW_FAILED
@@ -80,6 +80,7 @@ class SessionSetup:
             reporter=RecordingReporter(reporter, self.store, self.session_id),
             masker=self.store.masker,
             log_dir=self.log_dir,
+            scratch_dir=scratch_dir(prodigy_home(self.env), self.session_id),
             session_id=self.session_id,
             default_timeout=self.config.step_timeout,
             grace_period=self.config.grace_period,

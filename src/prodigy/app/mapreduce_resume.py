@@ -28,6 +28,7 @@ from prodigy.app.mapreduce import JobStart, drive_job
 from prodigy.app.mapreduce_plan import check_mapreduce, map_config
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.resume import changed_workflow
+from prodigy.app.scratch import remove_scratch
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.job_plan import agent_branch, agent_dir_name, item_id
@@ -83,7 +84,10 @@ async def resume_job(
             owner=f"prodigy resume-job {job.id}",
             subject=session.id,
         ):
-            return await resume_locked(store, session, request, reporter, env, read_line)
+            try:
+                return await resume_locked(store, session, request, reporter, env, read_line)
+            finally:
+                remove_scratch(home, session.id)
 
 
 async def resume_locked(  # noqa: PLR0917 - one call site each in resume and resume-job

@@ -52,6 +52,12 @@ def locks_dir(home: Path) -> Path:
     return home / "locks"
 
 
+def scratch_dir(home: Path, session_id: str) -> Path:
+    """A session's private scratch files (large values handed to steps); removed when the
+    step ends, and swept on resume and by `sessions clean` after a crash."""
+    return home / "tmp" / session_id
+
+
 def global_config_path(home: Path) -> Path:
     """The user's configuration file, below the project file in precedence."""
     return home / "config.yml"

@@ -13,6 +13,7 @@ from prodigy.app.finish import ReadLine, execute_session, setup_from_record
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load_environment, map_inputs, workflow_hash
 from prodigy.app.run_options import RunOptions
+from prodigy.app.scratch import remove_scratch
 from prodigy.app.session_run import Position
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
@@ -72,17 +73,20 @@ async def resume(
             owner=f"prodigy resume {record.id}",
             subject=record.id,
         ):
-            if record.mode == "mapreduce":
-                from prodigy.app.mapreduce_resume import JobResumeRequest, resume_locked
+            try:
+                if record.mode == "mapreduce":
+                    from prodigy.app.mapreduce_resume import JobResumeRequest, resume_locked
 
-                job_request = JobResumeRequest(
-                    session_id=record.id,
-                    force=request.force,
-                    yes=request.yes,
-                    verbosity=request.verbosity,
-                )
-                return await resume_locked(store, record, job_request, reporter, env, read_line)
-            return await _resume_locked(store, record, request, reporter, env, read_line)
+                    job_request = JobResumeRequest(
+                        session_id=record.id,
+                        force=request.force,
+                        yes=request.yes,
+                        verbosity=request.verbosity,
+                    )
+                    return await resume_locked(store, record, job_request, reporter, env, read_line)
+                return await _resume_locked(store, record, request, reporter, env, read_line)
+            finally:
+                remove_scratch(home, record.id)
 
 
 def _kept(record: SessionRecord) -> bool:
@@ -111,6 +115,7 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     repo_record = store.repos.get(record.repo_key)
     assert repo_record is not None
     repo = Path(repo_record.path)
+    remove_scratch(prodigy_home(env), record.id)  # a dead run's large values (issue 12)
     options = RunOptions.from_json(
         record.options, workflow=path, yes=request.yes, verbosity=request.verbosity
     )

@@ -17,6 +17,7 @@ from prodigy.app.mapreduce_plan import check_mapreduce, dry_run_mapreduce
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.preflight import ensure_supported
 from prodigy.app.run_options import RunOptions
+from prodigy.app.scratch import remove_scratch, sweep_scratch
 from prodigy.app.templates import template_dirs
 from prodigy.app.workflow_env import ResolvedEnvironment, resolve_environment
 from prodigy.core.errors import UsageError
@@ -120,6 +121,7 @@ async def start_run(
     worktree = worktrees_dir(home) / key / session_id
     branch = f"prodigy-{session_id}"
     store = open_store(home, masker=Masker(load_config(repo_root=repo, env=env).secrets()))
+    sweep_scratch(home)  # large values SIGKILLed runs left behind (issue 12)
     with (
         store,
         acquire_lock(
@@ -161,6 +163,9 @@ async def start_run(
         )
         head = await git.head_sha(repo)
         await create_worktree(repo, worktree, branch, head)
-        if limits is not None:
-            return await execute_mapreduce(setup, reporter, scope, read_line, limits)
-        return await execute_session(setup, reporter, scope, inputs, read_line, fresh=True)
+        try:
+            if limits is not None:
+                return await execute_mapreduce(setup, reporter, scope, read_line, limits)
+            return await execute_session(setup, reporter, scope, inputs, read_line, fresh=True)
+        finally:
+            remove_scratch(home, session_id)

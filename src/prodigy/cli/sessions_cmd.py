@@ -14,6 +14,7 @@ import click
 from prodigy.app.clean_sessions import apply_clean, plan_clean
 from prodigy.app.inspect_sessions import SessionView, list_views, view
 from prodigy.app.paths import prodigy_home
+from prodigy.app.scratch import sweep_scratch
 from prodigy.app.session_state import CRASHED, parse_age, parse_ts, resolve_session
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import cost, short_time, table
@@ -185,6 +186,8 @@ def clean(older_than: str | None, all_: bool, force: bool, yes: bool) -> int:
                 force=force,
             )
         )
+        # scratch files a SIGKILLed run left (large values, maybe secrets): never needed again
+        sweep_scratch(where)
         for item in plan.items:
             if item.kept:
                 click.echo(f"Kept {item.session.id}: {item.kept}")

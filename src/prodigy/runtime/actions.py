@@ -18,7 +18,7 @@ from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step, WriteFileAction
 from prodigy.runtime.agents import get_agent
 from prodigy.runtime.agents.base import AgentRequest, AgentSettings
-from prodigy.runtime.private_files import write_private
+from prodigy.runtime.private_files import private_dir, write_private
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 from prodigy.runtime.step_context import StepContext
 
@@ -87,7 +87,8 @@ class _Call:
 async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Call) -> StepResult:
     command = interpolate_shell(action.command, scope, trusted=False)
     child_env = {**call.env, **command.env}
-    with tempfile.TemporaryDirectory(prefix="prodigy-values-") as spill:
+    scratch = private_dir(ctx.scratch_dir) if ctx.scratch_dir else None
+    with tempfile.TemporaryDirectory(prefix="prodigy-values-", dir=scratch) as spill:
         # Values too large for one environment string travel as private files (see shellsafe).
         for name, content in command.files.items():
             path = Path(spill) / name

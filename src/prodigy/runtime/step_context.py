@@ -28,6 +28,10 @@ class StepContext:
     reporter: Reporter
     masker: Masker
     log_dir: Path  # agent stream logs of this session
+    # Private scratch space for values too large for the environment (0700, under
+    # PRODIGY_HOME, never the shared system temp dir: they can hold secrets). None: the
+    # system temp dir, for callers outside a session.
+    scratch_dir: Path | None = None
     session_id: str
     default_timeout: float | None = None
     grace_period: float = 5.0
