@@ -6,6 +6,8 @@ Every test drives the real `prodigy` CLI on a real git repository.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
 import stat
@@ -80,3 +82,126 @@ def test_scratch_files_of_a_killed_run_stay_private_and_are_swept(cr: CrashRepo)
     assert _values_dirs(system_tmp) == []
     assert cr.cat("done.txt").strip() == "done"
     assert not any(os.scandir(cr.state_home / "tmp"))
+
+
+# --- item 9: secrets in a step's own env --------------------------------------------------
+
+
+def _forms(value: str) -> dict[str, bytes]:
+    return {
+        "raw": value.encode(),
+        "base64": base64.b64encode(value.encode()),
+        "json": json.dumps(value)[1:-1].encode(),
+    }
+
+
+def _leaks(values: dict[str, str], home: Path, texts: dict[str, str]) -> list[str]:
+    """Where any form of any value appears: files under PRODIGY_HOME (not the worktrees,
+    which are checkouts) and the given command outputs."""
+    blobs = {name: text.encode() for name, text in texts.items()}
+    for root, dirs, files in os.walk(home):
+        dirs[:] = [d for d in dirs if Path(root, d) != home / "worktrees"]
+        blobs.update({str(Path(root, f)): Path(root, f).read_bytes() for f in files})
+    return [
+        f"{name} ({form}) in {where}"
+        for name, value in values.items()
+        for form, needle in _forms(value).items()
+        for where, blob in blobs.items()
+        if needle in blob
+    ]
+
+
+def _outputs(cr: CrashRepo, *commands: tuple[str, ...]) -> dict[str, str]:
+    texts = {}
+    for args in commands:
+        done = cr.call(*args)
+        texts[" ".join(args)] = done.stdout + done.stderr
+    return texts
+
+
+STEP_ENV_WF = """\
+name: stepenv
+mode: mapreduce
+profiles:
+  unused: {{DEPLOY_TOKEN: "{profile}"}}
+setup:
+  - shell: echo "setup $PASSWORD"
+    env: {{PASSWORD: "{setup}"}}
+    capture: setup_out
+  - foreach:
+      foreach: ["a"]
+      do:
+        - shell: echo "foreach $SIGN"
+          env:
+            SIGN: {{secret: true, value: "{foreach}"}}
+map:
+  input: items.json
+  agent_template:
+    - shell: echo "agent $API_KEY $MY_TOKEN"; echo "agent $API_KEY" >&2; exit 3
+      env:
+        API_KEY: "{agent}"
+        MY_TOKEN: "${{env.TOKEN_SOURCE}}"
+      on_failure:
+        commands:
+          - shell: echo "handler $HANDLER_SECRET"
+            env: {{HANDLER_SECRET: "{handler}"}}
+        max_attempts: 2
+        fail_workflow: true
+reduce:
+  - shell: echo "reduce $DB_PASSWORD ${{map.failed}}"
+    env: {{DB_PASSWORD: "{reduce}"}}
+"""
+
+SEQ_ENV_WF = """\
+name: stepenv-seq
+commands:
+  - shell: echo "first $API_KEY"
+    env: {{API_KEY: "{first}"}}
+    capture: first_out
+  - shell: echo "last $SIGNING_KEY"; exit 4
+    env:
+      SIGNING_KEY: {{secret: true, value: "{last}"}}
+"""
+
+
+def test_secrets_in_step_env_are_masked_everywhere(cr: CrashRepo) -> None:
+    """A step's own `env:` secrets (named like secrets or `secret: true`) in setup, foreach,
+    map agents, on_failure handlers, reduce and unused profiles never reach the terminal
+    (-vv), "Last output", logs, steps, checkpoints, DLQ, events or the stored workflow."""
+    values = {
+        key: f"{key}-" + secrets.token_hex(10)
+        for key in ("profile", "setup", "foreach", "agent", "handler", "reduce", "dyn")
+    }
+    cr.items([{"n": 1}])
+    cr.write_workflow(STEP_ENV_WF.format(**values))
+    mapped = cr.call("run", str(cr.workflow_path), "-y", "-vv", env={"TOKEN_SOURCE": values["dyn"]})
+    assert "***" in mapped.stdout + mapped.stderr, mapped.stdout + mapped.stderr
+    job = cr.job_id()
+    assert cr.items_state() == {"item_0": "dead_lettered"}, mapped.stderr
+
+    seq_values = {key: f"{key}-" + secrets.token_hex(10) for key in ("first", "last")}
+    cr.write_workflow(SEQ_ENV_WF.format(**seq_values))
+    seq = cr.call("run", str(cr.workflow_path), "-y", "-vv")
+    assert seq.returncode == 1
+    assert "Last output" in seq.stdout + seq.stderr
+    assert "last ***" in seq.stdout + seq.stderr
+
+    texts = {
+        "map run": mapped.stdout + mapped.stderr,
+        "seq run": seq.stdout + seq.stderr,
+        **_outputs(
+            cr,
+            ("dlq", "list", "--json"),
+            ("dlq", "show", "item_0", "--job", job, "--json"),
+            ("events", "ls", "--json"),
+            ("sessions", "ls", "--all", "--json"),
+            ("checkpoints", "ls"),
+            ("logs", "--tail", "200"),
+        ),
+    }
+    texts["workflow_text"] = "".join(
+        r[0] or "" for r in cr.query("SELECT workflow_text FROM sessions")
+    )
+    assert "***" in texts["workflow_text"]
+    leaks = _leaks({**values, **seq_values}, cr.state_home, texts)
+    assert leaks == [], "\n".join(leaks)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prodigy.core.env_resolution import env_form
 from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.goal_seek import parse_goal_seek
 from prodigy.core.sub_workflow_plan import PlannedSub, plan_sub_workflows
@@ -28,7 +29,7 @@ def _step_gaps(step: Step) -> list[str]:
         gaps.append(f"{where}: {_REMOVED[kind]}")
     if isinstance(step.action, GoalSeekAction):
         parse_goal_seek(step.action.config, where)  # a bad loop fails before anything starts
-    if any(not isinstance(value, str) for value in step.env.values()):
+    if any(not isinstance(v, str) and env_form(v) != "secret" for v in step.env.values()):
         gaps.append(f"{where}: dynamic or conditional `env:` values")
     if step.commit_config is not None and (
         step.commit_config.squash

@@ -121,9 +121,8 @@ async def _prepare(
     scope = scope.with_values(inputs)
     env = environment.apply({**ctx.env, **workflow_env(child, scope)})
     env["PRODIGY_OUTPUT"] = str(output_file)
-    child_ctx = replace(
-        ctx, worktree=worktree, env=env, masker=ctx.masker.with_secrets(environment.masked)
-    )
+    ctx.masker.add(environment.masked)  # shared with the store: its writes mask them too
+    child_ctx = replace(ctx, worktree=worktree, env=env)
     return child_ctx, scope
 
 

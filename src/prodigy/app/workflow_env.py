@@ -19,6 +19,7 @@ from prodigy.core.env_resolution import (
     conditional,
     dynamic,
     env_form,
+    literal_secrets,
     secret_key_source,
     secret_value,
     select_profile,
@@ -91,6 +92,9 @@ async def resolve_environment(
     # values of variables named like secrets (API_KEY, DB_PASSWORD ...), whichever layer set them
     for layer in (process_env, files, own, chosen):
         masked += [value for name, value in layer.items() if secret_named(name)]
+    # and every secret written in the file (other profiles, steps' own env): the stored
+    # workflow text and every output hide them from the start (issue 12 item 9)
+    masked += literal_secrets(workflow)
     return ResolvedEnvironment(
         workflow=replace(workflow, env=env),
         files=files,

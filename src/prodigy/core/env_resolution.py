@@ -14,7 +14,8 @@ from typing import Literal
 
 from prodigy.core.errors import ConfigError, UsageError
 from prodigy.core.expressions import evaluate_when
-from prodigy.core.workflow import Profile
+from prodigy.core.masking import secret_named
+from prodigy.core.workflow import Profile, Workflow, all_steps
 from prodigy.core.workflow.step_model import EnvValue
 
 EnvForm = Literal["static", "dynamic", "conditional", "secret"]
@@ -110,3 +111,32 @@ def layered(layers: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str, str
         for name, value in layers.get(layer, {}).items():
             out[name] = (value, layer)
     return out
+
+
+def is_secret_entry(name: str, value: EnvValue) -> bool:
+    """An env entry whose value is a secret: `{secret: true}`, or named like one (API_KEY ...)."""
+    return secret_named(name) or (not isinstance(value, str) and env_form(value) == "secret")
+
+
+def literal_secrets(workflow: Workflow) -> list[str]:
+    """Secret values written in the workflow text itself, wherever an `env:` can be: the
+    workflow's, every profile's (chosen or not) and every step's at any depth (setup, map
+    agent_template, reduce, merge, handlers, foreach bodies, validators).
+
+    Values holding `${...}` are left out: their text is a reference, not the secret; the
+    step fills them in and masks the result when it runs. Masked from the start, so the
+    stored workflow text and everything printed hide them.
+    """
+    entries: list[tuple[str, EnvValue]] = list(workflow.env.items())
+    for profile in workflow.profiles.values():
+        entries += list(profile.env.items())
+    for step in all_steps(workflow):
+        entries += list(step.env.items())
+    found: list[str] = []
+    for name, value in entries:
+        if not is_secret_entry(name, value):
+            continue
+        text = value if isinstance(value, str) else _text(value.get("value", ""))
+        if "${" not in text:
+            found.append(text)
+    return found

@@ -61,6 +61,14 @@ class Masker:
         """A new masker that masks these secrets as well."""
         return Masker((*self._raw, *more))
 
+    def add(self, more: Iterable[str]) -> None:
+        """Masks these secrets too, in place: a secret learned while a run goes (a step's own
+        `env:`) must reach the store, the logs and the terminal, which share this masker."""
+        fresh = tuple(s for s in more if len(s) >= MIN_SECRET_LENGTH and s not in self._raw)
+        if fresh:
+            grown = Masker((*self._raw, *fresh))
+            self._raw, self._secrets = grown._raw, grown._secrets
+
     def text(self, s: str) -> str:
         """`s` with every secret occurrence replaced by `***`."""
         if not self._secrets:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from prodigy.core.capture import captured_variables
+from prodigy.core.env_resolution import env_form, is_secret_entry
 from prodigy.core.errors import StepFailedError
 from prodigy.core.expressions import evaluate_when
 from prodigy.core.interpolation import interpolate
@@ -113,12 +114,25 @@ def _runner(index: int) -> RunStep:
 
 
 def step_env(step: Step, scope: Scope, ctx: StepContext) -> dict[str, str]:
-    """The child environment: the run's base env plus the step's own `env:` (interpolated)."""
+    """The child environment: the run's base env plus the step's own `env:` (interpolated).
+
+    A step's own secrets follow the workflow env's rules: `{secret: true, value}` and names
+    like API_KEY or DB_PASSWORD are masked in everything stored, logged or printed.
+    """
     env = dict(ctx.env)
     for name, value in step.env.items():
-        if not isinstance(value, str):
-            raise StepFailedError(f"{step.location}: env {name}: only plain string values here")
-        env[name] = interpolate(value, scope)
+        if isinstance(value, str):
+            text = interpolate(value, scope)
+        elif env_form(value) == "secret":
+            text = interpolate(str(value.get("value", "")), scope)
+        else:
+            raise StepFailedError(
+                f"{step.location}: env {name}: only plain strings and {{secret: true, value}}"
+                " here (dynamic and conditional values belong in the workflow's `env:`)"
+            )
+        if is_secret_entry(name, value):
+            ctx.masker.add([text])  # shared with the store, the logs and the terminal
+        env[name] = text
     return env
 
 

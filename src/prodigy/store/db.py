@@ -56,7 +56,7 @@ class Db:
 
     def add_secrets(self, secrets: list[str] | tuple[str, ...]) -> None:
         """Masks these values too in every later write."""
-        self._masker = self._masker.with_secrets(secrets)
+        self._masker.add(secrets)  # in place: step contexts share this masker
 
     def text(self, value: str | None) -> str | None:
         return None if value is None else self._masker.text(value)
