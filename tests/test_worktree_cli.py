@@ -219,7 +219,7 @@ def test_merge_of_an_unknown_session_is_a_usage_error(
 ) -> None:
     code, _, err = run_cli(capsys, "worktree", "merge", "x")
     assert code == 2
-    assert "no session x" in err
+    assert "no session 'x'" in err
 
 
 def test_agent_worktrees_belong_to_their_job_and_mapreduce_cleans_only_them(

@@ -7,10 +7,11 @@ can still be resumed; the outcome says which and what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from prodigy.app.ids import resolve_session, sessions_matching
 from prodigy.app.inspect_worktrees import (
     WorktreeDetails,
     WorktreeEntry,
@@ -72,6 +73,17 @@ def select(entries: list[WorktreeEntry], sel: Selection, now: datetime) -> list[
     if sel.mapreduce or sel.job_id:
         chosen = [e for e in chosen if e.job_id and (sel.job_id in (None, e.job_id))]
     return chosen
+
+
+def named_session(store: Store, entries: list[WorktreeEntry], sel: Selection) -> Selection:
+    """`sel` with a NAME that is no worktree's name, branch or path read as a session id
+    (a unique prefix, or its job's id), as every command takes one."""
+    if sel.name is None or any(_matches(e, sel.name) for e in entries):
+        return sel
+    matching = sessions_matching(store, sel.name)
+    if not matching:
+        return sel  # `select` says that nothing has this name
+    return replace(sel, name=resolve_session(store, sel.name).id)
 
 
 def _matches(entry: WorktreeEntry, name: str) -> bool:

@@ -22,6 +22,7 @@ from prodigy.app.dlq_retry import RetryRequest
 from prodigy.app.dlq_retry import _setup as open_session
 from prodigy.app.environment import initial_scope
 from prodigy.app.finish import ReadLine, SessionSetup
+from prodigy.app.ids import resolve_job
 from prodigy.app.job_events import JobEvents
 from prodigy.app.map_inputs import load_items
 from prodigy.app.mapreduce import JobStart, drive_job
@@ -63,12 +64,7 @@ async def resume_job(
     """`prodigy resume-job JOB`: find the job's session, lock it, resume; the exit code."""
     home = prodigy_home(env)
     with open_store(home) as store:
-        job = store.jobs.get(request.job_id or "")
-        if job is None:
-            raise UsageError(
-                f"no MapReduce job {request.job_id!r}; `prodigy sessions ls` shows sessions and"
-                " their jobs"
-            )
+        job = resolve_job(store, request.job_id or "")
         session = store.sessions.require(job.session_id)
         if session.status in {RunStatus.COMPLETED, RunStatus.CANCELLED}:
             reporter.emit(

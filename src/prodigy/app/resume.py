@@ -10,6 +10,7 @@ from pathlib import Path
 from prodigy.app.config import load_config
 from prodigy.app.environment import initial_scope
 from prodigy.app.finish import ReadLine, execute_session, setup_from_record
+from prodigy.app.ids import resolve_session
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load_environment, map_inputs, workflow_hash
 from prodigy.app.run_options import RunOptions
@@ -59,9 +60,7 @@ async def resume(
     session_id = request.session_id
     home = prodigy_home(env)
     with open_store(home) as store:
-        record = store.sessions.get(session_id) if session_id else latest_resumable(store)
-        if record is None:
-            raise UsageError(f"no session {session_id}; `prodigy sessions ls` lists sessions")
+        record = resolve_session(store, session_id) if session_id else latest_resumable(store)
         if record.status in {RunStatus.COMPLETED, RunStatus.CANCELLED}:
             hint = f"; merge it with: prodigy worktree merge {record.id}" if _kept(record) else ""
             reporter.emit(

@@ -14,15 +14,9 @@ from prodigy.core.errors import UsageError
 from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.core.workflow.durations import parse_humantime
 from prodigy.runtime.locks import HolderInfo, UnsafeLockNameError, holder, lock_path
-from prodigy.store import Store
 
 CRASHED = "crashed"  # shown for a session recorded as running whose process is gone
 FINAL = frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED})
-_LIST_HINT = "`prodigy sessions ls --all` lists every session"
-
-
-class UnknownSessionError(UsageError):
-    """A session id (or prefix) that matches no stored session, or several."""
 
 
 def live_holder(home: Path, session_id: str) -> HolderInfo | None:
@@ -49,30 +43,9 @@ def is_resumable(session: SessionRecord, live: bool) -> bool:
 
 def resume_command(session: SessionRecord) -> str:
     """The exact command that continues this session."""
-    if session.mode == "mapreduce" and session.job_id:
-        return f"prodigy resume-job {session.job_id}"
+    # One command for every kind of session: `resume` continues a MapReduce job too
+    # (`resume-job JOB` stays as its long form).
     return f"prodigy resume {session.id}"
-
-
-def resolve_session(store: Store, text: str) -> SessionRecord:
-    """The session named by a full id, an id without `session-`, or a unique prefix of either."""
-    wanted = text.strip()
-    found = store.sessions.get(wanted) or store.sessions.get(f"session-{wanted}")
-    if found is not None:
-        return found
-    matches = [
-        s
-        for s in store.sessions.find()
-        if wanted and (s.id.startswith(wanted) or s.id.startswith(f"session-{wanted}"))
-    ]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise UnknownSessionError(f"no session {wanted!r} in {store.path}; {_LIST_HINT}")
-    shown = ", ".join(s.id for s in matches[:5]) + (", ..." if len(matches) > 5 else "")
-    raise UnknownSessionError(
-        f"{wanted!r} matches {len(matches)} sessions ({shown}); give more of the id"
-    )
 
 
 def parse_age(text: str) -> timedelta:

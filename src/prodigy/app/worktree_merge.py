@@ -8,6 +8,7 @@ from pathlib import Path
 
 from prodigy.app.config import load_config
 from prodigy.app.finish import merge_and_clean, setup_from_record
+from prodigy.app.ids import resolve_session
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load_environment
 from prodigy.app.run_options import RunOptions
@@ -23,9 +24,8 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
     """Merge session `name` (its id, which is also its worktree's name) into its target."""
     home = prodigy_home(env)
     with open_store(home) as store:
-        record = store.sessions.get(name)
-        if record is None:
-            raise UsageError(f"no session {name}; `prodigy worktree ls` lists worktrees")
+        record = resolve_session(store, name)
+        name = record.id
         if record.status is not RunStatus.COMPLETED:
             raise UsageError(
                 f"{name} is {record.status}, not completed; finish it first with "

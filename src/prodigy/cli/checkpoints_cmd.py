@@ -7,6 +7,7 @@ import json
 
 import click
 
+from prodigy.app.ids import resolve_session
 from prodigy.app.inspect_sessions import (
     SessionView,
     checkpoint_clean_refusal,
@@ -14,7 +15,7 @@ from prodigy.app.inspect_sessions import (
     view,
     worktree_head,
 )
-from prodigy.app.session_state import FINAL, resolve_session
+from prodigy.app.session_state import FINAL
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm, home

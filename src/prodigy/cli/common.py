@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from prodigy.core.errors import NotImplementedYetError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def not_implemented(command: str) -> NoReturn:
@@ -14,10 +17,41 @@ def not_implemented(command: str) -> NoReturn:
     raise NotImplementedYetError(f"prodigy {command}")
 
 
+_VERBOSE_KEY = "prodigy.verbose"
+VERBOSE_HELP = "More detail: -v commands, -vv live output."
+
+
+def _count_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    # ctx.meta is shared by the whole command chain, so `prodigy -v sessions -v ls -v`
+    # adds up wherever the flags stand.
+    ctx.meta[_VERBOSE_KEY] = int(ctx.meta.get(_VERBOSE_KEY, 0)) + int(value or 0)
+    return value
+
+
+def verbose_option() -> click.Option:
+    """`-v/--verbose` (repeatable) as every command accepts it; read it with `verbosity`."""
+    return click.Option(
+        ["-v", "--verbose"],
+        count=True,
+        expose_value=False,
+        callback=_count_verbose,
+        help=VERBOSE_HELP,
+    )
+
+
+def accept_verbosity(command: click.Command) -> None:
+    """Give `command` and every subcommand the -v flag, so `prodigy resume -vv` works
+    like `prodigy -vv resume`; commands that print no progress simply ignore it."""
+    if not any(isinstance(p, click.Option) and "-v" in p.opts for p in command.params):
+        command.params.append(verbose_option())
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_verbosity(sub)
+
+
 def verbosity(ctx: click.Context) -> int:
-    """The -v count given before or after the subcommand."""
-    root = ctx.find_root()
-    return int((root.obj or {}).get("verbose", 0)) + int(ctx.params.get("verbose", 0) or 0)
+    """The -v count given anywhere on the command line (before or after the subcommand)."""
+    return int(ctx.meta.get(_VERBOSE_KEY, 0))
 
 
 path_option = click.option(
@@ -39,3 +73,36 @@ def answer_ctrl_c() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _resolve_job(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    import os
+
+    from prodigy.app.ids import job_filter
+    from prodigy.app.paths import prodigy_home
+    from prodigy.store import open_store
+
+    with open_store(prodigy_home(dict(os.environ))) as store:
+        return job_filter(store, value)
+
+
+def job_option(
+    *names: str,
+    required: bool = False,
+    help: str = "Only this MapReduce job.",
+) -> Callable[[F], F]:
+    """`--job JOB` resolved like every id (unique prefix, with or without `mapreduce-`)."""
+    return click.option(
+        *(names or ("--job", "--job-id")),
+        "job_id",
+        default=None,
+        required=required,
+        metavar="JOB",
+        callback=_resolve_job,
+        help=help,
+    )
+
+
+job_argument = click.argument("job_id", metavar="JOB", callback=_resolve_job)

@@ -13,16 +13,15 @@ import click
 from prodigy.app import dlq as use
 from prodigy.app.events_view import moment
 from prodigy.app.paths import prodigy_home
-from prodigy.cli.common import json_option, verbosity
+from prodigy.cli.common import job_argument, json_option, verbosity
+from prodigy.cli.common import job_option as shared_job_option
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm
 from prodigy.core.dlq_rules import DlqFilter, error_type_key, error_type_name
 from prodigy.core.records import DlqRecord
 from prodigy.store import open_store
 
-job_option = click.option(
-    "--job", "--job-id", "job_id", default=None, metavar="JOB", help="Only this MapReduce job."
-)
+job_option = shared_job_option()
 
 
 def shown(text: str) -> str:
@@ -223,7 +222,7 @@ def purge(older_than: str, job_id: str | None, yes: bool) -> int:
 
 
 @dlq.command("clear")
-@click.option("--job", "--job-id", "job_id", required=True, metavar="JOB", help="The job.")
+@shared_job_option(required=True, help="The job.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def clear(job_id: str, yes: bool) -> int:
     """Remove every item of one job from the DLQ."""
@@ -241,12 +240,11 @@ def clear(job_id: str, yes: bool) -> int:
 
 
 @dlq.command("retry")
-@click.argument("job_id", metavar="JOB")
+@job_argument
 @click.option("--item", "items", multiple=True, metavar="ID", help="Only this item (repeatable).")
 @click.option("--max-parallel", type=click.IntRange(min=1), default=None, help="Agents at once.")
 @click.option("--dry-run", is_flag=True, help="Show what would be retried; run nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Merge into your branch without asking.")
-@click.option("-v", "--verbose", count=True, help="More detail: -v commands, -vv live output.")
 @click.pass_context
 def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any) -> int:
     """Re-run the eligible failed items of JOB in new agent worktrees.

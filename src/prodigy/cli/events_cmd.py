@@ -13,6 +13,7 @@ import click
 
 from prodigy.app import events_view as use
 from prodigy.app.paths import prodigy_home
+from prodigy.cli.common import job_option as shared_job_option
 from prodigy.cli.common import json_option
 from prodigy.cli.dlq_cmd import shown
 from prodigy.cli.sessions_cmd import confirm
@@ -20,9 +21,7 @@ from prodigy.core.dlq_rules import error_type_name
 from prodigy.core.records import EventRecord
 from prodigy.store import open_store
 
-job_option = click.option(
-    "--job", "--job-id", "job_id", default=None, metavar="JOB", help="Only this MapReduce job."
-)
+job_option = shared_job_option()
 _SKIP = {"job_id", "agent_id", "timestamp", "usage", "config", "json_log_location", "worktree"}
 _WIDTH = 110
 

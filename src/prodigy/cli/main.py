@@ -23,7 +23,7 @@ from prodigy.cli import (
     validate_cmd,
     worktree_cmd,
 )
-from prodigy.cli.common import answer_ctrl_c
+from prodigy.cli.common import accept_verbosity, answer_ctrl_c
 from prodigy.core.errors import EXIT_INTERRUPTED, ProdigyError
 
 
@@ -36,14 +36,11 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="prodigy")
-@click.option("-v", "--verbose", count=True, help="More detail: -v commands, -vv live output.")
-@click.pass_context
-def cli(ctx: click.Context, verbose: int) -> None:
+def cli() -> None:
     """Run reviewed YAML workflows that drive Claude Code in isolated git worktrees.
 
     Start with `prodigy run workflow.yml`; see `prodigy <command> --help` for each command.
     """
-    ctx.obj = {"verbose": verbose}
 
 
 for module in (
@@ -64,6 +61,7 @@ for module in (
 ):
     for command in module.COMMANDS:
         cli.add_command(command)
+accept_verbosity(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

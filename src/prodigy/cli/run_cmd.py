@@ -81,9 +81,6 @@ def _run_options(f: F) -> F:
             metavar="NAME",
             help="Agent for claude: steps: claude (default) or scripted (offline, no model).",
         ),
-        click.option(
-            "-v", "--verbose", count=True, help="More detail: -v commands, -vv live output."
-        ),
     ]
     for option in reversed(options):
         f = option(f)

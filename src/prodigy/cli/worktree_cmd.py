@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from prodigy.app.clean_worktrees import CleanOutcome, Selection, clean, select
+from prodigy.app.clean_worktrees import CleanOutcome, Selection, clean, named_session, select
 from prodigy.app.inspect_worktrees import (
     WorktreeDetails,
     WorktreeEntry,
@@ -21,7 +21,7 @@ from prodigy.app.inspect_worktrees import (
 )
 from prodigy.app.paths import prodigy_home
 from prodigy.app.session_state import parse_age
-from prodigy.cli.common import json_option, path_option, verbosity
+from prodigy.cli.common import job_option, json_option, path_option, verbosity
 from prodigy.cli.inspect_format import human_bytes, short_time, table
 from prodigy.store import Store, open_store
 
@@ -140,7 +140,7 @@ def merge(ctx: click.Context, /, name: str) -> int:
     help="Only those created over e.g. 30m, 2h, 7d ago.",
 )
 @click.option("--mapreduce", is_flag=True, help="Only MapReduce agent worktrees.")
-@click.option("--job-id", default=None, metavar="JOB_ID", help="Only this job's agent worktrees.")
+@job_option("--job-id", "--job", help="Only this job's agent worktrees.")
 @click.option(
     "-f", "--force", is_flag=True, help="Also delete unmerged commits and uncommitted changes."
 )
@@ -189,7 +189,8 @@ async def _clean(
     store: Store, home: Path, path: str | None, selection: Selection, *, force: bool, dry_run: bool
 ) -> list[CleanOutcome]:
     repo = await main_repository(Path(path or ".").expanduser())
-    chosen = select(await list_entries(store, home, repo), selection, datetime.now(UTC))
+    entries = await list_entries(store, home, repo)
+    chosen = select(entries, named_session(store, entries, selection), datetime.now(UTC))
     return await clean(store, repo, chosen, force=force, dry_run=dry_run)
 
 
