@@ -97,7 +97,6 @@ def job_option(
     return click.option(
         *(names or ("--job", "--job-id")),
         "job_id",
-        default=None,
         required=required,
         metavar="JOB",
         callback=_resolve_job,
