@@ -142,3 +142,31 @@ def test_secret_named_matches_keys_tokens_secrets_and_passwords() -> None:
         assert secret_named(name), name
     for name in ("KEYBOARD", "PATH", "TOKENIZER", "HOME", "KEY", "SECRETARY_NAME", "MONKEY"):
         assert not secret_named(name), name
+
+
+def test_each_line_of_a_multi_line_secret_is_masked_alone() -> None:
+    pem = "-----BEGIN KEY-----\nMIIEabc123line1\r\nQ2xvc2UgZW5vdWdo\nab\n-----END KEY-----"
+    masker = Masker([pem])
+    assert masker.text("line: MIIEabc123line1") == f"line: {MASK}"
+    assert masker.text("Q2xvc2UgZW5vdWdo\n") == f"{MASK}\n"
+    assert masker.text("ab cd") == "ab cd"  # lines shorter than 4 characters are not masked
+
+
+def test_hex_and_unpadded_base64_forms_are_masked() -> None:
+    secret = "s3cr3t-value!"
+    raw = secret.encode()
+    masker = Masker([secret])
+    for encoded in (
+        raw.hex(),
+        raw.hex().upper(),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    ):
+        assert masker.text(f"<{encoded}>") == f"<{MASK}>", encoded
+
+
+def test_add_masks_in_place_for_every_holder() -> None:
+    masker = Masker(["first-secret"])
+    shared = masker
+    masker.add(["later-secret", "ab"])
+    assert shared.text("later-secret first-secret ab") == f"{MASK} {MASK} ab"

@@ -205,3 +205,54 @@ def test_secrets_in_step_env_are_masked_everywhere(cr: CrashRepo) -> None:
     assert "***" in texts["workflow_text"]
     leaks = _leaks({**values, **seq_values}, cr.state_home, texts)
     assert leaks == [], "\n".join(leaks)
+
+
+# --- item 8: multi-line secrets and encodings ---------------------------------------------
+
+PEM_WF = """\
+name: pem
+mode: mapreduce
+secrets:
+  PEM_KEY: {provider: file, key: .secrets/key.pem}
+  API_TOKEN: TOKEN_SOURCE
+map:
+  input: items.json
+  agent_template:
+    - shell: |
+        echo "$PEM_KEY"
+        echo "$PEM_KEY" >&2
+        python3 -c 'import os; print(os.environ["API_TOKEN"].encode().hex())'
+        printf '%s' "$API_TOKEN" | base64 -w0; echo
+        exit 1
+"""
+
+
+def test_multi_line_secret_lines_and_encodings_are_masked(cr: CrashRepo) -> None:
+    """A PEM key from a file provider printed by a failing agent with -vv: none of its lines
+    (nor a token's hex or base64 form) reaches the terminal, the DLQ, the store or the logs."""
+    body = [base64.b64encode(secrets.token_bytes(48)).decode() for _ in range(4)]
+    pem = "\n".join(["-----BEGIN PRIVATE KEY-----", *body, "-----END PRIVATE KEY-----"])
+    token = "tok-" + secrets.token_hex(12)
+    (cr.repo / ".secrets").mkdir()
+    (cr.repo / ".secrets" / "key.pem").write_text(pem + "\n")
+    cr.items([{"n": 1}])
+    cr.write_workflow(PEM_WF)
+    done = cr.call("run", str(cr.workflow_path), "-y", "-vv", env={"TOKEN_SOURCE": token})
+    assert cr.items_state() == {"item_0": "dead_lettered"}, done.stdout + done.stderr
+    shown = done.stdout + done.stderr
+    assert shown.count("***") >= 6, shown  # the lines were printed, masked
+    texts = {
+        "run": shown,
+        **_outputs(
+            cr,
+            ("dlq", "list", "--json"),
+            ("dlq", "show", "item_0", "--job", cr.job_id(), "--json"),
+            ("events", "ls", "--json"),
+            ("logs", "--tail", "200"),
+        ),
+    }
+    values = {f"pem line {i}": line for i, line in enumerate(body)} | {"token": token}
+    leaks = _leaks(values, cr.state_home, texts)
+    hexed = token.encode().hex()
+    leaks += [where for where, text in texts.items() if hexed in text or hexed.upper() in text]
+    assert leaks == [], "\n".join(leaks)

@@ -24,11 +24,22 @@ def secret_named(name: str) -> bool:
 
 
 def _encodings(secret: str) -> set[str]:
-    """The raw value plus the encodings a secret is commonly written in (see reliability §2)."""
+    """The raw value plus the encodings a secret is commonly written in (see reliability §2).
+
+    A multi-line secret (a PEM key from a file) is also masked line by line: output is
+    streamed and shown a line at a time, so the whole value never appears in one piece.
+    Encodings are of the whole value only: base64 of a longer text that merely contains
+    the secret starts at another offset and cannot be recognised (docs/environment.md).
+    """
+    raw = secret.encode()
     forms = {secret}
     forms.add(json.dumps(secret)[1:-1])  # JSON-escaped, as it appears inside a JSON string
     forms.add(quote(secret, safe=""))  # URL-encoded
-    forms.add(base64.b64encode(secret.encode()).decode())
+    b64 = base64.b64encode(raw).decode()
+    forms |= {b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    forms |= {raw.hex(), raw.hex().upper()}
+    if "\n" in secret or "\r" in secret:
+        forms |= {line.strip() for line in secret.splitlines()}
     return {form for form in forms if len(form) >= MIN_SECRET_LENGTH}
 
 
