@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from prodigy.core.items import ItemSelection, select_items
-from prodigy.core.job_plan import parse_input_document
+from prodigy.core.mapreduce.items import ItemSelection, select_items
+from prodigy.core.mapreduce.job_plan import parse_input_document
 
 SELECTION = ItemSelection(
     json_path="$.items[*]",

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prodigy.core.errors import UsageError
-from prodigy.core.expressions import (
+from prodigy.core.expr import (
     Expression,
     ExpressionError,
     evaluate,

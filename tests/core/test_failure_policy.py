@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prodigy.core import failure_policy as fp
 from prodigy.core.errors import NotImplementedYetError
+from prodigy.core.mapreduce import failure_policy as fp
 from prodigy.core.workflow import CircuitBreaker, ErrorPolicy, ItemRetry
 
 

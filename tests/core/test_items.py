@@ -10,8 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prodigy.core.errors import UsageError
-from prodigy.core.expressions import ExpressionError
-from prodigy.core.items import ItemSelection, check_selection, select_by_json_path, select_items
+from prodigy.core.expr import ExpressionError
+from prodigy.core.mapreduce.items import (
+    ItemSelection,
+    check_selection,
+    select_by_json_path,
+    select_items,
+)
 
 DOCUMENT = {
     "debt_items": [

@@ -6,7 +6,7 @@ import jsonpath
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prodigy.core.items import select_by_json_path
+from prodigy.core.mapreduce.items import select_by_json_path
 
 KEYS = st.sampled_from(["a", "b", "items", "_x1"])
 SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=3)

@@ -10,15 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prodigy.core.errors import UsageError
-from prodigy.core.job_plan import (
-    looks_like_file,
-    map_limits,
-    new_job_id,
-    parse_command_output,
-    parse_input_document,
-    resolve_count,
-)
-from prodigy.core.map_failures import (
+from prodigy.core.mapreduce.failures import (
     classify_message,
     error_signature,
     error_type,
@@ -27,8 +19,16 @@ from prodigy.core.map_failures import (
     reprocess_eligible,
     worktree_artifacts,
 )
-from prodigy.core.map_results import AgentOutcome, StepUsage, duration_json, result_record
-from prodigy.core.setup_capture import CaptureMissError, capture_output_value
+from prodigy.core.mapreduce.job_plan import (
+    looks_like_file,
+    map_limits,
+    new_job_id,
+    parse_command_output,
+    parse_input_document,
+    resolve_count,
+)
+from prodigy.core.mapreduce.results import AgentOutcome, StepUsage, duration_json, result_record
+from prodigy.core.mapreduce.setup_capture import CaptureMissError, capture_output_value
 from prodigy.core.usage import Usage
 from prodigy.core.workflow import CaptureOutputSpec, MapPhase, SourceLocation, TimeoutConfig
 
@@ -227,7 +227,7 @@ def test_setup_capture_outputs() -> None:
 
 
 def test_timeout_config_step_limits() -> None:
-    from prodigy.core.job_plan import timed_template
+    from prodigy.core.mapreduce.job_plan import timed_template
     from prodigy.core.workflow import ClaudeAction, ShellAction, Step
 
     steps = (

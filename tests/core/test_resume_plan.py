@@ -7,8 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from prodigy.core.mapreduce.resume_plan import input_changes, parse_landed, plan_resume
 from prodigy.core.records import ItemRecord, ItemState
-from prodigy.core.resume_plan import input_changes, parse_landed, plan_resume
 
 
 def _item(index: int, state: ItemState, attempts: int = 1) -> ItemRecord:

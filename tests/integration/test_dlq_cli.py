@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from prodigy.app.dlq import make_room
-from prodigy.app.job_events import JobEvents
+from prodigy.app.dlq.queue import make_room
+from prodigy.app.mapreduce.events import JobEvents
 from prodigy.core.progress import Note
 from prodigy.store import open_store
 from tests.integration.inprocess_cli import Cli

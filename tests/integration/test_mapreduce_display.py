@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.console import Console
 
-from prodigy.app.job_events import MapCounts
+from prodigy.app.mapreduce.events import MapCounts
 from prodigy.cli.map_display import LiveMapDisplay, PlainMapDisplay
 from prodigy.core.records import EventRecord
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from prodigy.app.run import ReadLine, start_run
-from prodigy.app.run_options import RunOptions
+from prodigy.app.session.options import RunOptions
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.runtime import git

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from prodigy.app.run import ReadLine, start_run
-from prodigy.app.run_options import RunOptions
+from prodigy.app.session.options import RunOptions
 from prodigy.core.errors import UsageError
 from prodigy.core.exec_plan import batch_items, batch_workflow, exec_workflow
 from prodigy.core.progress import Note, Reporter

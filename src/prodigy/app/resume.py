@@ -8,14 +8,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prodigy.app.config import load_config
-from prodigy.app.environment import initial_scope
-from prodigy.app.finish import ReadLine, execute_session, setup_from_record
 from prodigy.app.ids import resolve_session
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load_environment, map_inputs, workflow_hash
-from prodigy.app.run_options import RunOptions
 from prodigy.app.scratch import remove_scratch
-from prodigy.app.session_run import Position
+from prodigy.app.session.environment import initial_scope
+from prodigy.app.session.options import RunOptions
+from prodigy.app.session.passes import Position
+from prodigy.app.session.setup import ReadLine, execute_session, setup_from_record
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
@@ -74,7 +74,7 @@ async def resume(
         ):
             try:
                 if record.mode == "mapreduce":
-                    from prodigy.app.mapreduce_resume import JobResumeRequest, resume_locked
+                    from prodigy.app.mapreduce.resume import JobResumeRequest, resume_locked
 
                     job_request = JobResumeRequest(
                         session_id=record.id,

@@ -10,16 +10,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from prodigy.app.config import load_config
-from prodigy.app.environment import child_env, initial_scope
-from prodigy.app.finish import SessionSetup, execute_session
-from prodigy.app.mapreduce import execute_mapreduce
-from prodigy.app.mapreduce_plan import check_mapreduce, dry_run_mapreduce
+from prodigy.app.mapreduce.job import execute_mapreduce
+from prodigy.app.mapreduce.plan import check_mapreduce, dry_run_mapreduce
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
-from prodigy.app.preflight import ensure_supported
-from prodigy.app.run_options import RunOptions
 from prodigy.app.scratch import remove_scratch, sweep_scratch
-from prodigy.app.templates import template_dirs
-from prodigy.app.workflow_env import ResolvedEnvironment, resolve_environment
+from prodigy.app.session.environment import child_env, initial_scope
+from prodigy.app.session.options import RunOptions
+from prodigy.app.session.preflight import ensure_supported
+from prodigy.app.session.setup import SessionSetup, execute_session
+from prodigy.app.session.workflow_env import ResolvedEnvironment, resolve_environment
+from prodigy.app.templates.registry import template_dirs
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.masking import Masker
@@ -29,7 +29,7 @@ from prodigy.core.retry import with_retry_defaults
 from prodigy.core.workflow import Workflow, load_workflow
 from prodigy.runtime import git
 from prodigy.runtime.locks import acquire_lock, lock_path
-from prodigy.runtime.sequence import shown_command
+from prodigy.runtime.steps.sequence import shown_command
 from prodigy.runtime.worktrees import create_worktree
 from prodigy.store import open_store
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from prodigy.app.paths import scratch_dir
-from prodigy.app.session_state import live_holder
+from prodigy.app.session.state import live_holder
 
 
 def remove_scratch(home: Path, session_id: str) -> None:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from prodigy.app.templates import template_dirs
+from prodigy.app.templates.registry import template_dirs
 from prodigy.core.workflow import Diagnostic, check_workflow
 
 

@@ -8,14 +8,14 @@ import json
 import click
 
 from prodigy.app.ids import resolve_session
-from prodigy.app.inspect_sessions import (
+from prodigy.app.inspect.sessions import (
     SessionView,
     checkpoint_clean_refusal,
     checkpoint_json,
     view,
     worktree_head,
 )
-from prodigy.app.session_state import FINAL
+from prodigy.app.session.state import FINAL
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm, home

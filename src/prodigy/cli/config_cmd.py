@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from prodigy.app.config import EffectiveConfig, load_config
-from prodigy.app.env_report import EnvLine, workflow_environment
+from prodigy.app.inspect.env_report import EnvLine, workflow_environment
 from prodigy.app.paths import find_repo_root
 from prodigy.cli.common import json_option
 from prodigy.core.config import KEYS, SECTIONS, Setting, Source, masked, unknown_key_message

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from prodigy.app import dlq as use
-from prodigy.app.events_view import moment
+from prodigy.app.dlq import queue as use
+from prodigy.app.inspect.events import moment
 from prodigy.app.paths import prodigy_home
 from prodigy.cli.common import job_argument, json_option, verbosity
 from prodigy.cli.common import job_option as shared_job_option
@@ -253,7 +253,7 @@ def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any)
     (-y, or the prompt). An item leaves the DLQ only once its retry succeeded and landed;
     an item that fails again stays, with the new attempt in its history.
     """
-    from prodigy.app.dlq_retry import RetryRequest, retry_items
+    from prodigy.app.dlq.retry import RetryRequest, retry_items
     from prodigy.cli.asyncrun import run_async
     from prodigy.cli.map_display import make_run_display
     from prodigy.cli.run_cmd import read_line

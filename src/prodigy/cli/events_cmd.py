@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from prodigy.app import events_view as use
+from prodigy.app.inspect import events as use
 from prodigy.app.paths import prodigy_home
 from prodigy.cli.common import job_option as shared_job_option
 from prodigy.cli.common import json_option

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from prodigy.app.ids import resolve_session
-from prodigy.app.inspect_logs import (
+from prodigy.app.inspect.logs import (
     LogFile,
     follow,
     pick_log,
@@ -17,7 +17,7 @@ from prodigy.app.inspect_logs import (
     summarize,
     wait_for_logs,
 )
-from prodigy.app.session_state import live_holder
+from prodigy.app.session.state import live_holder
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import cost, human_bytes, short_time, table
 from prodigy.cli.sessions_cmd import home

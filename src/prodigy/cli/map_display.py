@@ -21,7 +21,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from prodigy.app.job_events import MapCounts
+from prodigy.app.mapreduce.events import MapCounts
 from prodigy.cli.display import PlainDisplay, describe, terminal_safe
 from prodigy.core.progress import Note, ProgressEvent, StepFinished, StepSkipped, StepStarted
 from prodigy.core.records import EventRecord

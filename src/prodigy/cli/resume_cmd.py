@@ -76,8 +76,8 @@ def resume_job(ctx: click.Context, /, **kw: Any) -> int:
     """
     import os
 
-    from prodigy.app.mapreduce_resume import JobResumeRequest
-    from prodigy.app.mapreduce_resume import resume_job as resume_mapreduce_job
+    from prodigy.app.mapreduce.resume import JobResumeRequest
+    from prodigy.app.mapreduce.resume import resume_job as resume_mapreduce_job
     from prodigy.cli.asyncrun import run_async
     from prodigy.cli.display import make_display
     from prodigy.cli.run_cmd import read_line

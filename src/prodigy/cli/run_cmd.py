@@ -91,7 +91,7 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
     import os
 
     from prodigy.app.run import start_run
-    from prodigy.app.run_options import RunOptions
+    from prodigy.app.session.options import RunOptions
     from prodigy.cli.asyncrun import run_async
     from prodigy.cli.map_display import make_run_display
     from prodigy.core.errors import UsageError

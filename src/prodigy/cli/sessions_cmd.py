@@ -11,12 +11,12 @@ from pathlib import Path
 
 import click
 
-from prodigy.app.clean_sessions import apply_clean, plan_clean
+from prodigy.app.clean.sessions import apply_clean, plan_clean
 from prodigy.app.ids import resolve_session
-from prodigy.app.inspect_sessions import SessionView, list_views, view
+from prodigy.app.inspect.sessions import SessionView, list_views, view
 from prodigy.app.paths import prodigy_home
 from prodigy.app.scratch import sweep_scratch
-from prodigy.app.session_state import CRASHED, parse_age, parse_ts
+from prodigy.app.session.state import CRASHED, parse_age, parse_ts
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import cost, short_time, table
 from prodigy.core.errors import UsageError

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from prodigy.app.template_check import TemplateReport, init_templates, inspect_template
-from prodigy.app.templates import (
+from prodigy.app.templates.check import TemplateReport, init_templates, inspect_template
+from prodigy.app.templates.registry import (
     Template,
     delete_template,
     get_template,

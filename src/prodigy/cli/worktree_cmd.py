@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from prodigy.app.clean_worktrees import CleanOutcome, Selection, clean, named_session, select
-from prodigy.app.inspect_worktrees import (
+from prodigy.app.clean.worktrees import CleanOutcome, Selection, clean, named_session, select
+from prodigy.app.inspect.worktrees import (
     WorktreeDetails,
     WorktreeEntry,
     details,
@@ -20,7 +20,7 @@ from prodigy.app.inspect_worktrees import (
     worktree_root,
 )
 from prodigy.app.paths import prodigy_home
-from prodigy.app.session_state import parse_age
+from prodigy.app.session.state import parse_age
 from prodigy.cli.common import job_option, json_option, path_option, verbosity
 from prodigy.cli.inspect_format import human_bytes, short_time, table
 from prodigy.store import Store, open_store
@@ -118,7 +118,7 @@ def merge(ctx: click.Context, /, name: str) -> int:
     """
     import os
 
-    from prodigy.app.worktree_merge import merge_kept_session
+    from prodigy.app.session.worktree_merge import merge_kept_session
     from prodigy.cli.asyncrun import run_async
     from prodigy.cli.display import make_display
 

@@ -3,7 +3,7 @@
 `env:` values come in four forms: a string; `{command, cache}` (the command's output);
 `{condition, when_true, when_false}` (chosen by a `when:`-style expression); and
 `{secret: true, value}` (a value that is masked everywhere). The effects (reading files,
-running commands) live in app/workflow_env.py; this module decides what they mean.
+running commands) live in app/session/workflow_env.py; this module decides what they mean.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from prodigy.core.errors import ConfigError, UsageError
-from prodigy.core.expressions import evaluate_when
+from prodigy.core.expr import evaluate_when
 from prodigy.core.masking import secret_named
 from prodigy.core.workflow import Profile, Workflow, all_steps
 from prodigy.core.workflow.step_model import EnvValue

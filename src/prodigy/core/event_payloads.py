@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from prodigy.core.job_plan import MapLimits
-from prodigy.core.map_failures import error_signature, failure_reason, reprocess_eligible
-from prodigy.core.map_results import AgentOutcome, duration_json
+from prodigy.core.mapreduce.failures import error_signature, failure_reason, reprocess_eligible
+from prodigy.core.mapreduce.job_plan import MapLimits
+from prodigy.core.mapreduce.results import AgentOutcome, duration_json
 from prodigy.core.usage import Usage
 from prodigy.core.workflow import ErrorPolicy, MapPhase
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from prodigy.core.errors import GitError
-from prodigy.core.resume_plan import parse_landed
+from prodigy.core.mapreduce.resume_plan import parse_landed
 from prodigy.runtime import git
 
 LIVE_LOCK_WAIT = 5.0  # seconds to wait for a live git process to let go of its lock

@@ -14,17 +14,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prodigy.core.errors import ProdigyError
-from prodigy.core.job_plan import agent_branch, agent_dir_name, agent_id
-from prodigy.core.map_results import AgentOutcome, AgentStatus, FailureKind, StepUsage
+from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, agent_id
+from prodigy.core.mapreduce.results import AgentOutcome, AgentStatus, FailureKind, StepUsage
 from prodigy.core.progress import Note, ProgressEvent, Reporter, StepOutput, StepStarted
 from prodigy.core.variables import JsonValue, Scope, item_values
 from prodigy.core.workflow import Step
 from prodigy.runtime import git
-from prodigy.runtime.actions import step_label
 from prodigy.runtime.crashpoints import crash_point
-from prodigy.runtime.sequence import run_sequence
-from prodigy.runtime.step_context import StepContext
-from prodigy.runtime.step_runner import StepOutcome
+from prodigy.runtime.steps.actions import step_label
+from prodigy.runtime.steps.context import StepContext
+from prodigy.runtime.steps.runner import StepOutcome
+from prodigy.runtime.steps.sequence import run_sequence
 from prodigy.runtime.worktrees import create_worktree, remove_worktree
 
 StepWatch = Callable[["AgentTask", str, int, int], None]  # task, step label, index, total

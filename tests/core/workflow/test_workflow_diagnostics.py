@@ -185,7 +185,7 @@ def test_deprecated_spellings_warn_but_load(tmp_path: Path) -> None:
 def test_bad_filter_syntax_is_reported_when_the_expression_language_is_present(
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("prodigy.core.expressions")
+    pytest.importorskip("prodigy.core.expr")
     errors = errors_of(
         tmp_path,
         "name: j\nmode: mapreduce\nmap: {input: i.json, filter: 'score >>> 3', agent_template: [{shell: a}]}\n",

@@ -14,7 +14,7 @@ from prodigy.core.variables import Scope
 from prodigy.core.workflow import Step, Workflow, load_workflow
 from prodigy.runtime.agents import get_agent
 from prodigy.runtime.agents.base import AgentSettings
-from prodigy.runtime.step_context import StepContext
+from prodigy.runtime.steps.context import StepContext
 
 
 @dataclass

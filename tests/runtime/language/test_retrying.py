@@ -10,7 +10,7 @@ from tests.support.repos import make_repo
 
 from prodigy.core.workflow import RetryPolicy
 from prodigy.core.workflow.step_model import Backoff
-from prodigy.runtime.step_runner import run_step
+from prodigy.runtime.steps.runner import run_step
 
 COUNTING = "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; "
 
@@ -107,7 +107,7 @@ def test_write_file_errors_are_retried_too(tmp_path: Path) -> None:
 
 
 def test_budget_stops_retrying(tmp_path: Path) -> None:
-    from prodigy.runtime.retrying import run_retrying
+    from prodigy.runtime.steps.retrying import run_retrying
 
     calls: list[int] = []
     slept: list[float] = []

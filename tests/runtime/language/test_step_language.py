@@ -9,7 +9,7 @@ from tests.runtime.language.support import EMPTY, Recorder, context, steps
 from tests.support.repos import make_repo
 
 from prodigy.core.variables import Scope
-from prodigy.runtime.step_runner import StepOutcome, run_step
+from prodigy.runtime.steps.runner import StepOutcome, run_step
 
 
 def run(tmp: Path, yaml: str, scope: Scope = EMPTY) -> tuple[Path, StepOutcome, Recorder]:

@@ -51,8 +51,8 @@ def _module(name: str) -> ModuleType | None:
 
 
 def check_expressions(workflow: Workflow, reporter: Reporter) -> None:
-    expressions = _module("prodigy.core.expressions")
-    sorting = _module("prodigy.core.expr_sort")
+    expressions = _module("prodigy.core.expr")
+    sorting = _module("prodigy.core.expr.sort")
     parse: Callable[[str], object] | None = getattr(expressions, "parse", None)
     parse_sort: Callable[[str], object] | None = getattr(sorting, "parse_sort_keys", None)
     if parse is not None:

@@ -1,0 +1,1 @@
+"""Removing finished sessions, worktrees and branches without losing work."""

@@ -1,0 +1,1 @@
+"""The dead letter queue: inspecting failed items and retrying them."""

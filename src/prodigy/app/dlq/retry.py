@@ -1,0 +1,292 @@
+"""`prodigy dlq retry JOB`: re-run a job's eligible dead-lettered items through its agent template.
+
+The items run in new agent worktrees started from the job's parent branch (re-opened when
+the run already merged and removed it), through the same map phase and merge queue as a
+run; successes are merged into the parent branch and then, for a completed session, into
+the user's branch as a run does. An item leaves the DLQ only after its retry landed; one
+that fails again stays, with the new attempt appended to its history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from prodigy.app.config import load_config
+from prodigy.app.dlq import queue as use
+from prodigy.app.mapreduce.events import JobEvents
+from prodigy.app.mapreduce.job import map_job
+from prodigy.app.mapreduce.map_phase import MapPhase, MapSummary
+from prodigy.app.mapreduce.plan import check_mapreduce
+from prodigy.app.paths import locks_dir, prodigy_home
+from prodigy.app.run import load
+from prodigy.app.scratch import remove_scratch
+from prodigy.app.session.environment import initial_scope
+from prodigy.app.session.options import RunOptions
+from prodigy.app.session.setup import ReadLine, SessionSetup, merge_back, setup_from_record
+from prodigy.app.session.workflow_env import resolve_environment
+from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, UsageError
+from prodigy.core.progress import Note, Reporter
+from prodigy.core.records import DlqRecord, ItemRecord, ItemState, JobRecord, RunStatus
+from prodigy.core.records import SessionRecord as Session
+from prodigy.runtime import git
+from prodigy.runtime.locks import acquire_lock, lock_path
+from prodigy.runtime.worktrees import create_worktree, remove_worktree
+from prodigy.store import Store, open_store
+
+Reopened = Literal["existing", "reopened", "recreated"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryRequest:
+    job_id: str
+    item_ids: tuple[str, ...] = ()  # empty: every eligible item of the job
+    max_parallel: int | None = None  # default: the workflow's map.max_parallel
+    dry_run: bool = False
+    yes: bool = False
+    verbosity: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    entry: DlqRecord
+    item: ItemRecord
+
+
+async def retry_items(
+    request: RetryRequest, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
+) -> int:
+    """Retry the chosen items; 0 when all landed, 1 when some failed again."""
+    home = prodigy_home(env)
+    with open_store(home) as store:
+        job = store.jobs.get(request.job_id)
+        if job is None:
+            raise UsageError(
+                f"no job {request.job_id!r}; `prodigy dlq list` shows the jobs with failed items"
+            )
+        session = store.sessions.require(job.session_id)
+        if request.dry_run:
+            return _plan(job, choose(store, request, reporter), reporter, "Would retry")
+        # the session's lock first: a run or resume still writing this job refuses the retry
+        with acquire_lock(
+            lock_path(locks_dir(home), session.id),
+            owner=f"prodigy dlq retry {job.id}",
+            subject=session.id,
+        ):
+            chosen = choose(store, request, reporter)
+            if not chosen:
+                return _plan(job, chosen, reporter, "Nothing to retry")
+            try:
+                return await _retry_locked(
+                    store, job, session, chosen, request, reporter, env, read_line
+                )
+            finally:
+                remove_scratch(home, session.id)
+
+
+def _plan(job: JobRecord, chosen: list[Candidate], reporter: Reporter, verb: str) -> int:
+    reporter.emit(Note("info", f"{verb}: {len(chosen)} item(s) of {job.id}"))
+    for c in chosen:
+        reporter.emit(Note("info", f"  {c.entry.item_id}  {c.entry.error_signature}"))
+    return 0
+
+
+def choose(store: Store, request: RetryRequest, reporter: Reporter) -> list[Candidate]:
+    """The DLQ items to retry: named ones (or all) that are eligible and items of the job."""
+    entries = {r.item_id: r for r in store.dlq.find(job_id=request.job_id)}
+    unknown = [i for i in request.item_ids if i not in entries]
+    if unknown:
+        shown = ", ".join(repr(i) for i in unknown)
+        raise UsageError(
+            f"not in the DLQ of {request.job_id}: {shown}; `prodigy dlq list --job"
+            f" {request.job_id}` lists its items"
+        )
+    wanted = [entries[i] for i in dict.fromkeys(request.item_ids)] or list(entries.values())
+    chosen: list[Candidate] = []
+    for entry in sorted(wanted, key=lambda r: r.first_attempt):
+        item = store.items.get(request.job_id, entry.item_id)
+        if not entry.reprocess_eligible:
+            reporter.emit(
+                Note("warn", f"skipping {entry.item_id!r}: not eligible (manual review first)")
+            )
+        elif item is None:
+            reporter.emit(Note("warn", f"skipping {entry.item_id!r}: not a work item of the job"))
+        else:
+            chosen.append(Candidate(entry, item))
+    return chosen
+
+
+async def _retry_locked(  # noqa: PLR0917 - one call site
+    store: Store,
+    job: JobRecord,
+    session: Session,
+    chosen: list[Candidate],
+    request: RetryRequest,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    read_line: ReadLine,
+) -> int:
+    landed = [c for c in chosen if c.item.state is ItemState.MERGED]
+    if landed:  # a crash after the merge but before the removal: git has it, finish the job
+        use.remove(store, [c.entry for c in landed], "already merged")
+    chosen = [c for c in chosen if c.item.state is not ItemState.MERGED]
+    if not chosen:
+        reporter.emit(Note("info", "Every chosen item had already landed; removed from the DLQ"))
+        return 0
+    setup = await _setup(store, job, session, request, reporter, env)
+    reopened = await _reopen_parent(setup, reporter)
+    scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)
+    scope = scope.with_values(dict(job.setup_captures))
+    limits = check_mapreduce(setup.workflow, scope, env)
+    if request.max_parallel is not None:
+        limits = replace(limits, max_parallel=request.max_parallel)
+    captures = {k: v for k, v in job.setup_captures.items() if isinstance(v, str)}
+    ctx = setup.context(reporter)
+    ctx = replace(ctx, env={**ctx.env, **captures})
+    events = JobEvents(store, job.id, session.id, reporter)
+    for c in chosen:
+        _to_pending(store, c.item)
+    reporter.emit(Note("info", f"Retrying {len(chosen)} item(s) of {job.id} from the DLQ"))
+    items = [r.data for r in sorted(store.items.find(job.id), key=lambda r: r.index)]
+    only = {c.item.index: c.entry.failure_count + 1 for c in chosen}
+    mapped = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job.id)
+    try:
+        summary = await MapPhase(mapped, items, only=only).run()
+    except asyncio.CancelledError:
+        raise InterruptedRunError(
+            f"interrupted; the items stay in the DLQ: run `prodigy dlq retry {job.id}` again"
+        ) from None
+    succeeded = _settle(store, chosen, summary)
+    failed = len(chosen) - succeeded
+    events.record(
+        use.DLQ_ITEMS_REPROCESSED,
+        {"job_id": job.id, "count": len(chosen), "succeeded": succeeded, "failed": failed},
+    )
+    text = f"DLQ retry of {job.id}: {succeeded} landed, {failed} failed again"
+    reporter.emit(Note("warn", text) if failed else Note("success", text))
+    if not succeeded:
+        await _close_parent(setup, reopened)
+    code = await _merge(setup, session, reporter, read_line, succeeded=succeeded)
+    return code or (EXIT_FAILED if failed else 0)
+
+
+def _to_pending(store: Store, item: ItemRecord) -> None:
+    """Back to pending from wherever a failure or a crash left it."""
+    if item.state is ItemState.SUCCEEDED:  # landed nowhere: its merge never finished
+        store.items.transition(item.job_id, item.item_id, ItemState.FAILED)
+    if item.state is not ItemState.PENDING:
+        store.items.transition(item.job_id, item.item_id, ItemState.PENDING)
+
+
+def _settle(store: Store, chosen: list[Candidate], summary: MapSummary) -> int:
+    """Remove from the DLQ exactly the items whose retry landed in the parent branch."""
+    landed: list[DlqRecord] = []
+    for c in chosen:
+        outcome = summary.outcomes.get(c.item.index)
+        current = store.items.get(c.item.job_id, c.item.item_id)
+        if outcome is not None and outcome.ok and current and current.state is ItemState.MERGED:
+            landed.append(c.entry)
+    use.remove(store, landed, "reprocessed")
+    return len(landed)
+
+
+async def _setup(  # noqa: PLR0917 - one call site
+    store: Store,
+    job: JobRecord,
+    session: Session,
+    request: RetryRequest,
+    reporter: Reporter,
+    env: Mapping[str, str],
+) -> SessionSetup:
+    """The session as a run would have it, with its parent worktree open again."""
+    repo_record = store.repos.get(session.repo_key)
+    assert repo_record is not None
+    repo = Path(repo_record.path)
+    remove_scratch(prodigy_home(env), session.id)  # a dead run's large values (issue 12)
+    path = Path(session.workflow_path)
+    if not path.exists():
+        raise UsageError(f"the workflow file {path} of {job.id} no longer exists; restore it")
+    options = RunOptions.from_json(
+        session.options, workflow=path, yes=request.yes, verbosity=request.verbosity
+    )
+    environment = await resolve_environment(
+        load(options, reporter),
+        process_env=env,
+        base_dir=repo,
+        profile=options.profile,
+        args=options.args,
+        reporter=reporter,
+    )
+    config = load_config(repo_root=repo, env=env)
+    store.add_secrets(config.secrets())
+    store.add_secrets(environment.masked)
+    scope = initial_scope(environment.workflow, args=options.args, process_env=env)
+    setup = setup_from_record(
+        store, session, repo, environment.workflow, options, config.values, env, scope
+    )
+    setup = replace(setup, env=environment.apply(setup.env))
+    await setup.check_agent()
+    return setup
+
+
+async def _reopen_parent(setup: SessionSetup, reporter: Reporter) -> Reopened:
+    """The parent worktree, back where it was: from its branch, or anew from your branch
+    when the run already merged and deleted it."""
+    if setup.worktree.exists():
+        return "existing"
+    if await git.branch_exists(setup.repo, setup.branch):
+        setup.worktree.parent.mkdir(parents=True, exist_ok=True)
+        await git.git(setup.repo, "worktree", "add", str(setup.worktree), setup.branch)
+        reporter.emit(Note("info", f"Re-opened {setup.worktree} on {setup.branch}"))
+        return "reopened"
+    if not await git.branch_exists(setup.repo, setup.target):
+        raise UsageError(
+            f"the job's branch {setup.branch} and your branch {setup.target} are both gone;"
+            " nothing to retry into"
+        )
+    await create_worktree(setup.repo, setup.worktree, setup.branch, setup.target)
+    reporter.emit(
+        Note("info", f"Re-created {setup.branch} from {setup.target} at {setup.worktree}")
+    )
+    return "recreated"
+
+
+async def _close_parent(setup: SessionSetup, reopened: Reopened) -> None:
+    """Nothing landed: put the parent back as it was before the retry."""
+    if reopened != "existing":
+        await remove_worktree(
+            setup.repo,
+            setup.worktree,
+            delete_branch=reopened == "recreated",
+            force=True,
+            branch=setup.branch,
+        )
+
+
+async def _merge(
+    setup: SessionSetup,
+    session: Session,
+    reporter: Reporter,
+    read_line: ReadLine,
+    *,
+    succeeded: int,
+) -> int:
+    """Into your branch as a run does, but only for a completed session."""
+    current = setup.store.sessions.require(session.id)
+    if not succeeded:
+        return 0
+    if current.status is not RunStatus.COMPLETED:
+        reporter.emit(
+            Note(
+                "info",
+                f"{session.id} is {current.status}: the retried items are in {setup.worktree}"
+                f" ({setup.branch}); nothing was merged into {setup.target}.",
+            )
+        )
+        return 0
+    ctx = setup.context(reporter)
+    scope = initial_scope(setup.workflow, args=setup.options.args, process_env=setup.env)
+    return await merge_back(setup, ctx, scope, reporter, read_line)

@@ -1,0 +1,1 @@
+"""Read-only views of what prodigy recorded: sessions, worktrees, events, logs, environment."""

@@ -1,0 +1,1 @@
+"""MapReduce jobs: setup, the map phase through the executor and merge queue, reduce, resume."""

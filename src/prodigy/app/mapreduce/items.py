@@ -1,0 +1,187 @@
+"""What happens to one item's finished attempt: usage, landing in the parent, the DLQ, events.
+
+Each function commits its state change to the store when it happens, then records the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prodigy.app.dlq.queue import make_room
+from prodigy.app.mapreduce.events import JobEvents
+from prodigy.core import event_payloads as ev
+from prodigy.core.mapreduce.failures import (
+    error_signature,
+    failure_entry,
+    manual_review_required,
+    reprocess_eligible,
+    worktree_artifacts,
+)
+from prodigy.core.mapreduce.results import AgentOutcome
+from prodigy.core.progress import Reporter
+from prodigy.core.records import ItemState, UsageRecord, WorktreeState
+from prodigy.core.variables import JsonValue
+from prodigy.core.workflow import ErrorPolicy
+from prodigy.runtime.crashpoints import crash_point
+from prodigy.runtime.executor import AgentRunner
+from prodigy.runtime.map_agent import AgentSetting, AgentTask, discard_agent_worktree
+from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
+from prodigy.store import Store
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MapJob:
+    """Everything the map phase of one job works with."""
+
+    store: Store
+    events: JobEvents
+    reporter: Reporter
+    job_id: str
+    session_id: str
+    policy: ErrorPolicy
+    max_parallel: int
+    setting: AgentSetting  # where agent worktrees live (repo, agents_root)
+    runner: AgentRunner[AgentTask, AgentOutcome]  # where agents run
+    queue: MergeQueue
+    repo_key: str
+    timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
+    dlq_capacity: int = 1000  # config dlq.capacity: a full DLQ evicts (and archives) its oldest
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def record_worktree(job: MapJob, path: Path, branch: str, item_id: str) -> None:
+    """So `prodigy worktree ls/clean` know whose worktree it is, even after a crash."""
+    job.store.worktrees.record(
+        path=str(path),
+        repo_key=job.repo_key,
+        branch=branch,
+        session_id=job.session_id,
+        job_id=job.job_id,
+        item_id=item_id,
+    )
+
+
+def keep_failed_worktree(job: MapJob, outcome: AgentOutcome) -> None:
+    """A failed agent's worktree stays for inspection; its record says so."""
+    if outcome.worktree_path and job.store.worktrees.get(outcome.worktree_path) is not None:
+        job.store.worktrees.set_state(outcome.worktree_path, WorktreeState.FAILED)
+
+
+def record_usage(job: MapJob, outcome: AgentOutcome) -> None:
+    """Tokens and cost of every agent step, attributed to the job and the item."""
+    for step in outcome.usage:
+        job.store.usage.record(
+            UsageRecord(
+                session_id=job.session_id,
+                step_id=step.step,
+                usage=step.usage,
+                job_id=job.job_id,
+                item_id=outcome.item_id,
+                log_path=step.log_path,
+            )
+        )
+
+
+async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> AgentOutcome:
+    """Merge a successful agent's branch into the parent; a refused merge fails the item."""
+    branch = outcome.branch or ""
+    if not outcome.commits:
+        job.store.items.transition(job.job_id, outcome.item_id, ItemState.MERGED)
+        await cleanup(job, outcome)
+        return outcome
+    payload = ev.merge_event(job.job_id, outcome.agent_id, outcome.item_id, branch)
+    job.events.record(ev.MERGE_STARTED, payload, agent_id=outcome.agent_id)
+    crash_point("before-merge")
+    merged = await job.queue.merge(MergeRequest(job.job_id, outcome.item_id, branch))
+    if not merged.merged:
+        error = merged.error or "the merge into the parent did not land"
+        job.events.record(
+            ev.MERGE_CONFLICT,
+            {**payload, "conflicted_paths": list(merged.conflicted_paths), "error": error},
+            agent_id=outcome.agent_id,
+        )
+        return outcome.as_failed("merge_conflict", error)
+    assert merged.commit is not None
+    crash_point("after-merge-before-journal")
+    with job.store.transaction():
+        job.store.items.transition(
+            job.job_id, outcome.item_id, ItemState.MERGED, merge_commit=merged.commit
+        )
+        job.store.jobs.set_parent_head(job.job_id, merged.commit)
+    job.events.record(
+        ev.MERGE_COMPLETED,
+        {**payload, "merge_commit": merged.commit, "used_claude": merged.used_claude},
+        agent_id=outcome.agent_id,
+    )
+    landed = landed_before + 1
+    job.events.record(
+        ev.CHECKPOINT_CREATED, ev.checkpoint_created(job.job_id, landed, landed, merged.commit)
+    )
+    await cleanup(job, outcome)
+    return outcome
+
+
+async def cleanup(job: MapJob, outcome: AgentOutcome) -> None:
+    """The landed agent's worktree and branch are no longer needed."""
+    if outcome.worktree_path and outcome.branch:
+        await discard_agent_worktree(job.setting.repo, Path(outcome.worktree_path), outcome.branch)
+        job.store.worktrees.forget(outcome.worktree_path)
+        job.events.record(
+            ev.WORKTREE_CLEANED,
+            {
+                "job_id": job.job_id,
+                "agent_id": outcome.agent_id,
+                "worktree_name": Path(outcome.worktree_path).name,
+            },
+            agent_id=outcome.agent_id,
+        )
+
+
+def record_failure_events(job: MapJob, outcome: AgentOutcome, *, will_retry: bool) -> None:
+    """agent_timed_out / agent_failed; a refused merge has its own merge_conflict event."""
+    if outcome.failure_kind == "merge_conflict":
+        return
+    if outcome.status == "timeout":
+        job.events.record(
+            ev.AGENT_TIMED_OUT,
+            {
+                "job_id": job.job_id,
+                "agent_id": outcome.agent_id,
+                "item_id": outcome.item_id,
+                "error": outcome.error,
+            },
+            agent_id=outcome.agent_id,
+        )
+    job.events.record(
+        ev.AGENT_FAILED,
+        ev.agent_failed(job.job_id, outcome, will_retry=will_retry),
+        agent_id=outcome.agent_id,
+    )
+
+
+def dead_letter(job: MapJob, outcome: AgentOutcome, item_data: JsonValue) -> None:
+    """The DLQ entry (seed fields) and the item's final state, in one transaction."""
+    make_room(
+        job.store, job.events, job.reporter, item_id=outcome.item_id, capacity=job.dlq_capacity
+    )
+    with job.store.transaction():
+        record = job.store.dlq.add_failure(
+            job_id=job.job_id,
+            item_id=outcome.item_id,
+            item_data=item_data,
+            failure=failure_entry(outcome, timestamp=_now()),
+            error_signature=error_signature(outcome),
+            worktree_artifacts=worktree_artifacts(outcome),
+            reprocess_eligible=reprocess_eligible(outcome),
+            manual_review_required=manual_review_required(outcome),
+        )
+        crash_point("mid-dlq-add")  # inside the transaction: neither half may survive alone
+        job.store.items.transition(job.job_id, outcome.item_id, ItemState.DEAD_LETTERED)
+    job.events.record(
+        ev.DLQ_ITEM_ADDED, ev.dlq_item_added(job.job_id, outcome, record.failure_count)
+    )

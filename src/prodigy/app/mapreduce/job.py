@@ -1,0 +1,305 @@
+"""`prodigy run` of a MapReduce workflow: setup, map with parallel agents, reduce, merge back.
+
+Exit codes: 0 when the job completed, even with failed items (they are counted in the
+summary and kept in the DLQ: `on_item_failure: dlq` and `skip` accept failures); 1 when a
+phase failed (setup, input, reduce) or the error policy stopped the job (`stop`,
+`continue_on_failure: false`, `max_failures`, `failure_threshold`); 2 for a bad setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from prodigy.app.mapreduce.events import JobEvents
+from prodigy.app.mapreduce.inputs import load_items
+from prodigy.app.mapreduce.items import MapJob
+from prodigy.app.mapreduce.map_phase import MapPhase, MapSummary
+from prodigy.app.mapreduce.phases import reduce_phase, setup_phase, with_env
+from prodigy.app.mapreduce.plan import map_config
+from prodigy.app.session.setup import SessionSetup, merge_back, report_usage
+from prodigy.core import event_payloads as ev
+from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
+from prodigy.core.mapreduce.job_plan import MapLimits, item_id, new_job_id, timed_template
+from prodigy.core.mapreduce.results import AgentOutcome
+from prodigy.core.progress import Note, Reporter, SessionStarted
+from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
+from prodigy.core.variables import JsonValue, Scope, map_values
+from prodigy.runtime import git
+from prodigy.runtime.agents import get_agent
+from prodigy.runtime.map_agent import AgentSetting, local_runner
+from prodigy.runtime.merge_queue import MergeQueue
+from prodigy.runtime.steps.context import StepContext
+
+ReadLine = Callable[[str], str]
+
+
+async def execute_mapreduce(
+    setup: SessionSetup, reporter: Reporter, scope: Scope, read_line: ReadLine, limits: MapLimits
+) -> int:
+    """Run the job in the session's (parent) worktree; returns the exit code."""
+    store, workflow = setup.store, setup.workflow
+    job_id = new_job_id(datetime.now(UTC), secrets.token_hex(3))
+    store.jobs.create(
+        job_id=job_id,
+        session_id=setup.session_id,
+        parent_worktree=str(setup.worktree),
+        parent_branch=setup.branch,
+        parent_head=await git.head_sha(setup.worktree),
+    )
+    events = JobEvents(store, job_id, setup.session_id, reporter)
+    reporter.emit(
+        SessionStarted(
+            session_id=setup.session_id,
+            workflow=workflow.name,
+            worktree=str(setup.worktree),
+            branch=setup.branch,
+            target_branch=setup.target,
+        )
+    )
+    reporter.emit(Note("info", f"Executing MapReduce workflow: {workflow.name} (job {job_id})"))
+    events.record(
+        ev.JOB_STARTED,
+        ev.job_started(job_id, map_config(workflow), limits, workflow.error_policy, _now()),
+    )
+    return await drive_job(setup, reporter, scope, read_line, limits, job_id)
+
+
+@dataclass(frozen=True, slots=True)
+class JobStart:
+    """Where a job's phases begin: the setup phase of a new job, or a resumed job's phase."""
+
+    phase: JobPhase = JobPhase.SETUP
+    rerun: Mapping[int, int] | None = None  # map phase: only these items, from these attempts
+
+
+async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
+    setup: SessionSetup,
+    reporter: Reporter,
+    scope: Scope,
+    read_line: ReadLine,
+    limits: MapLimits,
+    job_id: str,
+    start: JobStart = JobStart(),
+) -> int:
+    """The job's phases from `start` to the end, its final status and the merge back."""
+    store = setup.store
+    events = JobEvents(store, job_id, setup.session_id, reporter)
+    ctx = setup.context(reporter)
+    began = time.monotonic()
+    try:
+        summary, scope = await _phases(
+            setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id, start=start
+        )
+    except asyncio.CancelledError:
+        _finish(setup, job_id, RunStatus.INTERRUPTED, "interrupted")
+        events.record(ev.JOB_FAILED, ev.job_failed(job_id, "interrupted", 0))
+        reporter.emit(Note("warn", f"Job {job_id} interrupted; its state is kept."))
+        raise InterruptedRunError(
+            f"interrupted; resume with: prodigy resume {setup.session_id}"
+        ) from None
+    except ProdigyError as exc:
+        error = store.masker.text(str(exc))
+        _finish(setup, job_id, RunStatus.FAILED, error)
+        events.record(ev.JOB_FAILED, ev.job_failed(job_id, error, 0))
+        raise
+    report_usage(setup, reporter)
+    if summary.stop_reason is not None:
+        return _stopped(setup, events, reporter, job_id, summary)
+    _finish(setup, job_id, RunStatus.COMPLETED, None)
+    usage = store.usage.for_job(job_id)
+    events.record(
+        ev.JOB_COMPLETED,
+        ev.job_completed(
+            job_id, time.monotonic() - began, summary.successful, summary.failed, usage
+        ),
+    )
+    _summary_table(reporter, summary)
+    reporter.emit(Note("success", f"MapReduce job {job_id} completed"))
+    return await merge_back(setup, ctx, scope, reporter, read_line)
+
+
+async def _phases(
+    setup: SessionSetup,
+    *,
+    ctx: StepContext,
+    events: JobEvents,
+    scope: Scope,
+    limits: MapLimits,
+    job_id: str,
+    start: JobStart,
+) -> tuple[MapSummary, Scope]:
+    """setup -> items -> map -> reduce from `start`; returns the map summary and final scope."""
+    store, workflow = setup.store, setup.workflow
+    if start.phase is JobPhase.SETUP:
+        if workflow.setup is not None and workflow.setup.steps:
+            scope, ctx = await setup_phase(setup, ctx, events, scope, job_id)
+        items = await load_items(map_config(workflow), scope, ctx)
+        store.items.add(job_id, [(item_id(i), item) for i, item in enumerate(items)])
+        store.jobs.set_phase(job_id, JobPhase.MAP)
+    else:  # resumed after setup: its captures come from the job record
+        captures = dict(store.jobs.require(job_id).setup_captures)
+        scope, ctx = scope.with_values(captures), with_env(ctx, captures)
+        items = [record.data for record in store.items.find(job_id)]
+    if start.phase in {JobPhase.SETUP, JobPhase.MAP}:
+        summary = await _map(setup, ctx, events, scope, limits, job_id, items, start.rerun)
+        if summary.stop_reason is not None:
+            return summary, scope
+        store.jobs.set_phase(job_id, JobPhase.REDUCE)
+    else:
+        summary = MapSummary(settled_outcomes(setup, job_id))
+    scope = scope.with_values(
+        map_values(
+            total=len(items),
+            successful=summary.successful,
+            failed=summary.failed,
+            results=summary.results(),
+        )
+    )
+    if workflow.reduce and start.phase is not JobPhase.DONE:
+        scope = await reduce_phase(
+            setup,
+            ctx,
+            events=events,
+            scope=scope,
+            job_id=job_id,
+            counts=(len(items), summary.successful, summary.failed),
+        )
+    store.jobs.set_phase(job_id, JobPhase.DONE)
+    return summary, scope
+
+
+async def _map(  # noqa: PLR0917 - internal step of _phases
+    setup: SessionSetup,
+    ctx: StepContext,
+    events: JobEvents,
+    scope: Scope,
+    limits: MapLimits,
+    job_id: str,
+    items: list[JsonValue],
+    rerun: Mapping[int, int] | None,
+) -> MapSummary:
+    """The map phase: every item, or on resume just `rerun` next to what had settled."""
+    reporter = ctx.reporter
+    settled = {} if rerun is None else settled_outcomes(setup, job_id, skip=set(rerun))
+    todo = len(items) if rerun is None else len(rerun)
+    parallel = min(limits.max_parallel, max(1, todo))
+    reporter.emit(Note("info", f"Processing {todo} items with {parallel} parallel agents"))
+    events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=_now()))
+    job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
+    summary = await MapPhase(job, items, only=rerun).run()
+    summary.outcomes = {**settled, **summary.outcomes}
+    counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
+    done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")
+    reporter.emit(done)
+    events.record(
+        ev.MAP_COMPLETED,
+        ev.phase(job_id, successful=summary.successful, failed=summary.failed, timestamp=_now()),
+    )
+    return summary
+
+
+def settled_outcomes(
+    setup: SessionSetup, job_id: str, *, skip: set[int] | None = None
+) -> dict[int, AgentOutcome]:
+    """The recorded outcomes of items that finished for good (landed or dead-lettered)."""
+    final = (ItemState.MERGED, ItemState.DEAD_LETTERED)
+    return {
+        record.index: AgentOutcome.from_json(record.result)
+        for record in setup.store.items.find(job_id, states=final)
+        if isinstance(record.result, dict) and record.index not in (skip or set())
+    }
+
+
+def map_job(
+    setup: SessionSetup,
+    *,
+    ctx: StepContext,
+    events: JobEvents,
+    scope: Scope,
+    limits: MapLimits,
+    job_id: str,
+) -> MapJob:
+    def on_step(task: object, label: str, index: int, total: int) -> None:
+        agent_id, item = getattr(task, "agent_id", ""), getattr(task, "item_id", "")
+        events.record(
+            ev.AGENT_PROGRESS,
+            ev.agent_progress(job_id, agent_id, item, step=label, index=index, total=total),
+            agent_id=agent_id,
+        )
+
+    agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
+    agent_ctx = ctx
+    if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
+        settings = replace(setup.agent_settings(), grace_period=limits.grace_period)
+        agent = get_agent(setup.agent_name, settings)
+        agent_ctx = replace(ctx, grace_period=limits.grace_period, agent=agent)
+    setting = AgentSetting(
+        repo=setup.repo,
+        parent=setup.worktree,
+        agents_root=agents_root,
+        template=timed_template(map_config(setup.workflow).agent_template, limits),
+        scope=scope,
+        ctx=agent_ctx,
+        timeout=limits.agent_timeout,
+        on_step=on_step if limits.monitoring else None,
+    )
+    return MapJob(
+        store=setup.store,
+        events=events,
+        reporter=ctx.reporter,
+        job_id=job_id,
+        session_id=setup.session_id,
+        policy=setup.workflow.error_policy,
+        max_parallel=limits.max_parallel,
+        setting=setting,
+        runner=local_runner(setting),
+        timeout_action=limits.timeout_action,
+        repo_key=repo_key(str(setup.repo)),
+        dlq_capacity=setup.config.dlq.capacity,
+        queue=MergeQueue(
+            setup.worktree,
+            ctx.agent,
+            ctx.env,
+            setup.log_dir / job_id,
+            timeout=setup.config.merge_timeout,
+        ),
+    )
+
+
+def _finish(setup: SessionSetup, job_id: str, status: RunStatus, error: str | None) -> None:
+    setup.store.jobs.set_status(job_id, status, error=error)
+    setup.store.sessions.set_status(setup.session_id, status, error=error)
+
+
+def _stopped(
+    setup: SessionSetup, events: JobEvents, reporter: Reporter, job_id: str, summary: MapSummary
+) -> int:
+    reason = summary.stop_reason or "stopped"
+    _finish(setup, job_id, RunStatus.FAILED, f"stopped by the error policy: {reason}")
+    events.record(ev.JOB_FAILED, ev.job_failed(job_id, reason, summary.successful))
+    _summary_table(reporter, summary)
+    reporter.emit(
+        Note(
+            "error",
+            f"Job {job_id} stopped by the error policy: {reason}. Running agents were"
+            f" cancelled; the parent worktree {setup.worktree} keeps what was merged and"
+            " nothing was merged into your branch.",
+        )
+    )
+    return EXIT_FAILED
+
+
+def _summary_table(reporter: Reporter, summary: MapSummary) -> None:
+    if summary.failed:
+        reporter.emit(
+            Note("info", f"{summary.failed} failed item(s) are in the DLQ: prodigy dlq list")
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -1,0 +1,295 @@
+"""The map phase: agents through the executor, their branches through the merge queue, every
+item state change committed to the store when it happens, failures through the error policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prodigy.app.mapreduce.events import MapCounts
+from prodigy.app.mapreduce.items import (
+    MapJob,
+    dead_letter,
+    keep_failed_worktree,
+    land,
+    record_failure_events,
+    record_usage,
+    record_worktree,
+)
+from prodigy.core import event_payloads as ev
+from prodigy.core.mapreduce import failure_policy as fp
+from prodigy.core.mapreduce.job_plan import item_id
+from prodigy.core.mapreduce.results import AgentOutcome, result_record
+from prodigy.core.progress import Note
+from prodigy.core.records import ItemState
+from prodigy.core.variables import JsonValue
+from prodigy.runtime.crashpoints import crash_point
+from prodigy.runtime.executor import Executor, Finished, LocalExecutor
+from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree
+
+
+@dataclass(slots=True)
+class MapSummary:
+    """Final outcome per item (input order), and why the phase stopped early, if it did."""
+
+    outcomes: dict[int, AgentOutcome] = field(default_factory=dict)
+    stop_reason: str | None = None
+
+    def ordered(self) -> list[AgentOutcome]:
+        return [self.outcomes[i] for i in sorted(self.outcomes)]
+
+    @property
+    def successful(self) -> int:
+        return sum(1 for o in self.outcomes.values() if o.ok)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.successful
+
+    def results(self) -> list[JsonValue]:
+        return [result_record(o) for o in self.ordered()]
+
+
+# (work, bound) -> executor: LocalExecutor, or one that runs tasks elsewhere
+ExecutorFactory = Callable[
+    [Callable[[AgentTask], Awaitable[AgentOutcome]], int], Executor[AgentTask, AgentOutcome]
+]
+
+
+class MapPhase:
+    """Runs one job's items to the end (or until the policy stops the job)."""
+
+    def __init__(
+        self,
+        job: MapJob,
+        items: list[JsonValue],
+        executor: ExecutorFactory = LocalExecutor,
+        *,
+        only: Mapping[int, int] | None = None,
+    ) -> None:
+        self.job = job
+        self.items = items
+        self.only = only  # `dlq retry`: run just these indexes, from these attempt numbers
+        self.summary = MapSummary()
+        self.state = fp.PolicyState()
+        self.running = 0
+        self.merging = 0
+        self.failures_shown = 0
+        self.stopping = False  # no retries once the job is being stopped
+        self.executor = executor(self._work, job.max_parallel)
+
+    async def run(self) -> MapSummary:
+        for index, item in enumerate(self.items):
+            if self.only is not None and index not in self.only:
+                continue
+            attempt = 1 if self.only is None else self.only[index]
+            self.executor.submit(
+                AgentTask(
+                    job_id=self.job.job_id,
+                    item_id=item_id(index),
+                    index=index,
+                    item=item,
+                    attempt=attempt,
+                )
+            )
+        landings: set[asyncio.Task[AgentOutcome]] = set()
+        next_agent: asyncio.Task[Finished[AgentTask, AgentOutcome]] | None = None
+        try:
+            while self.executor.outstanding or landings or next_agent:
+                if next_agent is None and self.executor.outstanding:
+                    next_agent = asyncio.ensure_future(self.executor.next_finished())
+                waiting = {*landings, *([next_agent] if next_agent else [])}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is next_agent:
+                        next_agent = None
+                        outcome = self._agent_outcome(task.result())  # type: ignore[arg-type]
+                        if outcome.ok:
+                            landings.add(asyncio.ensure_future(self._land(outcome)))
+                        else:
+                            self._failed(outcome)
+                    else:
+                        landings.discard(task)
+                        self._settle(task.result())  # type: ignore[arg-type]
+                if self.summary.stop_reason is not None:
+                    await self._stop(landings, next_agent)
+                    break
+        except BaseException:
+            await self._stop(landings, next_agent)
+            raise
+        return self.summary
+
+    async def _work(self, task: AgentTask) -> AgentOutcome:
+        """One agent, inside an executor slot: breaker gate, state, events, the agent."""
+        while True:
+            self.state, wait = fp.start_delay(self.job.policy, self.state, now=time.monotonic())
+            if wait <= 0:
+                break
+            await asyncio.sleep(min(wait, 1.0))
+        path = self.job.setting.agents_root / f"agent-{task.index}"
+        self.job.store.items.transition(
+            self.job.job_id,
+            task.item_id,
+            ItemState.RUNNING,
+            agent_branch=task.branch,
+            agent_worktree=str(path),
+        )
+        record_worktree(self.job, path, task.branch, task.item_id)
+        self.running += 1
+        self._counts()
+        self.job.events.record(
+            ev.AGENT_STARTED,
+            ev.agent_started(self.job.job_id, task.agent_id, task.item_id, str(path), task.attempt),
+            agent_id=task.agent_id,
+        )
+        try:
+            outcome = await self.job.runner(task)
+        finally:
+            self.running -= 1
+        # before the slot is free: the next agent must see an opened breaker
+        self.state = fp.after_attempt(
+            self.job.policy, self.state, ok=outcome.ok, now=time.monotonic()
+        )
+        return outcome
+
+    def _agent_outcome(self, finished: Finished[AgentTask, AgentOutcome]) -> AgentOutcome:
+        """The agent's outcome, recorded: usage, state, events."""
+        task = finished.task
+        outcome = finished.result or AgentOutcome(
+            item_id=task.item_id,
+            index=task.index,
+            agent_id=task.agent_id,
+            attempt=task.attempt,
+            status="failed",
+            failure_kind="unknown",
+            error=f"internal error running the agent: {finished.error!r}",
+        )
+        record_usage(self.job, outcome)
+        if outcome.ok:
+            self.job.store.items.transition(
+                self.job.job_id, outcome.item_id, ItemState.SUCCEEDED, result=outcome.to_json()
+            )
+            crash_point("after-agent-commit")
+            self.job.events.record(
+                ev.AGENT_COMPLETED,
+                ev.agent_completed(self.job.job_id, outcome),
+                agent_id=outcome.agent_id,
+            )
+            self.merging += 1
+            self._counts()
+        return outcome
+
+    async def _land(self, outcome: AgentOutcome) -> AgentOutcome:
+        try:
+            return await land(self.job, outcome, landed_before=self.summary.successful)
+        finally:
+            self.merging -= 1
+
+    def _settle(self, outcome: AgentOutcome) -> None:
+        """A landing finished: success is final; a refused merge goes through the policy."""
+        if outcome.ok:
+            self.summary.outcomes[outcome.index] = outcome
+            self._counts()
+        else:
+            self._failed(outcome)
+
+    def _failed(self, outcome: AgentOutcome) -> None:
+        """A failed attempt: retry it, or dead-letter (or skip) it, and maybe stop the job."""
+        job = self.job
+        job.store.items.transition(
+            job.job_id,
+            outcome.item_id,
+            ItemState.FAILED,
+            result=outcome.to_json(),
+            error=outcome.error,
+        )
+        self.state, decision = fp.after_failure(
+            job.policy,
+            self.state,
+            attempt=outcome.attempt,
+            total_items=len(self.items),
+        )
+        record_failure_events(job, outcome, will_retry=decision.retry)
+        if decision.retry and not self.stopping:
+            self._retry(outcome, decision.delay)
+            return
+        self.summary.outcomes[outcome.index] = outcome
+        keep_failed_worktree(job, outcome)
+        timed_out = outcome.failure_kind == "timeout"
+        if job.policy.on_item_failure != "skip" and not (
+            timed_out and job.timeout_action == "Skip"
+        ):
+            dead_letter(job, outcome, self.items[outcome.index])
+        if timed_out and job.timeout_action == "Fail":
+            self.summary.stop_reason = "an agent timed out and timeout_action is Fail"
+        self.failures_shown += 1
+        if fp.report_now(job.policy, self.failures_shown):
+            job.reporter.emit(Note("warn", f"{outcome.item_id} failed: {outcome.error}"))
+        self.summary.stop_reason = self.summary.stop_reason or decision.stop_reason
+        self._counts()
+
+    def _retry(self, outcome: AgentOutcome, delay: float) -> None:
+        job = self.job
+        job.store.items.transition(job.job_id, outcome.item_id, ItemState.PENDING)
+        job.events.record(
+            ev.AGENT_RETRYING,
+            ev.agent_retrying(job.job_id, outcome, delay),
+            agent_id=outcome.agent_id,
+        )
+        job.reporter.emit(
+            Note(
+                "warn",
+                f"{outcome.item_id} failed (attempt {outcome.attempt}); retrying in"
+                f" {delay:g} s: {outcome.error}",
+            )
+        )
+        self.executor.submit(
+            AgentTask(
+                job_id=job.job_id,
+                item_id=outcome.item_id,
+                index=outcome.index,
+                item=self.items[outcome.index],
+                attempt=outcome.attempt + 1,
+            ),
+            delay=delay,
+        )
+
+    async def _stop(
+        self,
+        landings: set[asyncio.Task[AgentOutcome]],
+        next_agent: asyncio.Task[Finished[AgentTask, AgentOutcome]] | None,
+    ) -> None:
+        """Cancel agents (their processes are killed); let merges in flight finish cleanly."""
+        self.stopping = True
+        await self.executor.cancel_all()
+        if next_agent is not None:
+            next_agent.cancel()
+        pending = [*landings, *([next_agent] if next_agent else [])]
+        for result in await asyncio.gather(*pending, return_exceptions=True):
+            if isinstance(result, AgentOutcome):
+                self._settle(result)
+        job = self.job
+        for record in job.store.items.find(job.job_id, states=(ItemState.RUNNING,)):
+            # never finished: back to pending, so resume runs it again from a fresh worktree
+            job.store.items.transition(job.job_id, record.item_id, ItemState.PENDING)
+            if record.agent_worktree and record.agent_branch:
+                await discard_agent_worktree(
+                    job.setting.repo, Path(record.agent_worktree), record.agent_branch
+                )
+                job.store.worktrees.forget(record.agent_worktree)
+
+    def _counts(self) -> None:
+        outcomes = self.summary.outcomes.values()
+        self.job.events.counts(
+            MapCounts(
+                total=len(self.items) if self.only is None else len(self.only),
+                done=sum(1 for o in outcomes if o.ok),
+                failed=sum(1 for o in outcomes if not o.ok),
+                running=self.running,
+                merging=self.merging,
+            )
+        )

@@ -1,0 +1,268 @@
+"""`prodigy resume SESSION` / `prodigy resume-job JOB` for MapReduce: continue where it stopped.
+
+Git is the truth for what landed: every `Prodigy-Item: <job>/<item>` trailer on the parent
+branch counts as merged even if the store missed it (reconciled, with an event). Before new
+work starts, the dead run's processes are killed and its leftovers repaired: a merge left in
+progress is aborted, stale index.lock files removed, half-created agent worktrees and
+branches removed. Then: setup resumes at its first unfinished step (or is skipped), items
+not yet landed run again in fresh worktrees, DLQ items stay unless `--max-retries` allows
+another try, reduce resumes at its first unfinished step, and the merge back runs as in a
+normal run. The caller holds the session's lock for the whole time.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from prodigy.app.dlq import queue as dlq_use
+from prodigy.app.dlq.retry import RetryRequest
+from prodigy.app.dlq.retry import _setup as open_session
+from prodigy.app.ids import resolve_job
+from prodigy.app.mapreduce.events import JobEvents
+from prodigy.app.mapreduce.inputs import load_items
+from prodigy.app.mapreduce.job import JobStart, drive_job
+from prodigy.app.mapreduce.plan import check_mapreduce, map_config
+from prodigy.app.paths import locks_dir, prodigy_home
+from prodigy.app.resume import changed_workflow
+from prodigy.app.scratch import remove_scratch
+from prodigy.app.session.environment import initial_scope
+from prodigy.app.session.setup import ReadLine, SessionSetup
+from prodigy.core.errors import UsageError
+from prodigy.core.interpolation import interpolate
+from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, item_id
+from prodigy.core.mapreduce.resume_plan import ResumePlan, input_changes, plan_resume
+from prodigy.core.progress import Note, Reporter
+from prodigy.core.records import ItemRecord, ItemState, JobPhase, JobRecord, RunStatus
+from prodigy.core.records import SessionRecord as Session
+from prodigy.core.variables import Scope
+from prodigy.runtime import crash_repair as repair
+from prodigy.runtime.locks import acquire_lock, lock_path
+from prodigy.runtime.map_agent import discard_agent_worktree
+from prodigy.store import Store, open_store
+
+ITEM_RECONCILED = "item_reconciled"
+JOB_RESUMED = "job_resumed"
+LEFTOVER_REPAIRED = "leftover_repaired"
+
+
+@dataclass(frozen=True, slots=True)
+class JobResumeRequest:
+    session_id: str | None = None  # `prodigy resume SESSION`
+    job_id: str | None = None  # `prodigy resume-job JOB`
+    force: bool = False  # resume even though the workflow file or the input changed
+    max_retries: int = 0  # DLQ items that failed at most this often run again
+    yes: bool = False
+    verbosity: int = 0
+
+
+async def resume_job(
+    request: JobResumeRequest, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
+) -> int:
+    """`prodigy resume-job JOB`: find the job's session, lock it, resume; the exit code."""
+    home = prodigy_home(env)
+    with open_store(home) as store:
+        job = resolve_job(store, request.job_id or "")
+        session = store.sessions.require(job.session_id)
+        if session.status in {RunStatus.COMPLETED, RunStatus.CANCELLED}:
+            reporter.emit(
+                Note(
+                    "info",
+                    f"{job.id} already {session.status}: nothing to resume (failed items:"
+                    f" prodigy dlq retry {job.id})",
+                )
+            )
+            return 0
+        with acquire_lock(
+            lock_path(locks_dir(home), session.id),
+            owner=f"prodigy resume-job {job.id}",
+            subject=session.id,
+        ):
+            try:
+                return await resume_locked(store, session, request, reporter, env, read_line)
+            finally:
+                remove_scratch(home, session.id)
+
+
+async def resume_locked(  # noqa: PLR0917 - one call site each in resume and resume-job
+    store: Store,
+    session: Session,
+    request: JobResumeRequest,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    read_line: ReadLine,
+) -> int:
+    """Resume the session's MapReduce job; the caller holds the session's lock."""
+    job = next(iter(store.jobs.find(session_id=session.id)), None)
+    path = Path(session.workflow_path)
+    diff = changed_workflow(session, path)
+    if diff is not None and not request.force:
+        raise UsageError(
+            f"{path} changed since {session.id} started; resuming could run different steps.\n"
+            f"{diff}\nUse --force to resume with the file as it is now."
+        )
+    if job is None:
+        raise UsageError(
+            f"{session.id} has no MapReduce job yet (it stopped before the job started);"
+            f" start it again with: prodigy run {path}"
+        )
+    killed = await repair.stop_job_processes(job.id)
+    if killed:
+        reporter.emit(Note("warn", f"stopped {len(killed)} process(es) left by the dead run"))
+    setup = await open_session(
+        store,
+        job,
+        session,
+        RetryRequest(job.id, yes=request.yes, verbosity=request.verbosity),
+        reporter,
+        env,
+    )
+    events = JobEvents(store, job.id, session.id, reporter)
+    await _repair(setup, job, events, reporter)
+    scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)
+    limits = check_mapreduce(setup.workflow, scope.with_values(dict(job.setup_captures)), setup.env)
+    if job.phase is not JobPhase.SETUP:
+        await _check_input(setup, job, scope, request.force, reporter)
+    plan = await _reconcile(setup, job, events, reporter, request.max_retries)
+    start = _start(setup, job, plan)
+    _running(store, job, session)
+    events.record(
+        JOB_RESUMED,
+        {
+            "job_id": job.id,
+            "phase": str(start.phase),
+            "rerun": len(plan.rerun),
+            "reconciled": sorted(plan.reconcile),
+            "kept_in_dlq": list(plan.kept_in_dlq),
+        },
+    )
+    reporter.emit(
+        Note(
+            "info",
+            f"Resuming {job.id} in the {start.phase} phase: {len(plan.done)} item(s) landed,"
+            f" {len(plan.rerun)} to run, {len(plan.kept_in_dlq)} left in the DLQ",
+        )
+    )
+    try:
+        return await drive_job(setup, reporter, scope, read_line, limits, job.id, start)
+    finally:
+        _drop_landed_from_dlq(store, job.id)
+
+
+async def _repair(
+    setup: SessionSetup, job: JobRecord, events: JobEvents, reporter: Reporter
+) -> None:
+    """Leftovers in the parent and the user's checkout: interrupted merge, stale locks,
+    half-created agent worktrees."""
+    places = [setup.worktree.parent]  # the session's and the agents' worktrees
+    await repair.settle_git(setup.repo, places)
+    notes = await repair.clear_stale_locks(setup.repo, places)
+    notes += await repair.repair_worktree_admin(setup.repo, setup.worktree.parent / job.id)
+    aborted = await repair.abort_interrupted_merge(setup.worktree)
+    for note in [*notes, *([aborted] if aborted else [])]:
+        reporter.emit(Note("warn", f"repaired: {note}"))
+        events.record(LEFTOVER_REPAIRED, {"job_id": job.id, "repair": note})
+
+
+async def _check_input(
+    setup: SessionSetup, job: JobRecord, scope: Scope, force: bool, reporter: Reporter
+) -> None:
+    """Items are identified by what was stored at start; a changed input file is refused
+    (or, with --force, its new items are added) so nothing is silently skipped or redone."""
+    phase = map_config(setup.workflow)
+    scope = scope.with_values(dict(job.setup_captures))
+    source = interpolate(phase.input, scope).strip()
+    file = Path(source) if Path(source).is_absolute() else setup.worktree / source
+    if not source or not file.is_file():
+        return  # a command's output is not read again: it may have side effects
+    ctx = setup.context(reporter)
+    current = await load_items(phase, scope, ctx)
+    stored = [r.data for r in setup.store.items.find(job.id)]
+    added, removed = input_changes(stored, current)
+    if not added and not removed:
+        return
+    what = f"{len(added)} new and {len(removed)} missing item(s)"
+    if not force:
+        raise UsageError(
+            f"the map input {file} changed since {job.id} started: {what}."
+            " Resume with --force to add the new items (missing ones are still processed),"
+            " or restore the file."
+        )
+    count = len(stored)
+    setup.store.items.add(job.id, [(item_id(count + i), item) for i, item in enumerate(added)])
+    reporter.emit(Note("warn", f"input changed ({what}); --force: new items added"))
+
+
+async def _reconcile(
+    setup: SessionSetup,
+    job: JobRecord,
+    events: JobEvents,
+    reporter: Reporter,
+    max_retries: int,
+) -> ResumePlan:
+    """Git's landings into the store, then the plan; items to run again are made pending
+    and their old worktrees and branches removed."""
+    store = setup.store
+    landed = await repair.landed_items(setup.worktree, job.id)
+    failures = {e.item_id: e.failure_count for e in store.dlq.find(job_id=job.id)}
+    plan = plan_resume(store.items.find(job.id), landed, failures, max_retries=max_retries)
+    for item, commit in plan.reconcile.items():
+        store.items.reconcile_merged(job.id, item, commit)
+        events.record(ITEM_RECONCILED, {"job_id": job.id, "item_id": item, "merge_commit": commit})
+        reporter.emit(Note("info", f"{item} had landed ({commit[:10]}); recorded as merged"))
+    _drop_landed_from_dlq(store, job.id)
+    agents_root = setup.worktree.parent / job.id
+    for record in store.items.find(job.id):
+        rerun = record.index in plan.rerun
+        if rerun:
+            _to_pending(store, record)
+        if rerun or record.state is ItemState.MERGED:
+            await _discard(setup, agents_root, record)
+    return plan
+
+
+async def _discard(setup: SessionSetup, agents_root: Path, record: ItemRecord) -> None:
+    """The item's old worktree and branch, whatever state the crash left them in."""
+    path = agents_root / agent_dir_name(record.index)
+    await discard_agent_worktree(setup.repo, path, agent_branch(record.job_id, record.index))
+    if path.exists():  # half checked out, never registered: only prodigy writes here
+        shutil.rmtree(path, ignore_errors=True)
+    setup.store.worktrees.forget(str(path))
+
+
+def _to_pending(store: Store, record: ItemRecord) -> None:
+    """Back to pending from wherever the crash left it, along the state machine."""
+    if record.state is ItemState.SUCCEEDED:  # finished, but its merge never landed
+        store.items.transition(record.job_id, record.item_id, ItemState.FAILED)
+    if record.state is not ItemState.PENDING:
+        store.items.transition(record.job_id, record.item_id, ItemState.PENDING)
+
+
+def _drop_landed_from_dlq(store: Store, job_id: str) -> None:
+    """An item that landed is not also in the DLQ (a retry that crashed before removing it)."""
+    merged = {r.item_id for r in store.items.find(job_id, states=(ItemState.MERGED,))}
+    stale = [e for e in store.dlq.find(job_id=job_id) if e.item_id in merged]
+    if stale:
+        dlq_use.remove(store, stale, "landed")
+
+
+def _start(setup: SessionSetup, job: JobRecord, plan: ResumePlan) -> JobStart:
+    """Where the job continues: its recorded phase, or the map again when items must run."""
+    if job.phase is JobPhase.SETUP:
+        return JobStart(JobPhase.SETUP)
+    if plan.rerun or job.phase is JobPhase.MAP:
+        if job.phase in {JobPhase.REDUCE, JobPhase.DONE}:
+            # reduce must see the new results: its earlier progress no longer counts
+            setup.store.checkpoints.delete(setup.session_id)
+        setup.store.jobs.set_phase(job.id, JobPhase.MAP)
+        return JobStart(JobPhase.MAP, rerun=dict(plan.rerun))
+    return JobStart(job.phase)
+
+
+def _running(store: Store, job: JobRecord, session: Session) -> None:
+    if store.jobs.require(job.id).status is not RunStatus.RUNNING:
+        store.jobs.set_status(job.id, RunStatus.RUNNING)
+    if store.sessions.require(session.id).status is not RunStatus.RUNNING:
+        store.sessions.set_status(session.id, RunStatus.RUNNING)

@@ -1,0 +1,1 @@
+"""One session: created or reopened, its steps run with checkpoints, merged back."""

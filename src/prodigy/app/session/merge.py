@@ -1,0 +1,186 @@
+"""Merging a finished session back into the branch it started from."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from prodigy.core.errors import GitError, LockedError
+from prodigy.core.progress import Note
+from prodigy.core.records import repo_key
+from prodigy.core.variables import JsonValue, Scope
+from prodigy.core.workflow import MergeConfig
+from prodigy.runtime import git
+from prodigy.runtime.agents.base import AgentRequest
+from prodigy.runtime.locks import acquire_lock, lock_path
+from prodigy.runtime.steps.context import StepContext
+from prodigy.runtime.steps.sequence import run_sequence
+from prodigy.runtime.worktrees import list_worktrees, remove_worktree
+
+_MERGE_LOCK_WAIT = 600.0  # seconds to wait for another session's merge into this repository
+
+
+@dataclass(frozen=True, slots=True)
+class MergePlan:
+    """Which branch goes where."""
+
+    repo: Path  # the user's repository (main checkout)
+    worktree: Path  # the session worktree
+    branch: str  # the session branch
+    target: str  # the branch the session started from
+    session_id: str
+    lock_dir: Path  # where the per-repository merge lock lives
+
+    def merge_command(self) -> str:
+        return f"prodigy worktree merge {self.session_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    merged: bool
+    message: str
+    nothing_to_merge: bool = False
+
+
+def merge_variables(plan: MergePlan) -> dict[str, JsonValue]:
+    """`${merge.*}` for a custom merge block."""
+    return {
+        "merge": {
+            "worktree": plan.worktree.name,
+            "worktree_path": str(plan.worktree),
+            "source_branch": plan.branch,
+            "target_branch": plan.target,
+            "session_id": plan.session_id,
+        }
+    }
+
+
+async def pending_commits(plan: MergePlan) -> int:
+    return await git.commit_count(plan.repo, plan.target, plan.branch)
+
+
+async def merge_session(
+    plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig | None
+) -> MergeResult:
+    """Merge the session branch into its target; on any failure leave both sides clean.
+
+    Sessions of one repository merge one at a time: two merges into the same checkout at
+    once would fight over its index.
+    """
+    async with _repo_merge_lock(plan):
+        return await _merge_locked(plan, ctx, scope, custom)
+
+
+@asynccontextmanager
+async def _repo_merge_lock(plan: MergePlan) -> AsyncIterator[None]:
+    path = lock_path(plan.lock_dir, f"merge-{repo_key(str(plan.repo))}")
+    waited = 0.0
+    while True:
+        try:
+            handle = acquire_lock(path, owner=f"merge of {plan.session_id}")
+            break
+        except LockedError:
+            if waited >= _MERGE_LOCK_WAIT:
+                raise
+            await asyncio.sleep(0.2)
+            waited += 0.2
+    try:
+        yield
+    finally:
+        handle.release()
+
+
+async def _merge_locked(
+    plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig | None
+) -> MergeResult:
+    if not await git.branch_exists(plan.repo, plan.target):
+        return MergeResult(False, f"target branch {plan.target} no longer exists")
+    if await pending_commits(plan) == 0:
+        return MergeResult(True, f"no new commits to merge into {plan.target}", True)
+    if custom is not None:
+        outcome = await _custom_merge(plan, ctx, scope, custom)
+    else:
+        outcome = await _default_merge(plan, ctx)
+    if outcome is not None:
+        return outcome
+    if not await git.is_ancestor(plan.repo, plan.branch, plan.target):
+        return MergeResult(False, f"{plan.branch} is not merged into {plan.target}")
+    return MergeResult(True, f"merged {plan.branch} into {plan.target}")
+
+
+async def _custom_merge(
+    plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig
+) -> MergeResult | None:
+    ctx.reporter.emit(Note("info", f"Running the workflow's merge steps for {plan.session_id}"))
+    merge_scope = scope.with_values(merge_variables(plan))
+    try:
+        async with asyncio.timeout(custom.timeout):
+            result = await run_sequence(custom.steps, merge_scope, ctx)
+    except TimeoutError:
+        return MergeResult(False, f"merge steps did not finish within {custom.timeout} s")
+    if not result.ok:
+        assert result.failed is not None
+        return MergeResult(False, f"merge step failed: {result.failed.result.error}")
+    return None
+
+
+async def _target_checkout(plan: MergePlan) -> Path | None:
+    for info in await list_worktrees(plan.repo):
+        if info.branch == plan.target:
+            return info.path
+    return None
+
+
+async def _default_merge(plan: MergePlan, ctx: StepContext) -> MergeResult | None:
+    checkout = await _target_checkout(plan)
+    if checkout is None:
+        return MergeResult(False, f"{plan.target} is not checked out anywhere to merge into")
+    message = f"Merge {plan.session_id} into {plan.target}"
+    try:
+        outcome = await git.merge_no_ff(checkout, plan.branch, message)
+    except GitError as exc:
+        return MergeResult(False, f"git merge refused: {exc}")
+    if outcome.ok:
+        return None
+    await git.abort_merge(checkout)
+    conflicts = ", ".join(outcome.conflicted_paths)
+    ctx.reporter.emit(
+        Note("warn", f"merge conflict in {conflicts}; asking Claude (/prodigy-merge-worktree)")
+    )
+    result = await ctx.agent.run(
+        AgentRequest(
+            prompt=f"/prodigy-merge-worktree {plan.branch} {plan.target}",
+            cwd=plan.worktree,
+            env=ctx.env,
+            log_path=ctx.log_path("merge"),
+            label="merge",
+            mask=ctx.masker.text,
+        )
+    )
+    if await git.is_merge_in_progress(checkout):
+        await git.abort_merge(checkout)
+    if not result.success:
+        return MergeResult(
+            False, f"conflict in {conflicts}; Claude merge failed: {result.error_message}"
+        )
+    return None
+
+
+async def remove_session_worktree(plan: MergePlan) -> None:
+    """The merged session's worktree and branch are no longer needed."""
+    await remove_worktree(
+        plan.repo, plan.worktree, delete_branch=True, force=True, branch=plan.branch
+    )
+
+
+def ask_to_merge(plan: MergePlan, read_line: object = input) -> bool:
+    """`Merge session-x to main [Y/n]`: empty answer or end of input means yes (as prodigy)."""
+    assert callable(read_line)
+    try:
+        answer = str(read_line(f"Merge {plan.session_id} to {plan.target} [Y/n]: "))
+    except EOFError:
+        return True
+    return answer.strip().lower() in {"", "y", "yes"}

@@ -1,0 +1,59 @@
+"""`prodigy worktree merge`: merge a session worktree that was kept unmerged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from prodigy.app.config import load_config
+from prodigy.app.ids import resolve_session
+from prodigy.app.paths import locks_dir, prodigy_home
+from prodigy.app.run import load_environment
+from prodigy.app.session.options import RunOptions
+from prodigy.app.session.setup import merge_and_clean, setup_from_record
+from prodigy.core.errors import UsageError
+from prodigy.core.progress import Reporter
+from prodigy.core.records import RunStatus
+from prodigy.core.variables import Scope, env_values
+from prodigy.runtime.locks import acquire_lock, lock_path
+from prodigy.store import open_store
+
+
+async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, str]) -> int:
+    """Merge session `name` (its id, which is also its worktree's name) into its target."""
+    home = prodigy_home(env)
+    with open_store(home) as store:
+        record = resolve_session(store, name)
+        name = record.id
+        if record.status is not RunStatus.COMPLETED:
+            raise UsageError(
+                f"{name} is {record.status}, not completed; finish it first with "
+                f"`prodigy resume {name}`"
+            )
+        worktree = Path(str(record.worktree_path))
+        if not worktree.exists():
+            raise UsageError(f"the worktree of {name} is gone ({worktree}); nothing to merge")
+        repo_record = store.repos.get(record.repo_key)
+        assert repo_record is not None
+        repo = Path(repo_record.path)
+        path = Path(record.workflow_path)
+        options = RunOptions.from_json(record.options, workflow=path, yes=True)
+        # The merge steps see the workflow's environment as the run did (secrets, profile...).
+        environment = await load_environment(options, reporter, env, repo)
+        workflow = environment.workflow
+        store.add_secrets(environment.masked)
+        config = load_config(repo_root=repo, env=env)
+        store.add_secrets(config.secrets())
+        checkpoint = store.checkpoints.latest(record.id)
+        scope = Scope(checkpoint.variables if checkpoint else {}).with_values(env_values(env))
+        with acquire_lock(
+            lock_path(locks_dir(home), record.id),
+            owner=f"prodigy worktree merge {record.id}",
+            subject=record.id,
+        ):
+            setup = setup_from_record(
+                store, record, repo, workflow, options, config.values, env, scope
+            )
+            setup = replace(setup, env=environment.apply(setup.env))
+            return await merge_and_clean(setup, setup.context(reporter), scope, reporter)

@@ -1,0 +1,1 @@
+"""The template registry and template checks."""

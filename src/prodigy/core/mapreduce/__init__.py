@@ -1,0 +1,1 @@
+"""Pure MapReduce rules: work items, job plan, failure policy, results, resume plan."""

@@ -1,0 +1,1 @@
+"""Executing workflow steps: actions, options, retries, validation, foreach, goal_seek."""

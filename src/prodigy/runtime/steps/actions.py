@@ -1,0 +1,221 @@
+"""Running one action (shell, claude, write_file) once; options are handled by step_runner."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from prodigy.core.errors import NotImplementedYetError, StepFailedError
+from prodigy.core.interpolation import interpolate
+from prodigy.core.progress import Note, StepOutput
+from prodigy.core.results import StepResult
+from prodigy.core.shellsafe import interpolate_shell
+from prodigy.core.variables import Scope
+from prodigy.core.workflow import ClaudeAction, ShellAction, Step, WriteFileAction
+from prodigy.runtime.agents import get_agent
+from prodigy.runtime.agents.base import AgentRequest, AgentSettings
+from prodigy.runtime.private_files import private_dir, write_private
+from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
+from prodigy.runtime.steps.context import StepContext
+
+
+def action_kind(step: Step) -> str:
+    """The variable family a step's output lands in: shell, claude, write_file ..."""
+    return "test" if step.deprecated_test else step.action.kind
+
+
+def step_label(step: Step) -> str:
+    """How a step is named in messages: its name or id, else its kind and command."""
+    if step.name or step.id:
+        return str(step.name or step.id)
+    action = step.action
+    if isinstance(action, ShellAction):
+        text = f"shell: {action.command}"
+    elif isinstance(action, ClaudeAction):
+        text = f"claude: {action.prompt}"
+    elif isinstance(action, WriteFileAction):
+        text = f"write_file: {action.path}"
+    else:
+        text = action.kind
+    first = text.strip().splitlines()[0] if text.strip() else text
+    return first if len(first) <= 80 else first[:77] + "..."
+
+
+async def run_action(
+    step: Step, scope: Scope, ctx: StepContext, *, index: int, env: Mapping[str, str]
+) -> StepResult:
+    """Run the step's action once with the given child environment."""
+    action = step.action
+    cwd = ctx.inside(interpolate(step.working_dir, scope)) if step.working_dir else ctx.worktree
+    timeout = float(step.timeout) if step.timeout else ctx.default_timeout
+    if isinstance(action, ShellAction):
+        return await _shell(action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step)))
+    if isinstance(action, ClaudeAction):
+        return await _claude(
+            step, action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step))
+        )
+    if isinstance(action, WriteFileAction):
+        return _write_file(action, scope, ctx, cwd)
+    raise NotImplementedYetError(f"{step.location}: `{action.kind}` steps")
+
+
+def _echo(ctx: StepContext, index: int, stream: str):  # type: ignore[no-untyped-def]
+    if ctx.verbosity < 2:
+        return None
+
+    def emit(line: str) -> None:
+        ctx.reporter.emit(StepOutput(index=index, stream=stream, line=ctx.masker.text(line)))  # type: ignore[arg-type]
+
+    return emit
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """Where and how one action runs."""
+
+    cwd: Path
+    env: Mapping[str, str]
+    timeout: float | None
+    index: int
+    label: str
+
+
+async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Call) -> StepResult:
+    command = interpolate_shell(action.command, scope, trusted=False)
+    child_env = {**call.env, **command.env}
+    scratch = private_dir(ctx.scratch_dir) if ctx.scratch_dir else None
+    with tempfile.TemporaryDirectory(prefix="prodigy-values-", dir=scratch) as spill:
+        # Values too large for one environment string travel as private files (see shellsafe).
+        for name, content in command.files.items():
+            path = Path(spill) / name
+            path.write_text(content, encoding="utf-8")
+            path.chmod(0o600)
+            child_env[f"{name}_FILE"] = str(path)
+        result = await run_process(
+            ProcessRequest(
+                argv=("bash", "-c", command.script),
+                cwd=call.cwd,
+                env=child_env,
+                timeout=call.timeout,
+                grace_period=ctx.grace_period,
+            ),
+            on_stdout=_echo(ctx, call.index, "stdout"),
+            on_stderr=_echo(ctx, call.index, "stderr"),
+        )
+    error = ""
+    if result.timed_out:
+        error = f"timed out after {call.timeout:g} s"
+    elif result.returncode != 0:
+        error = f"exit code {result.returncode}"
+    log_path = _save_shell_log(ctx, call.label, command.script, result)
+    return StepResult(
+        success=result.ok,
+        exit_code=result.returncode,
+        stdout=result.stdout,
+        stderr=result.stderr,
+        duration=result.duration,
+        timed_out=result.timed_out,
+        error=error,
+        error_kind="timeout" if result.timed_out else None,
+        log_path=str(log_path),
+    )
+
+
+def _save_shell_log(ctx: StepContext, label: str, script: str, result: ProcessResult) -> Path:
+    """The step's full output as a file (masked), so a failure can point at all of it."""
+    path = ctx.log_path(label).with_suffix(".log")
+    text = (
+        f"$ {script}\n--- exit code {result.returncode}"
+        f"{' (timed out)' if result.timed_out else ''}, {result.duration:.2f} s\n"
+        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
+    write_private(path, ctx.masker.text(text))
+    return path
+
+
+async def _claude(
+    step: Step, action: ClaudeAction, scope: Scope, ctx: StepContext, call: _Call
+) -> StepResult:
+    prompt = interpolate(action.prompt, scope)
+    label = step_label(step)
+    log_path = ctx.log_path(label)
+    echo = _echo(ctx, call.index, "agent")
+    ctx.reporter.emit(Note("info", f"  {label}: log {log_path}"))
+    started = time.monotonic()
+    agent = ctx.agent
+    if step.agent and step.agent != agent.name:
+        agent = get_agent(step.agent, ctx.agent_settings or AgentSettings())
+    outcome = await agent.run(
+        AgentRequest(
+            prompt=prompt,
+            cwd=call.cwd,
+            env=call.env,
+            timeout=call.timeout,
+            log_path=log_path,
+            label=label,
+            on_text=echo,
+            mask=ctx.masker.text,
+        )
+    )
+    error = ""
+    if not outcome.success:
+        error = outcome.error_message or f"{agent.name} failed (exit {outcome.exit_code})"
+    return StepResult(
+        success=outcome.success,
+        exit_code=outcome.exit_code if outcome.exit_code is not None else -1,
+        stdout=outcome.text,
+        stderr=outcome.stderr_tail,
+        duration=time.monotonic() - started,
+        timed_out=outcome.error_kind == "timeout",
+        error=error,
+        usage=outcome.usage,
+        log_path=str(outcome.log_path or log_path),
+        error_kind=outcome.error_kind,
+    )
+
+
+def _write_file(action: WriteFileAction, scope: Scope, ctx: StepContext, cwd: Path) -> StepResult:
+    started = time.monotonic()
+    target = ctx.inside(interpolate(action.path, scope), base=cwd)
+    content = action.content if isinstance(action.content, str) else json.dumps(action.content)
+    text = interpolate(content, scope)
+    text = _formatted(text, action.format)
+    if not target.parent.exists():
+        if not action.create_dirs:
+            raise StepFailedError(
+                f"write_file: directory {target.parent} does not exist (set create_dirs: true)"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    target.chmod(int(action.mode, 8))
+    return StepResult(
+        success=True, exit_code=0, stdout=str(target), duration=time.monotonic() - started
+    )
+
+
+def _formatted(text: str, fmt: str) -> str:
+    if fmt == "json":
+        try:
+            return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+        except ValueError as exc:
+            raise StepFailedError(f"write_file: content is not valid JSON ({exc})") from exc
+    if fmt == "yaml":
+        import io
+
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+
+        yaml = YAML(typ="safe")
+        try:
+            data = yaml.load(text)
+        except YAMLError as exc:
+            raise StepFailedError(f"write_file: content is not valid YAML ({exc})") from exc
+        out = io.StringIO()
+        yaml.default_flow_style = False
+        yaml.dump(data, out)
+        return out.getvalue()
+    return text
