@@ -27,7 +27,7 @@ class MergeRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class MergeResult:
+class BranchMergeResult:
     merged: bool
     commit: str | None = None  # the parent's HEAD after the merge
     conflicted_paths: tuple[str, ...] = ()
@@ -67,7 +67,7 @@ class MergeQueue:
         self._lock = asyncio.Lock()
         self.waiting = 0
 
-    async def merge(self, request: MergeRequest) -> MergeResult:
+    async def merge(self, request: MergeRequest) -> BranchMergeResult:
         """Merge `request.branch` into the parent once every earlier request is done."""
         self.waiting += 1
         try:
@@ -79,14 +79,14 @@ class MergeQueue:
         finally:
             self._lock.release()
 
-    async def _merge(self, request: MergeRequest) -> MergeResult:
+    async def _merge(self, request: MergeRequest) -> BranchMergeResult:
         await git.abort_merge(self.parent)  # a crashed earlier merge must not be committed
         before = await git.head_sha(self.parent)
         was_dirty = await git.is_dirty(self.parent, include_untracked=False)
         try:
             outcome = await git.merge_no_ff(self.parent, request.branch, merge_message(request))
         except GitError as exc:
-            return MergeResult(False, error=f"git merge refused: {exc}")
+            return BranchMergeResult(False, error=f"git merge refused: {exc}")
         if outcome.ok:
             return await self._verified(request, before, used_claude=False)
         conflicts = outcome.conflicted_paths
@@ -99,7 +99,7 @@ class MergeQueue:
                 return landed
         await self._restore(before, was_dirty=was_dirty)
         paths = ", ".join(conflicts)
-        return MergeResult(
+        return BranchMergeResult(
             False,
             conflicted_paths=conflicts,
             used_claude=True,
@@ -129,13 +129,13 @@ class MergeQueue:
         *,
         used_claude: bool,
         conflicts: tuple[str, ...] = (),
-    ) -> MergeResult:
+    ) -> BranchMergeResult:
         """Landed means: the branch is in HEAD's history, HEAD moved, no conflict markers."""
         head = await git.head_sha(self.parent)
         if head == before or not await git.is_ancestor(self.parent, request.branch, head):
-            return MergeResult(False, conflicted_paths=conflicts, used_claude=used_claude)
+            return BranchMergeResult(False, conflicted_paths=conflicts, used_claude=used_claude)
         if await _has_markers(self.parent, before, head):
-            return MergeResult(False, conflicted_paths=conflicts, used_claude=used_claude)
+            return BranchMergeResult(False, conflicted_paths=conflicts, used_claude=used_claude)
         if used_claude and trailer(request.job_id, request.item_id) not in await _message(
             self.parent
         ):
@@ -150,7 +150,9 @@ class MergeQueue:
                 trailer(request.job_id, request.item_id),
             )
             head = await git.head_sha(self.parent)
-        return MergeResult(True, commit=head, conflicted_paths=conflicts, used_claude=used_claude)
+        return BranchMergeResult(
+            True, commit=head, conflicted_paths=conflicts, used_claude=used_claude
+        )
 
     async def _restore(self, before: str, *, was_dirty: bool) -> None:
         """Put the parent back at `before`: undo a wrong merge commit, and leftovers of the

@@ -19,7 +19,7 @@ from prodigy.app.config import load_config
 from prodigy.app.dlq import queue as use
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.job import map_job
-from prodigy.app.mapreduce.map_phase import MapPhase, MapSummary
+from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.plan import check_mapreduce
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load
@@ -154,7 +154,7 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
     only = {c.item.index: c.entry.failure_count + 1 for c in chosen}
     mapped = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job.id)
     try:
-        summary = await MapPhase(mapped, items, only=only).run()
+        summary = await MapRunner(mapped, items, only=only).run()
     except asyncio.CancelledError:
         raise InterruptedRunError(
             f"interrupted; the items stay in the DLQ: run `prodigy dlq retry {job.id}` again"

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.inputs import load_items
 from prodigy.app.mapreduce.items import MapJob
-from prodigy.app.mapreduce.map_phase import MapPhase, MapSummary
+from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.phases import reduce_phase, setup_phase, with_env
 from prodigy.app.mapreduce.plan import map_config
 from prodigy.app.session.setup import SessionSetup, merge_back, report_usage
@@ -191,7 +191,7 @@ async def _map(  # noqa: PLR0917 - internal step of _phases
     reporter.emit(Note("info", f"Processing {todo} items with {parallel} parallel agents"))
     events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=_now()))
     job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
-    summary = await MapPhase(job, items, only=rerun).run()
+    summary = await MapRunner(job, items, only=rerun).run()
     summary.outcomes = {**settled, **summary.outcomes}
     counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
     done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")

@@ -60,7 +60,7 @@ ExecutorFactory = Callable[
 ]
 
 
-class MapPhase:
+class MapRunner:
     """Runs one job's items to the end (or until the policy stops the job)."""
 
     def __init__(

@@ -39,7 +39,7 @@ class MergePlan:
 
 
 @dataclass(frozen=True, slots=True)
-class MergeResult:
+class SessionMergeResult:
     merged: bool
     message: str
     nothing_to_merge: bool = False
@@ -64,7 +64,7 @@ async def pending_commits(plan: MergePlan) -> int:
 
 async def merge_session(
     plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig | None
-) -> MergeResult:
+) -> SessionMergeResult:
     """Merge the session branch into its target; on any failure leave both sides clean.
 
     Sessions of one repository merge one at a time: two merges into the same checkout at
@@ -95,11 +95,11 @@ async def _repo_merge_lock(plan: MergePlan) -> AsyncIterator[None]:
 
 async def _merge_locked(
     plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig | None
-) -> MergeResult:
+) -> SessionMergeResult:
     if not await git.branch_exists(plan.repo, plan.target):
-        return MergeResult(False, f"target branch {plan.target} no longer exists")
+        return SessionMergeResult(False, f"target branch {plan.target} no longer exists")
     if await pending_commits(plan) == 0:
-        return MergeResult(True, f"no new commits to merge into {plan.target}", True)
+        return SessionMergeResult(True, f"no new commits to merge into {plan.target}", True)
     if custom is not None:
         outcome = await _custom_merge(plan, ctx, scope, custom)
     else:
@@ -107,23 +107,23 @@ async def _merge_locked(
     if outcome is not None:
         return outcome
     if not await git.is_ancestor(plan.repo, plan.branch, plan.target):
-        return MergeResult(False, f"{plan.branch} is not merged into {plan.target}")
-    return MergeResult(True, f"merged {plan.branch} into {plan.target}")
+        return SessionMergeResult(False, f"{plan.branch} is not merged into {plan.target}")
+    return SessionMergeResult(True, f"merged {plan.branch} into {plan.target}")
 
 
 async def _custom_merge(
     plan: MergePlan, ctx: StepContext, scope: Scope, custom: MergeConfig
-) -> MergeResult | None:
+) -> SessionMergeResult | None:
     ctx.reporter.emit(Note("info", f"Running the workflow's merge steps for {plan.session_id}"))
     merge_scope = scope.with_values(merge_variables(plan))
     try:
         async with asyncio.timeout(custom.timeout):
             result = await run_sequence(custom.steps, merge_scope, ctx)
     except TimeoutError:
-        return MergeResult(False, f"merge steps did not finish within {custom.timeout} s")
+        return SessionMergeResult(False, f"merge steps did not finish within {custom.timeout} s")
     if not result.ok:
         assert result.failed is not None
-        return MergeResult(False, f"merge step failed: {result.failed.result.error}")
+        return SessionMergeResult(False, f"merge step failed: {result.failed.result.error}")
     return None
 
 
@@ -134,15 +134,15 @@ async def _target_checkout(plan: MergePlan) -> Path | None:
     return None
 
 
-async def _default_merge(plan: MergePlan, ctx: StepContext) -> MergeResult | None:
+async def _default_merge(plan: MergePlan, ctx: StepContext) -> SessionMergeResult | None:
     checkout = await _target_checkout(plan)
     if checkout is None:
-        return MergeResult(False, f"{plan.target} is not checked out anywhere to merge into")
+        return SessionMergeResult(False, f"{plan.target} is not checked out anywhere to merge into")
     message = f"Merge {plan.session_id} into {plan.target}"
     try:
         outcome = await git.merge_no_ff(checkout, plan.branch, message)
     except GitError as exc:
-        return MergeResult(False, f"git merge refused: {exc}")
+        return SessionMergeResult(False, f"git merge refused: {exc}")
     if outcome.ok:
         return None
     await git.abort_merge(checkout)
@@ -163,7 +163,7 @@ async def _default_merge(plan: MergePlan, ctx: StepContext) -> MergeResult | Non
     if await git.is_merge_in_progress(checkout):
         await git.abort_merge(checkout)
     if not result.success:
-        return MergeResult(
+        return SessionMergeResult(
             False, f"conflict in {conflicts}; Claude merge failed: {result.error_message}"
         )
     return None

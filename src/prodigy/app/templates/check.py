@@ -8,7 +8,7 @@ from pathlib import Path
 from prodigy.core.errors import UsageError
 from prodigy.core.workflow import check_workflow
 from prodigy.core.workflow.composition import KEYS
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.yaml_source import JsonValue, parse_yaml, to_plain
 
 # A template's required parameters are supplied by whoever uses it (`with:` or --param).
@@ -40,7 +40,7 @@ def inspect_template(path: Path, template_dirs: tuple[Path, ...] = ()) -> Templa
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read template {path}: {exc.strerror or exc}") from exc
-    plain = to_plain(node) if (node := parse_yaml(text, str(path), Reporter())) else None
+    plain = to_plain(node) if (node := parse_yaml(text, str(path), DiagnosticCollector())) else None
     data = plain if isinstance(plain, dict) else {}
     diagnostics = check_workflow(path, template_dirs=template_dirs)
     errors = tuple(

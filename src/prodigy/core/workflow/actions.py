@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.fields import Fields, child_path, frozen, location, report
 from prodigy.core.workflow.on_failure import StepParser, parse_on_failure
 from prodigy.core.workflow.step_model import (
@@ -109,13 +109,13 @@ def parse_action(
     return AnalyzeAction(config=frozen(config)), {}
 
 
-def _not_text(node: YNode, path: str, reporter: Reporter) -> str | None:
+def _not_text(node: YNode, path: str, reporter: DiagnosticCollector) -> str | None:
     report(reporter, node, path, f"expected a string, got {type_name(node)}")
     return None
 
 
 def _test(
-    node: YNode, path: str, reporter: Reporter, parse: StepParser
+    node: YNode, path: str, reporter: DiagnosticCollector, parse: StepParser
 ) -> tuple[Action | None, dict[str, Any]]:
     """Deprecated `test: {command, on_failure}` = shell + on_failure."""
     report(

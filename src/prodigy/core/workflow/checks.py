@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 
 from prodigy.core.errors import UsageError
-from prodigy.core.workflow.diagnostics import Diagnostic, Reporter
+from prodigy.core.workflow.diagnostics import Diagnostic, DiagnosticCollector
 from prodigy.core.workflow.model import Workflow
 from prodigy.core.workflow.step_model import ForeachAction, SourceLocation, Step
 
@@ -50,7 +50,7 @@ def _module(name: str) -> ModuleType | None:
         return None
 
 
-def check_expressions(workflow: Workflow, reporter: Reporter) -> None:
+def check_expressions(workflow: Workflow, reporter: DiagnosticCollector) -> None:
     expressions = _module("prodigy.core.expr")
     sorting = _module("prodigy.core.expr.sort")
     parse: Callable[[str], object] | None = getattr(expressions, "parse", None)
@@ -66,7 +66,11 @@ def check_expressions(workflow: Workflow, reporter: Reporter) -> None:
 
 
 def _try(
-    parse: Callable[[str], object], text: str, where: SourceLocation, key: str, reporter: Reporter
+    parse: Callable[[str], object],
+    text: str,
+    where: SourceLocation,
+    key: str,
+    reporter: DiagnosticCollector,
 ) -> None:
     try:
         parse(text)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prodigy.core.workflow import params as P
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.fields import Fields, child_path, report
 from prodigy.core.workflow.model import SubWorkflow
 from prodigy.core.workflow.sub_workflows import parse_sub_workflows
@@ -54,7 +54,7 @@ def compose(
     root: YNode | None,
     path: Path,
     cli_params: Mapping[str, object] | None,
-    reporter: Reporter,
+    reporter: DiagnosticCollector,
     template_dirs: tuple[Path, ...] = (),
 ) -> Composed:
     """`template_dirs`: template registries, searched by name after the workflow's directory."""
@@ -81,7 +81,7 @@ def compose(
     return Composed(final, values, subs)
 
 
-def _mapreduce(root: YMap, reporter: Reporter) -> bool:
+def _mapreduce(root: YMap, reporter: DiagnosticCollector) -> bool:
     """A MapReduce file takes parameters and defaults; the step-merging keys are errors."""
     mode = root.get("mode")
     if not (isinstance(mode, YScalar) and mode.value == "mapreduce"):
@@ -115,7 +115,7 @@ def _plain_map(node: YMap) -> dict[str, JsonValue]:
     return plain
 
 
-def _load(path: Path, at: YNode, where: str, reporter: Reporter) -> YMap | None:
+def _load(path: Path, at: YNode, where: str, reporter: DiagnosticCollector) -> YMap | None:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -137,7 +137,11 @@ def _find(base_dir: Path, name: str, patterns: tuple[str, ...]) -> Path | None:
 
 
 def _resolve(
-    root: YMap, path: Path, reporter: Reporter, chain: tuple[Path, ...], dirs: tuple[Path, ...]
+    root: YMap,
+    path: Path,
+    reporter: DiagnosticCollector,
+    chain: tuple[Path, ...],
+    dirs: tuple[Path, ...],
 ) -> _Parts:
     fields = Fields(root, "", reporter, KEYS)
     commands = fields.node("commands")
@@ -156,7 +160,7 @@ def _resolve(
 
 
 def _nested(
-    target: Path, at: YNode, where: str, reporter: Reporter, trail: _Trail
+    target: Path, at: YNode, where: str, reporter: DiagnosticCollector, trail: _Trail
 ) -> _Parts | None:
     chain, dirs = trail
     resolved = target.resolve()
@@ -174,7 +178,9 @@ def _nested(
     return None if node is None else _resolve(node, target, reporter, (*chain, resolved), dirs)
 
 
-def _imports(fields: Fields, path: Path, reporter: Reporter, trail: _Trail, parts: _Parts) -> None:
+def _imports(
+    fields: Fields, path: Path, reporter: DiagnosticCollector, trail: _Trail, parts: _Parts
+) -> None:
     node = fields.node("imports")
     if node is None:
         return
@@ -240,7 +246,9 @@ def _select(names: tuple[str, ...], imported: _Parts, parts: _Parts) -> list[str
     return missing
 
 
-def _extends(node: YNode, path: Path, reporter: Reporter, trail: _Trail, child: _Parts) -> _Parts:
+def _extends(
+    node: YNode, path: Path, reporter: DiagnosticCollector, trail: _Trail, child: _Parts
+) -> _Parts:
     name = node.value if isinstance(node, YScalar) else None
     if not isinstance(name, str):
         report(reporter, node, "extends", f"expected a base workflow name, got {type_name(node)}")
@@ -278,7 +286,9 @@ def _extends(node: YNode, path: Path, reporter: Reporter, trail: _Trail, child: 
     )
 
 
-def _template(node: YNode, path: Path, reporter: Reporter, trail: _Trail, parts: _Parts) -> None:
+def _template(
+    node: YNode, path: Path, reporter: DiagnosticCollector, trail: _Trail, parts: _Parts
+) -> None:
     if not isinstance(node, YMap):
         report(reporter, node, "template", "expected {name, source, with?, override?}")
         return

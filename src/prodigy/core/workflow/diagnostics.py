@@ -65,7 +65,7 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
 
 
 @dataclass(slots=True)
-class Reporter:
+class DiagnosticCollector:
     """Collects diagnostics while the whole file is checked, so all problems surface at once."""
 
     items: list[Diagnostic] = field(default_factory=list)

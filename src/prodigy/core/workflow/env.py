@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.fields import Fields, child_path, frozen, report, scalar_text
 from prodigy.core.workflow.model import Profile, SecretRef
 from prodigy.core.workflow.step_model import EnvValue
@@ -18,7 +18,9 @@ _ENV_SHAPES = (
 )
 
 
-def parse_env(node: YNode | None, path: str, reporter: Reporter) -> Mapping[str, EnvValue] | None:
+def parse_env(
+    node: YNode | None, path: str, reporter: DiagnosticCollector
+) -> Mapping[str, EnvValue] | None:
     """Names to values; numbers and booleans become the strings YAML spells them as."""
     if node is None:
         return None
@@ -51,7 +53,9 @@ def parse_env(node: YNode | None, path: str, reporter: Reporter) -> Mapping[str,
     return frozen(out)
 
 
-def parse_secrets(node: YNode | None, path: str, reporter: Reporter) -> Mapping[str, SecretRef]:
+def parse_secrets(
+    node: YNode | None, path: str, reporter: DiagnosticCollector
+) -> Mapping[str, SecretRef]:
     if node is None:
         return frozen({})
     if not isinstance(node, YMap):
@@ -93,7 +97,9 @@ def _provider(fields: Fields) -> str:
     return text or "env"
 
 
-def parse_profiles(node: YNode | None, path: str, reporter: Reporter) -> Mapping[str, Profile]:
+def parse_profiles(
+    node: YNode | None, path: str, reporter: DiagnosticCollector
+) -> Mapping[str, Profile]:
     if node is None:
         return frozen({})
     if not isinstance(node, YMap):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
-from prodigy.core.workflow.diagnostics import Diagnostic, Reporter, Severity, suggest
+from prodigy.core.workflow.diagnostics import Diagnostic, DiagnosticCollector, Severity, suggest
 from prodigy.core.workflow.durations import parse_duration
 from prodigy.core.workflow.step_model import SourceLocation
 from prodigy.core.workflow.yaml_source import YMap, YNode, YScalar, YSeq, type_name
@@ -29,7 +29,7 @@ def location(node: YNode, path: str) -> SourceLocation:
 
 
 def report(
-    reporter: Reporter,
+    reporter: DiagnosticCollector,
     node: YNode | YScalar,
     path: str,
     message: str,
@@ -56,7 +56,9 @@ def frozen(mapping: Mapping[K, T]) -> Mapping[K, T]:
     return MappingProxyType(dict(mapping))
 
 
-def scalar_text(node: YNode, path: str, reporter: Reporter, what: str = "a string") -> str | None:
+def scalar_text(
+    node: YNode, path: str, reporter: DiagnosticCollector, what: str = "a string"
+) -> str | None:
     """A string value; numbers and booleans are accepted and written as YAML spells them."""
     if isinstance(node, YScalar) and node.value is not None:
         value = node.value
@@ -70,7 +72,9 @@ def scalar_text(node: YNode, path: str, reporter: Reporter, what: str = "a strin
 class Fields:
     """Reads the keys of one mapping; keys never read are reported as unknown by `finish()`."""
 
-    def __init__(self, node: YMap, path: str, reporter: Reporter, known: Iterable[str]) -> None:
+    def __init__(
+        self, node: YMap, path: str, reporter: DiagnosticCollector, known: Iterable[str]
+    ) -> None:
         self.map = node
         self.path = path
         self.reporter = reporter

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prodigy.core.workflow.checks import check_expressions
 from prodigy.core.workflow.composition import compose
-from prodigy.core.workflow.diagnostics import Diagnostic, Reporter, WorkflowLoadError
+from prodigy.core.workflow.diagnostics import Diagnostic, DiagnosticCollector, WorkflowLoadError
 from prodigy.core.workflow.model import Workflow
 from prodigy.core.workflow.normalize import build_workflow
 from prodigy.core.workflow.yaml_source import parse_yaml
@@ -53,7 +53,7 @@ def _load(
     path: Path, params: Mapping[str, object] | None, strict: bool, template_dirs: tuple[Path, ...]
 ) -> tuple[Workflow | None, tuple[Diagnostic, ...]]:
     source = str(path)
-    reporter = Reporter()
+    reporter = DiagnosticCollector()
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

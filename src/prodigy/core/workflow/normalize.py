@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.env import parse_env, parse_profiles, parse_secrets
 from prodigy.core.workflow.error_policy import parse_error_policy
 from prodigy.core.workflow.fields import Fields, frozen, report
@@ -53,7 +53,7 @@ COMPOSITION_KEYS = ("imports", "extends", "template", "parameters", "defaults", 
 def build_workflow(
     root: YNode | None,
     source: str,
-    reporter: Reporter,
+    reporter: DiagnosticCollector,
     *,
     parameters: Mapping[str, JsonValue] | None = None,
     sub_workflows: Mapping[str, SubWorkflow] | None = None,
@@ -85,7 +85,7 @@ def build_workflow(
     return _standard(root, source, stem, reporter, extra)
 
 
-def _mode(root: YMap, reporter: Reporter) -> str:
+def _mode(root: YMap, reporter: DiagnosticCollector) -> str:
     node = root.get("mode")
     if node is None:
         return "mapreduce" if root.get("map") is not None else "standard"
@@ -117,7 +117,7 @@ def _common(fields: Fields) -> dict[str, Any]:
 
 
 def _standard(
-    root: YMap, source: str, stem: str, reporter: Reporter, extra: dict[str, Any]
+    root: YMap, source: str, stem: str, reporter: DiagnosticCollector, extra: dict[str, Any]
 ) -> Workflow:
     fields = Fields(root, "", reporter, STANDARD_KEYS)
     key = "commands"
@@ -142,7 +142,7 @@ def _standard(
 
 
 def _mapreduce(
-    root: YMap, source: str, reporter: Reporter, parameters: Mapping[str, JsonValue]
+    root: YMap, source: str, reporter: DiagnosticCollector, parameters: Mapping[str, JsonValue]
 ) -> Workflow:
     fields = Fields(root, "", reporter, MAPREDUCE_KEYS)
     name = fields.text("name")

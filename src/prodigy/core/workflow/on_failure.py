@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.fields import Fields, child_path, frozen, location, report
 from prodigy.core.workflow.step_model import (
     ClaudeAction,
@@ -14,7 +14,7 @@ from prodigy.core.workflow.step_model import (
 )
 from prodigy.core.workflow.yaml_source import YMap, YNode, YScalar, YSeq, to_plain, type_name
 
-StepParser = Callable[[YNode, str, Reporter], "Step | None"]
+StepParser = Callable[[YNode, str, DiagnosticCollector], "Step | None"]
 
 
 _ADVANCED_KEYS = (
@@ -45,7 +45,9 @@ def command_step(text: str, node: YNode, path: str) -> Step:
     return Step(action=action, location=location(node, path))
 
 
-def handler_list(node: YSeq, path: str, reporter: Reporter, parse: StepParser) -> tuple[Step, ...]:
+def handler_list(
+    node: YSeq, path: str, reporter: DiagnosticCollector, parse: StepParser
+) -> tuple[Step, ...]:
     out: list[Step] = []
     for i, item in enumerate(node.items):
         at = child_path(path, i)
@@ -56,7 +58,9 @@ def handler_list(node: YSeq, path: str, reporter: Reporter, parse: StepParser) -
     return tuple(out)
 
 
-def parse_on_failure(node: YNode, path: str, reporter: Reporter, parse: StepParser) -> OnFailure:
+def parse_on_failure(
+    node: YNode, path: str, reporter: DiagnosticCollector, parse: StepParser
+) -> OnFailure:
     if isinstance(node, YScalar) and isinstance(node.value, bool):
         return OnFailure(fail_workflow=not node.value)
     if isinstance(node, YScalar) and isinstance(node.value, str):

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from prodigy.core.errors import UsageError
-from prodigy.core.workflow.diagnostics import Reporter, suggest
+from prodigy.core.workflow.diagnostics import DiagnosticCollector, suggest
 from prodigy.core.workflow.fields import Fields, child_path, report
 from prodigy.core.workflow.yaml_source import (
     JsonValue,
@@ -59,7 +59,9 @@ class ParamDef:
     node: YNode
 
 
-def parse_definitions(node: YNode | None, path: str, reporter: Reporter) -> list[ParamDef]:
+def parse_definitions(
+    node: YNode | None, path: str, reporter: DiagnosticCollector
+) -> list[ParamDef]:
     """`parameters: {required: [...], optional: [...]}`."""
     if node is None:
         return []
@@ -85,7 +87,9 @@ def parse_definitions(node: YNode | None, path: str, reporter: Reporter) -> list
     return out
 
 
-def _definition(node: YNode, path: str, reporter: Reporter, required: bool) -> ParamDef | None:
+def _definition(
+    node: YNode, path: str, reporter: DiagnosticCollector, required: bool
+) -> ParamDef | None:
     if not isinstance(node, YMap):
         report(reporter, node, path, "expected {name, type, description}")
         return None
@@ -111,7 +115,10 @@ def _definition(node: YNode, path: str, reporter: Reporter, required: bool) -> P
 
 
 def check_values(
-    defs: list[ParamDef], values: Mapping[str, JsonValue], source: str, reporter: Reporter
+    defs: list[ParamDef],
+    values: Mapping[str, JsonValue],
+    source: str,
+    reporter: DiagnosticCollector,
 ) -> None:
     """Every required parameter has a value, and every value has its declared type."""
     for definition in defs:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.fields import Fields, child_path, frozen, location, report
 from prodigy.core.workflow.model import (
     CaptureOutputSpec,
@@ -33,7 +33,7 @@ MAP_KEYS = (
 def step_block(
     node: YNode | None,
     path: str,
-    reporter: Reporter,
+    reporter: DiagnosticCollector,
     *,
     deprecated: bool,
     extra: tuple[str, ...] = (),
@@ -59,7 +59,7 @@ def step_block(
     return parse_steps(commands, fields.at("commands"), reporter), fields
 
 
-def parse_setup(node: YNode, path: str, reporter: Reporter) -> SetupPhase:
+def parse_setup(node: YNode, path: str, reporter: DiagnosticCollector) -> SetupPhase:
     steps, fields = step_block(
         node, path, reporter, deprecated=False, extra=("timeout", "capture_outputs")
     )
@@ -80,7 +80,7 @@ def parse_setup(node: YNode, path: str, reporter: Reporter) -> SetupPhase:
 
 
 def _capture_outputs(
-    node: YNode | None, path: str, reporter: Reporter, count: int
+    node: YNode | None, path: str, reporter: DiagnosticCollector, count: int
 ) -> dict[str, CaptureOutputSpec]:
     out: dict[str, CaptureOutputSpec] = {}
     if node is None:
@@ -159,7 +159,9 @@ def _capture_spec(fields: Fields) -> CaptureOutputSpec | None:
     return spec
 
 
-def parse_map(node: YNode | None, path: str, reporter: Reporter, at: YNode) -> MapPhase | None:
+def parse_map(
+    node: YNode | None, path: str, reporter: DiagnosticCollector, at: YNode
+) -> MapPhase | None:
     if node is None:
         report(
             reporter,
@@ -265,7 +267,7 @@ def _timeout_config(parent: Fields) -> TimeoutConfig | None:
     return config
 
 
-def parse_merge(node: YNode, path: str, reporter: Reporter) -> MergeConfig:
+def parse_merge(node: YNode, path: str, reporter: DiagnosticCollector) -> MergeConfig:
     steps, fields = step_block(node, path, reporter, deprecated=False, extra=("timeout",))
     timeout = None
     if fields is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.durations import parse_duration
 from prodigy.core.workflow.fields import Fields, child_path, report
 from prodigy.core.workflow.step_model import Backoff, BackoffKind, RetryPolicy
@@ -13,7 +13,7 @@ from prodigy.core.workflow.yaml_source import YMap, YNode, YScalar, YSeq, type_n
 _RETRY_KINDS = ("network", "timeout", "server_error", "rate_limit")
 
 
-def parse_retry(node: YNode, path: str, reporter: Reporter) -> RetryPolicy | None:
+def parse_retry(node: YNode, path: str, reporter: DiagnosticCollector) -> RetryPolicy | None:
     if not isinstance(node, YMap):
         report(
             reporter,

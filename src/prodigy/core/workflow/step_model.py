@@ -76,7 +76,7 @@ class ForeachAction:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GoalSeekAction:
-    """Removed in prodigy 0.4.1; carried so the runtime can say so with the step's location."""
+    """`goal_seek:` as documented: core/goal_seek.py reads its config, runtime/steps runs it."""
 
     config: Mapping[str, JsonValue]
     kind: Literal["goal_seek"] = "goal_seek"

@@ -12,7 +12,7 @@ from prodigy.core.workflow.actions import (
     parse_action,
     structured_legacy,
 )
-from prodigy.core.workflow.diagnostics import Reporter, suggest
+from prodigy.core.workflow.diagnostics import DiagnosticCollector, suggest
 from prodigy.core.workflow.env import parse_env
 from prodigy.core.workflow.fields import Fields, child_path, frozen, location, report
 from prodigy.core.workflow.on_failure import parse_on_failure
@@ -63,7 +63,7 @@ OPTION_KEYS = (
 CAPTURE_FORMATS = ("string", "json", "lines", "number", "boolean")
 
 
-def parse_steps(node: YNode | None, path: str, reporter: Reporter) -> tuple[Step, ...]:
+def parse_steps(node: YNode | None, path: str, reporter: DiagnosticCollector) -> tuple[Step, ...]:
     """A list of steps; each bad entry is reported and skipped so the rest is still checked."""
     if node is None:
         return ()
@@ -74,7 +74,7 @@ def parse_steps(node: YNode | None, path: str, reporter: Reporter) -> tuple[Step
     return tuple(s for s in steps if s is not None)
 
 
-def parse_step(node: YNode, path: str, reporter: Reporter) -> Step | None:
+def parse_step(node: YNode, path: str, reporter: DiagnosticCollector) -> Step | None:
     if isinstance(node, YScalar) and isinstance(node.value, str) and node.value.strip():
         return legacy_command(node.value.strip(), node, path)
     if not isinstance(node, YMap):
@@ -128,7 +128,7 @@ def parse_step(node: YNode, path: str, reporter: Reporter) -> Step | None:
     return _options(step, fields, reporter)
 
 
-def _options(step: Step, fields: Fields, reporter: Reporter) -> Step:
+def _options(step: Step, fields: Fields, reporter: DiagnosticCollector) -> Step:
     opts: dict[str, Any] = {}
     for key in ("name", "id", "agent", "output_file", "working_dir", "when"):
         if (value := fields.text(key)) is not None:
@@ -226,7 +226,7 @@ def _streams(node: YNode, fields: Fields) -> CaptureStreams:
     return CaptureStreams()
 
 
-def _on_exit_code(node: YNode, path: str, reporter: Reporter) -> Mapping[int, Step]:
+def _on_exit_code(node: YNode, path: str, reporter: DiagnosticCollector) -> Mapping[int, Step]:
     if not isinstance(node, YMap):
         report(
             reporter,
@@ -254,7 +254,7 @@ def _on_exit_code(node: YNode, path: str, reporter: Reporter) -> Mapping[int, St
     return frozen(out)
 
 
-def _outputs(node: YNode, path: str, reporter: Reporter) -> Mapping[str, str]:
+def _outputs(node: YNode, path: str, reporter: DiagnosticCollector) -> Mapping[str, str]:
     out: dict[str, str] = {}
     if not isinstance(node, YMap):
         report(reporter, node, path, "expected a mapping such as {spec: {file_pattern: '*.md'}}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.fields import Fields, child_path, report
 from prodigy.core.workflow.model import SubWorkflow
 from prodigy.core.workflow.yaml_source import JsonValue, YMap, YNode, to_plain
@@ -18,7 +18,7 @@ def _plain(node: YMap) -> dict[str, JsonValue]:
 
 
 def parse_sub_workflows(
-    nodes: Mapping[str, YNode], base_dir: Path, reporter: Reporter
+    nodes: Mapping[str, YNode], base_dir: Path, reporter: DiagnosticCollector
 ) -> dict[str, SubWorkflow]:
     out: dict[str, SubWorkflow] = {}
     for name, node in nodes.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from prodigy.core.workflow.diagnostics import Reporter
+from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.fields import Fields, child_path, location, report, scalar_text
 from prodigy.core.workflow.on_failure import StepParser, handler_list
 from prodigy.core.workflow.retry import seconds_or
@@ -21,7 +21,9 @@ from prodigy.core.workflow.step_model import (
 from prodigy.core.workflow.yaml_source import YMap, YNode, YScalar, YSeq, to_plain, type_name
 
 
-def parse_validation(node: YNode, path: str, reporter: Reporter, parse: StepParser) -> Validation:
+def parse_validation(
+    node: YNode, path: str, reporter: DiagnosticCollector, parse: StepParser
+) -> Validation:
     if isinstance(node, YSeq):
         return Validation(commands=handler_list(node, path, reporter, parse))
     if not isinstance(node, YMap):
@@ -104,7 +106,9 @@ def _one_command_form(fields: Fields, parse: StepParser, keys: tuple[str, ...]) 
     return (Step(action=action, location=location(node, fields.at(key))),)
 
 
-def _on_incomplete(node: YNode, path: str, reporter: Reporter, parse: StepParser) -> OnIncomplete:
+def _on_incomplete(
+    node: YNode, path: str, reporter: DiagnosticCollector, parse: StepParser
+) -> OnIncomplete:
     if isinstance(node, YSeq):
         return OnIncomplete(handlers=handler_list(node, path, reporter, parse))
     if not isinstance(node, YMap):
@@ -148,7 +152,9 @@ def _check(text: str) -> CheckCommand:
     return CheckCommand(command=text)
 
 
-def parse_step_validation(node: YNode, path: str, reporter: Reporter) -> StepValidation | None:
+def parse_step_validation(
+    node: YNode, path: str, reporter: DiagnosticCollector
+) -> StepValidation | None:
     if isinstance(node, YScalar) and isinstance(node.value, str):
         return StepValidation(commands=(_check(node.value),))
     if isinstance(node, YSeq):
@@ -214,7 +220,9 @@ def _criteria(fields: Fields) -> tuple[Literal["all", "any", "at_least"], int | 
     return "all", None
 
 
-def parse_commit_config(node: YNode, path: str, reporter: Reporter) -> CommitConfig | None:
+def parse_commit_config(
+    node: YNode, path: str, reporter: DiagnosticCollector
+) -> CommitConfig | None:
     if not isinstance(node, YMap):
         report(reporter, node, path, f"expected a mapping, got {type_name(node)}")
         return None

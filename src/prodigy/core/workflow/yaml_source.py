@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from prodigy.core.workflow.diagnostics import Diagnostic, Reporter
+from prodigy.core.workflow.diagnostics import Diagnostic, DiagnosticCollector
 
 Scalar: TypeAlias = str | int | float | bool | None
 JsonValue: TypeAlias = "str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None"
@@ -78,7 +78,7 @@ def type_name(node: YNode) -> str:
     return "a string"
 
 
-def parse_yaml(text: str, file: str, reporter: Reporter) -> YNode | None:
+def parse_yaml(text: str, file: str, reporter: DiagnosticCollector) -> YNode | None:
     """Compose `text`; syntax errors and duplicate keys go to `reporter`."""
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
@@ -116,7 +116,7 @@ def _pos(node: Node, file: str) -> Pos:
     return Pos(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _convert(node: Node, file: str, reporter: Reporter, path: str) -> YNode:
+def _convert(node: Node, file: str, reporter: DiagnosticCollector, path: str) -> YNode:
     if isinstance(node, MappingNode):
         converted = _convert_map(node, file, reporter, path)
         tag = str(getattr(node.tag, "value", node.tag))
@@ -133,7 +133,7 @@ def _convert(node: Node, file: str, reporter: Reporter, path: str) -> YNode:
     return YScalar(_scalar(node), _pos(node, file))
 
 
-def _convert_map(node: MappingNode, file: str, reporter: Reporter, path: str) -> YMap:
+def _convert_map(node: MappingNode, file: str, reporter: DiagnosticCollector, path: str) -> YMap:
     entries: list[tuple[YScalar, YNode]] = []
     seen: dict[object, Pos] = {}
     merges = []
@@ -164,7 +164,7 @@ def _convert_map(node: MappingNode, file: str, reporter: Reporter, path: str) ->
 
 
 def _merge_entries(
-    value: Node, file: str, reporter: Reporter, path: str, seen: dict[object, Pos]
+    value: Node, file: str, reporter: DiagnosticCollector, path: str, seen: dict[object, Pos]
 ) -> list[tuple[YScalar, YNode]]:
     """YAML merge keys (`<<: *base`): explicit keys win, so merged ones only fill gaps."""
     sources = value.value if isinstance(value, SequenceNode) else [value]
