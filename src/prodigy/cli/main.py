@@ -10,6 +10,7 @@ from prodigy import __version__
 from prodigy.cli import (
     checkpoints_cmd,
     config_cmd,
+    dashboard_cmd,
     demo_cmd,
     dlq_cmd,
     events_cmd,
@@ -50,6 +51,7 @@ for module in (
     sessions_cmd,
     events_cmd,
     dlq_cmd,
+    dashboard_cmd,
     checkpoints_cmd,
     logs_cmd,
     init_cmd,

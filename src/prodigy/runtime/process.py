@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -291,3 +292,33 @@ def _close(*fds: int) -> None:
     for fd in fds:
         with contextlib.suppress(OSError):
             os.close(fd)
+
+
+def spawn_detached(argv: list[str], *, cwd: Path, env: Mapping[str, str], log_path: Path) -> int:
+    """Start a process that outlives its starter; returns its pid.
+
+    For work a user asked for from a long-lived server (the dashboard's retry and resume): the
+    child gets its own session (a Ctrl-C of the server does not reach it), stdin from
+    /dev/null, and stdout and stderr appended to `log_path`. A thread reaps it when it exits,
+    so it never lingers as a zombie of the server.
+    """
+    if not argv:
+        raise ProdigyError("cannot run an empty command; give at least the program name")
+    log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ExecutableNotFoundError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()
+    return proc.pid

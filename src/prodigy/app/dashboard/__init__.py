@@ -1,0 +1,1 @@
+"""The web dashboard's read models and actions (docs/dashboard.md)."""
