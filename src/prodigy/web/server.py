@@ -31,8 +31,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from prodigy.app.dashboard import actions, views
-from prodigy.app.job_control import NotRunningError
 from prodigy.app.paths import logs_dir
+from prodigy.app.session.cancel import NotRunningError
 from prodigy.core.errors import ProdigyError, StoreError, UsageError
 from prodigy.store.readonly import ReadOnlyStore, open_readonly
 from prodigy.web import filters, sse

@@ -4,7 +4,7 @@ Retry and resume run the very command a user would type (`prodigy dlq retry JOB 
 `prodigy resume-job JOB -y`) as a background process of its own, detached from the
 dashboard, so closing the dashboard does not stop them. Its output goes to a log under
 `$PRODIGY_HOME/logs/dashboard/`. The dashboard itself never writes to the store.
-Cancel signals the job's running process as `app.job_control.cancel_session` describes.
+Cancel signals the job's running process as `app.session.cancel.cancel_session` describes.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from prodigy.app.job_control import cancel_session
 from prodigy.app.paths import logs_dir
-from prodigy.app.session_state import live_holder
+from prodigy.app.session.cancel import cancel_session
+from prodigy.app.session.state import live_holder
 from prodigy.core.errors import ProdigyError, UsageError
 from prodigy.runtime.process import spawn_detached
 from prodigy.store.readonly import ReadOnlyStore

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prodigy.app.session_state import parse_ts
+from prodigy.app.session.state import parse_ts
 from prodigy.store.readonly import ReadOnlyStore, Row
 
 # Gas Town's colours for the time since the last event of something still running:

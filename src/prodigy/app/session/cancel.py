@@ -14,7 +14,7 @@ import signal
 import socket
 from pathlib import Path
 
-from prodigy.app.session_state import live_holder
+from prodigy.app.session.state import live_holder
 from prodigy.core.errors import ProdigyError, UsageError
 from prodigy.runtime.locks import HolderInfo
 
