@@ -1,46 +1,31 @@
 """Shell-safe substitution of `${...}` into `shell:` commands (architecture.md "Shell safety").
 
 Each substituted value travels to the child in an environment variable (`PRODIGY_V_0`, ...);
-the placeholder becomes a reference chosen by the bash quoting context it stands in, so the
-value is data, never code. A small lexer tracks: unquoted text, '...', "...", $'...',
-backslash escapes, $(...), `...`, $((...)), comments and here-documents.
+the placeholder becomes a reference chosen by the bash context it stands in
+(`prodigy.core.shell_contexts` finds it), so the value is data, never code. Where bash
+evaluates the text (arithmetic, variable names), only an integer or a name is accepted.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from prodigy.core.errors import StepFailedError
-from prodigy.core.interpolation import (
-    TOKEN,
-    Placeholder,
-    interpolate,
-    parse_placeholder,
-    render,
-    resolve,
-)
+from prodigy.core.interpolation import interpolate, render, resolve
+from prodigy.core.shell_contexts import Context, LiteralBody, Need, Site, scan
 
 if TYPE_CHECKING:
     from prodigy.core.variables import Scope
 
+__all__ = ["Context", "Need", "ShellCommand", "Site", "UnsafeSubstitutionError", "sites"]
+
 
 class UnsafeSubstitutionError(StepFailedError):
     """A value that cannot be passed to the shell as data where its placeholder stands."""
-
-
-class Context(Enum):
-    UNQUOTED = "unquoted"
-    SINGLE = "single-quoted"
-    DOUBLE = "double-quoted"
-    ANSI_C = "$'...'"
-    ARITH = "arithmetic: $((...)), ((...)) or [[ -eq ]]"
-    HEREDOC = "here-document"
-    HEREDOC_LITERAL = "quoted here-document"
 
 
 # How a reference to variable V is written in each context.
@@ -49,14 +34,12 @@ _REFERENCE = {
     Context.SINGLE: "'\"${}\"'",
     Context.DOUBLE: "${{{}}}",
     Context.ANSI_C: "'\"${}\"$'",
+    Context.PARAM: '"${}"',  # nested quotes are valid in ${x:-...}, also inside "..."
     Context.ARITH: "${{{}}}",
     Context.HEREDOC: "${{{}}}",
 }
 ENV_LIMIT = 100_000  # bytes; a larger value goes through `ShellCommand.files`
-_INTEGER = re.compile(r"-?[0-9]+")
-_HEREDOC_OP = re.compile(r"<<(?!<)(-?)[ \t]*(?:'([^']*)'|\"([^\"]*)\"|\\?([^\s;&|<>()]+))")
-_WORD_BREAK = frozenset(" \t\n;&|()")
-_ARITH_TEST = re.compile(r"\s-(?:eq|ne|lt|le|gt|ge)\s")
+_FORMS = {Need.INTEGER: re.compile(r"-?[0-9]+"), Need.NAME: re.compile(r"[A-Za-z_][A-Za-z0-9_]*")}
 
 
 @dataclass(frozen=True)
@@ -77,182 +60,9 @@ class ShellCommand:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
 
 
-@dataclass(frozen=True)
-class Site:
-    """A placeholder and the quoting context it stands in (`delimiter` for here-documents)."""
-
-    placeholder: Placeholder
-    context: Context
-    delimiter: str = ""
-    numeric: bool = False  # bash evaluates it as arithmetic: only an integer is safe
-
-
-@dataclass
-class _Frame:
-    kind: str  # "top", "cmd", "tick", "cond", "sq", "dq", "ansi", "arith"
-    depth: int = 0
-    arith: bool = False  # a [[ ... ]] that compares numbers: bash evaluates operands
-
-
-_UNQUOTED_KINDS = frozenset({"top", "cmd", "tick", "cond"})
-_CONTEXT_OF = dict.fromkeys(("top", "cmd", "tick", "cond"), Context.UNQUOTED) | {
-    "sq": Context.SINGLE,
-    "dq": Context.DOUBLE,
-    "ansi": Context.ANSI_C,
-    "arith": Context.ARITH,
-}
-
-
 def sites(template: str) -> Iterator[Site]:
     """Placeholders bash would see, with their contexts (comments and `\\$` are skipped)."""
-    stack = [_Frame("top")]
-    pending: list[tuple[str, bool, bool]] = []  # here-docs opened on this line
-    i, n = 0, len(template)
-    while i < n:
-        frame, char = stack[-1], template[i]
-        if char == "$":
-            i = yield from _dollar(template, i, stack)
-        elif char == "\\" and frame.kind != "sq":
-            i += 2
-        elif frame.kind in ("sq", "ansi"):
-            i += 1
-            if char == "'":
-                stack.pop()
-        elif frame.kind == "dq":
-            i += 1
-            if char == '"':
-                stack.pop()
-            elif char == "`":
-                stack.append(_Frame("tick"))
-        elif frame.kind == "arith":
-            i += _arith_step(template, i, frame, stack)
-        else:
-            i = yield from _unquoted_step(template, i, stack, pending)
-
-
-def _dollar(template: str, i: int, stack: list[_Frame]) -> Generator[Site, None, int]:
-    # A generator helper whose return value is the next index (`yield from` forwards sites).
-    frame = stack[-1]
-    kind = frame.kind
-    if kind not in ("sq", "ansi"):
-        if template.startswith("$((", i):
-            stack.append(_Frame("arith"))
-            return i + 3
-        if template.startswith("$(", i):
-            stack.append(_Frame("cmd"))
-            return i + 2
-        if kind in _UNQUOTED_KINDS and template.startswith("$'", i):
-            stack.append(_Frame("ansi"))
-            return i + 2
-    match = TOKEN.match(template, i)
-    placeholder = parse_placeholder(match) if match else None
-    if placeholder is None:
-        return i + (2 if template.startswith("$$", i) else 1)
-    context = _CONTEXT_OF[kind]
-    yield Site(placeholder, context, numeric=context is Context.ARITH or _numeric_test(stack))
-    return placeholder.end
-
-
-def _numeric_test(stack: list[_Frame]) -> bool:
-    # Inside [[ ... -eq ... ]], even quoted operands are evaluated; a $(...) starts afresh.
-    for frame in reversed(stack):
-        if frame.kind in ("cmd", "tick"):
-            return False
-        if frame.arith:
-            return True
-    return False
-
-
-def _arith_step(template: str, i: int, frame: _Frame, stack: list[_Frame]) -> int:
-    if template.startswith("))", i) and frame.depth == 0:
-        stack.pop()
-        return 2
-    if template[i] == "(":
-        frame.depth += 1
-    elif template[i] == ")":
-        frame.depth -= 1
-    return 1
-
-
-def _unquoted_step(
-    template: str, i: int, stack: list[_Frame], pending: list[tuple[str, bool, bool]]
-) -> Generator[Site, None, int]:
-    frame, char = stack[-1], template[i]
-    word_start = i == 0 or template[i - 1] in _WORD_BREAK
-    if char == "'":
-        stack.append(_Frame("sq"))
-    elif char == '"':
-        stack.append(_Frame("dq"))
-    elif char == "`":
-        if frame.kind == "tick":
-            stack.pop()
-        else:
-            stack.append(_Frame("tick"))
-    elif char == "#" and word_start:
-        end = template.find("\n", i)
-        return len(template) if end < 0 else end
-    elif word_start and template.startswith("((", i):
-        stack.append(_Frame("arith"))
-        return i + 2
-    elif word_start and template.startswith("[[", i):
-        end = template.find("]]", i)
-        test = template[i : len(template) if end < 0 else end]
-        stack.append(_Frame("cond", arith=bool(_ARITH_TEST.search(test))))
-        return i + 2
-    elif frame.kind == "cond" and template.startswith("]]", i):
-        stack.pop()
-        return i + 2
-    elif char == "(" and frame.kind == "cmd":
-        frame.depth += 1
-    elif char == ")" and frame.kind == "cmd":
-        if frame.depth == 0:
-            stack.pop()
-        else:
-            frame.depth -= 1
-    elif char == "<" and (heredoc := _HEREDOC_OP.match(template, i)):
-        strip_tabs = heredoc.group(1) == "-"
-        literal = heredoc.group(4) is None or "\\" in heredoc.group(0)
-        delimiter = next(g for g in heredoc.groups()[1:] if g is not None)
-        pending.append((delimiter, strip_tabs, literal))
-        return heredoc.end()
-    elif char == "\n" and pending:
-        end = yield from _heredoc_bodies(template, i + 1, pending)
-        pending.clear()
-        return end
-    return i + 1
-
-
-def _heredoc_bodies(
-    template: str, i: int, pending: list[tuple[str, bool, bool]]
-) -> Generator[Site, None, int]:
-    for delimiter, strip_tabs, literal in pending:
-        context = Context.HEREDOC_LITERAL if literal else Context.HEREDOC
-        while i < len(template):
-            start, end = i, template.find("\n", i)
-            end = len(template) if end < 0 else end
-            i = end + 1
-            line = template[start:end]
-            if (line.lstrip("\t") if strip_tabs else line) == delimiter:
-                break
-            yield from _heredoc_line(template, start, end, context, delimiter)
-    return min(i, len(template))
-
-
-def _heredoc_line(
-    template: str, start: int, end: int, context: Context, delimiter: str
-) -> Iterator[Site]:
-    j = start
-    while j < end:
-        if template[j] == "\\" and context is Context.HEREDOC:
-            j += 2
-            continue
-        match = TOKEN.match(template, j) if template[j] == "$" else None
-        placeholder = parse_placeholder(match) if match else None
-        if match and placeholder and placeholder.end <= end:
-            yield Site(placeholder, context, delimiter)
-            j = placeholder.end
-        else:
-            j += 2 if template.startswith("$$", j) else 1
+    return iter(scan(template).sites)
 
 
 def interpolate_shell(template: str, scope: Scope, *, trusted: bool = False) -> ShellCommand:
@@ -264,29 +74,59 @@ def interpolate_shell(template: str, scope: Scope, *, trusted: bool = False) -> 
     """
     if trusted:
         return ShellCommand(interpolate(template, scope))
+    found_sites = scan(template)
     prefix = _env_prefix(template)
     env: dict[str, str] = {}
     names: dict[str, str] = {}
     out: list[str] = []
+    shifts: list[tuple[int, int]] = []  # (template offset, output offset) after each site
     last = 0
-    for site in sites(template):
+    for site in found_sites.sites:
         placeholder = site.placeholder
         out.append(template[last : placeholder.start])
         last = placeholder.end
         found, value = resolve(placeholder, scope)
         if not found:
             out.append(placeholder.text if placeholder.default is None else placeholder.default)
-            continue
-        text = render(value)
-        _check(site, text)
-        if site.context is Context.HEREDOC_LITERAL:
-            out.append(text)
-            continue
-        name = names.setdefault(text, f"{prefix}{len(names)}")
-        env[name] = text
-        out.append(_REFERENCE[site.context].format(name))
+        else:
+            text = render(value)
+            _check(site, text)
+            if site.context is Context.HEREDOC_LITERAL:
+                out.append(text)  # bash expands nothing there: the text is inert
+            else:
+                name = names.setdefault(text, f"{prefix}{len(names)}")
+                env[name] = text
+                out.append(_REFERENCE[site.context].format(name))
+        shifts.append((last, sum(map(len, out))))
     out.append(template[last:])
-    return _with_large_values_in_files("".join(out), env)
+    script = "".join(out)
+    for body in found_sites.literal_bodies:
+        _check_literal_body(body, script, shifts, found_sites.sites)
+    return _with_large_values_in_files(script, env)
+
+
+def _check_literal_body(
+    body: LiteralBody, script: str, shifts: list[tuple[int, int]], all_sites: tuple[Site, ...]
+) -> None:
+    # Values pasted into a quoted here-document must not produce its delimiter line, or the
+    # lines after it would run as commands. Checked on the result: values can combine.
+    inside = [s for s in all_sites if body.start <= s.placeholder.start < body.end]
+    if not inside:
+        return
+
+    def out_at(offset: int) -> int:
+        before = [(t, o) for t, o in shifts if t <= offset]
+        return offset if not before else before[-1][1] + offset - before[-1][0]
+
+    text = script[out_at(body.start) : out_at(body.end)]
+    for line in text.split("\n"):
+        if (line.lstrip("\t") if body.strip_tabs else line) == body.delimiter:
+            names = ", ".join(dict.fromkeys(s.placeholder.text for s in inside))
+            raise UnsafeSubstitutionError(
+                f"{names} ({Context.HEREDOC_LITERAL.value}): the value would end the "
+                f"here-document early (a line would read {body.delimiter!r}) and run the "
+                "lines after it; use an unquoted delimiter (<<EOF)"
+            )
 
 
 def _with_large_values_in_files(script: str, env: dict[str, str]) -> ShellCommand:
@@ -322,14 +162,15 @@ def _check(site: Site, text: str) -> None:
             f"{where}: the value is not valid UTF-8 text (a lone surrogate, often from a JSON "
             "\\ud800 escape), so it cannot be passed to a shell; fix the input data"
         ) from None
-    if site.numeric and not _INTEGER.fullmatch(text):
-        raise UnsafeSubstitutionError(
-            f"{where}: bash evaluates this value as arithmetic (and runs $(...) inside array "
-            f"subscripts), so only an integer is safe here (got {text[:40]!r}); validate it "
-            "first or compare it as a string"
+    form = _FORMS.get(site.need)
+    if form is not None and not form.fullmatch(text):
+        evaluates = (
+            "as arithmetic (and runs $(...) inside array subscripts)"
+            if site.need is Need.INTEGER
+            else "as a variable name (and runs $(...) inside an array subscript)"
         )
-    if site.context is Context.HEREDOC_LITERAL and "\n" in text and site.delimiter in text:
         raise UnsafeSubstitutionError(
-            f"{where}: the value contains a newline and the delimiter {site.delimiter!r}, so it "
-            "could end the here-document early; use an unquoted delimiter (<<EOF)"
+            f"{site.placeholder.text} stands in {site.where}: bash evaluates the text there "
+            f"{evaluates}, so only {site.need.value} is accepted (got {text[:40]!r}); "
+            "assign the value to a shell variable and check it first"
         )

@@ -11,6 +11,7 @@ from prodigy.core.workflow.composition import compose
 from prodigy.core.workflow.diagnostics import Diagnostic, DiagnosticCollector, WorkflowLoadError
 from prodigy.core.workflow.model import Workflow
 from prodigy.core.workflow.normalize import build_workflow
+from prodigy.core.workflow.shell_checks import check_shell_contexts
 from prodigy.core.workflow.yaml_source import parse_yaml
 
 
@@ -73,6 +74,7 @@ def _load(
         )
     if workflow is not None:
         check_expressions(workflow, reporter)
+        check_shell_contexts(workflow, reporter)
     diagnostics = reporter.sorted()
     if strict:
         diagnostics = tuple(replace(d, severity="error") for d in diagnostics)

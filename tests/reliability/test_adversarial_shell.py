@@ -1,0 +1,134 @@
+"""Issue 12, adversarial review round 3: item data never runs, through the CLI.
+
+Items 2 (here-strings and here-documents) and 3 (arithmetic and variable-name contexts).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+
+PWNED = "$(touch $SANDBOX/pwned)"
+
+
+@pytest.fixture
+def mr(tmp_path: Path) -> MapReduceRepo:
+    return MapReduceRepo(tmp_path)
+
+
+def _sandbox(mr: MapReduceRepo) -> Path:
+    sandbox = mr.root / "sandbox"
+    sandbox.mkdir(exist_ok=True)
+    return sandbox
+
+
+def _validate(mr: MapReduceRepo, workflow: str) -> subprocess.CompletedProcess[str]:
+    path = mr.root / "wf" / "check.yml"
+    path.write_text(workflow)
+    return subprocess.run(
+        [str(PRODIGY), "validate", str(path)],
+        cwd=mr.repo,
+        env=mr.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+HERE_STRINGS = """
+name: here-strings
+mode: mapreduce
+map:
+  input: items.json
+  agent_template:
+    - shell: |
+        read -r a b <<< "$(git log -1 --format=%s)"
+        echo "x ${item.name}" > out-${item_index}.txt
+        tr a-z A-Z <<< "${item.name}" >> out-${item_index}.txt
+        cat <<-'EOF' >> out-${item_index}.txt
+        {TAB}quoted ${item.name}
+        {TAB}EOF
+        cat <<EOF >> out-${item_index}.txt
+        plain ${item.name} $(printf '%s' ${item.name})
+        EOF
+        git add out-${item_index}.txt && git commit -qm "item ${item_index}"
+""".replace("{TAB}", "\t")
+
+
+def test_item_values_after_a_here_string_and_in_here_documents_stay_data(
+    mr: MapReduceRepo,
+) -> None:
+    sandbox = _sandbox(mr)
+    names = [PWNED, "`touch $SANDBOX/pwned`", 'it\'s "q"']
+    mr.items([{"name": n} for n in names])
+    assert "warning" not in _validate(mr, HERE_STRINGS).stdout
+    done = mr.run(HERE_STRINGS, env={"SANDBOX": str(sandbox)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(sandbox.iterdir()) == [], "an item value ran as code"
+    for index, name in enumerate(names):
+        assert mr.cat(f"out-{index}.txt") == (
+            f"x {name}\n{name.upper()}\nquoted {name}\nplain {name} {name}\n"
+        )
+
+
+ARITHMETIC = """
+name: arithmetic
+mode: mapreduce
+map:
+  input: items.json
+  agent_template:
+    - shell: |
+        s=abcdef; a=(p q r)
+        {
+          echo "${s:${item.n}}" "${s:0:${item.n}}" $[${item.n}+1] $(( ${item.n} * 2 ))
+          (( ${item.n} > 0 )) && echo positive
+          a[${item.n}]=z; echo "${a[*]}"
+          let v=${item.n}+10; echo "$v"
+        } > out-${item_index}.txt
+        git add out-${item_index}.txt && git commit -qm "item ${item_index}"
+"""
+
+
+def test_arithmetic_contexts_accept_integers_and_refuse_anything_else(
+    mr: MapReduceRepo,
+) -> None:
+    sandbox = _sandbox(mr)
+    mr.items([{"n": 2}, {"n": "a[$(touch $SANDBOX/pwned)]"}, {"n": "1; touch $SANDBOX/pwned"}])
+    checked = _validate(mr, ARITHMETIC)
+    assert checked.returncode == 0, checked.stderr
+    assert "${item.n} (line 3 of the command) stands in a substring offset" in checked.stdout
+    assert "stands in an array subscript" in checked.stdout
+    assert "stands in let" in checked.stdout
+    done = mr.run(ARITHMETIC, env={"SANDBOX": str(sandbox)})
+    assert list(sandbox.iterdir()) == [], "an item value ran as code"
+    assert mr.cat("out-0.txt") == "cdef ab 3 4\npositive\np q z\n12\n"
+    failed = {entry["item_id"]: json.dumps(entry["failure_history"]) for entry in mr.dlq()}
+    assert sorted(failed) == ["item_1", "item_2"], done.stdout + done.stderr
+    assert "stands in a substring offset" in failed["item_1"]
+    assert "only an integer is accepted" in failed["item_2"]
+
+
+def test_variable_name_contexts_accept_only_names(mr: MapReduceRepo) -> None:
+    sandbox = _sandbox(mr)
+    workflow = """
+name: names
+mode: mapreduce
+map:
+  input: items.json
+  agent_template:
+    - shell: |
+        read -r ${item.var} <<< "value"
+        printf -v ${item.var} '%s' again
+        git commit -q --allow-empty -m "item ${item_index}"
+"""
+    mr.items([{"var": "ok_name"}, {"var": "a[$(touch $SANDBOX/pwned)]"}])
+    done = mr.run(workflow, env={"SANDBOX": str(sandbox)})
+    assert list(sandbox.iterdir()) == [], "an item value ran as code"
+    [entry] = mr.dlq()
+    assert entry["item_id"] == "item_1", done.stdout + done.stderr
+    assert "only a variable name is accepted" in json.dumps(entry["failure_history"])
