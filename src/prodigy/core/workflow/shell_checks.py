@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from prodigy.core.shell_contexts import Need, scan
 from prodigy.core.workflow.checks import all_steps
-from prodigy.core.workflow.diagnostics import Diagnostic, Reporter
+from prodigy.core.workflow.diagnostics import Diagnostic, DiagnosticCollector
 from prodigy.core.workflow.model import Workflow
 from prodigy.core.workflow.step_model import ForeachAction, ShellAction, SourceLocation
 
@@ -17,7 +17,7 @@ from prodigy.core.workflow.step_model import ForeachAction, ShellAction, SourceL
 _INTEGERS = frozenset({"map.total", "map.successful", "map.failed", "item_index", "index", "total"})
 
 
-def check_shell_contexts(workflow: Workflow, reporter: Reporter) -> None:
+def check_shell_contexts(workflow: Workflow, reporter: DiagnosticCollector) -> None:
     for step in all_steps(workflow):
         commands = []
         if isinstance(step.action, ShellAction):
@@ -34,7 +34,7 @@ def check_shell_contexts(workflow: Workflow, reporter: Reporter) -> None:
             _check(command, key, step.location, reporter)
 
 
-def _check(command: str, key: str, where: SourceLocation, reporter: Reporter) -> None:
+def _check(command: str, key: str, where: SourceLocation, reporter: DiagnosticCollector) -> None:
     for site in scan(command).sites:
         path = site.placeholder.path
         if site.need is Need.TEXT or path in _INTEGERS or path.endswith(".exit_code"):
