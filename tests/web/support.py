@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +16,8 @@ from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
 TOKEN = "test-token-0123456789abcdef"
 
 # Item 2 (`fail: 1`) fails its first attempt (@flaky keeps its count under PRODIGY_HOME, so a
-# later retry succeeds); `pause` seconds of sleep keep a job running while a test looks at it.
+# later retry succeeds); `ticks` tenths of a second of waiting keep a job running while a test
+# looks at it, cut short once the file $HOME/release exists.
 WORKFLOW = """
 name: dash-{name}
 mode: mapreduce
@@ -27,7 +29,7 @@ map:
   agent_template:
     - claude: |
         Work on item ${{item.id}}.
-        @sleep ${{item.pause}}
+        @run for i in $(seq ${{item.ticks}}); do [ -e "$HOME/release" ] && break; sleep 0.1; done
         @flaky {name}-${{item.id}} ${{item.fail}}
         @write out/{name}-${{item.id}}.txt done
         @commit item ${{item.id}}
@@ -60,9 +62,22 @@ def start_job(mr: MapReduceRepo, name: str) -> subprocess.Popen[bytes]:
 
 
 def stop(proc: subprocess.Popen[Any]) -> None:
+    """Kills a background run that a failed test left behind, with its agents."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+
+
+def has_running_item(mr: MapReduceRepo) -> bool:
+    try:
+        return "running" in mr.items_state().values()
+    except sqlite3.OperationalError:  # the run has not created the store yet
+        return False
+
+
+def release(mr: MapReduceRepo) -> None:
+    """Lets every waiting agent of `mr` go on at once."""
+    (Path(mr.env["HOME"]) / "release").touch()
 
 
 def settings(mr: MapReduceRepo, **kw: Any) -> Settings:

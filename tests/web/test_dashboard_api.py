@@ -9,7 +9,18 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.integration.mapreduce_harness import MapReduceRepo
-from tests.web.support import TOKEN, app_for, prodigy_home, wait_for_exit
+from tests.web.support import (
+    TOKEN,
+    app_for,
+    has_running_item,
+    items,
+    prodigy_home,
+    release,
+    start_job,
+    stop,
+    wait_for,
+    wait_for_exit,
+)  # fmt: skip
 
 GET_ROUTES = [
     "/", "/jobs/{job}", "/sessions/{session}", "/dlq", "/dlq?job={job}", "/api/jobs",
@@ -212,3 +223,35 @@ def test_item_ids_in_a_json_body(client: TestClient, shared_job: tuple[MapReduce
         content=b"[1",
     )
     assert broken.status_code == 400 and "JSON body" in broken.json()["error"]
+
+
+def test_cancel_stops_the_running_job_and_resume_finishes_it(tmp_path: Path) -> None:
+    mr = MapReduceRepo(tmp_path)
+    mr.items(items(fail=(), pause=60))  # the agents wait until released
+    run = start_job(mr, "long")
+    try:
+        wait_for(lambda: has_running_item(mr), what="a running item")
+        job = mr.job_id()
+        client = TestClient(app_for(mr))
+        refused = client.post(f"/api/jobs/{job}/resume", headers=BEARER)
+        assert refused.status_code == 409 and "is running it" in refused.json()["error"]
+        summary = client.get("/api/jobs", headers=BEARER).json()["jobs"][0]
+        assert summary["status"] == "running" and summary["activity"]["colour"] == "green"
+        cancelled = client.post(f"/api/jobs/{job}/cancel", headers=BEARER)
+        assert cancelled.status_code == 202, cancelled.text
+        assert cancelled.json() == {
+            "action": "cancel", "job_id": job, "pid": run.pid, "signal": "SIGTERM"
+        }  # fmt: skip
+        assert run.wait(timeout=60) == 143  # as `kill PID` from a terminal
+    finally:
+        stop(run)
+    assert mr.query("SELECT status FROM jobs")[0]["status"] == "interrupted"
+    release(mr)
+    resumed = client.post(f"/api/jobs/{job}/resume", headers=BEARER)
+    assert resumed.status_code == 202, resumed.text
+    assert resumed.json()["command"] == f"prodigy resume-job {job} -y"
+    wait_for_exit(resumed.json()["pid"])
+    assert mr.query("SELECT status FROM jobs")[0]["status"] == "completed", Path(
+        resumed.json()["log"]
+    ).read_text()
+    assert set(mr.items_state().values()) == {"merged"}

@@ -28,5 +28,10 @@ def when(ts: str | None) -> str:
     return "–" if not ts else ts[:19].replace("T", " ")
 
 
+def clock(ts: str | None) -> str:
+    """The time of day with milliseconds, `15:50:59.123`: events of one job share a date."""
+    return "–" if not ts else ts[11:23]
+
+
 def install(env: Environment) -> None:
-    env.filters.update(ago=ago, money=money, when=when)
+    env.filters.update(ago=ago, money=money, when=when, clock=clock)
