@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +240,7 @@ def test_cancel_stops_the_running_job_and_resume_finishes_it(tmp_path: Path) -> 
         assert refused.status_code == 409 and "is running it" in refused.json()["error"]
         summary = client.get("/api/jobs", headers=BEARER).json()["jobs"][0]
         assert summary["status"] == "running" and summary["activity"]["colour"] == "green"
+        _check_stuck_marks(mr, job)
         cancelled = client.post(f"/api/jobs/{job}/cancel", headers=BEARER)
         assert cancelled.status_code == 202, cancelled.text
         assert cancelled.json() == {
@@ -255,3 +259,43 @@ def test_cancel_stops_the_running_job_and_resume_finishes_it(tmp_path: Path) -> 
         resumed.json()["log"]
     ).read_text()
     assert set(mr.items_state().values()) == {"merged"}
+
+
+def _check_stuck_marks(mr: MapReduceRepo, job: str) -> None:
+    """Seen from a clock minutes ahead, the quiet running items turn yellow, then red."""
+    for minutes, colour in ((3, "yellow"), (6, "red")):
+        later = TestClient(
+            app_for(mr, clock=lambda m=minutes: datetime.now(UTC) + timedelta(minutes=m))
+        )
+        detail = later.get(f"/api/jobs/{job}", headers=BEARER).json()
+        running = [i for i in detail["items"] if i["state"] == "running"]
+        assert running and {i["activity"]["colour"] for i in running} == {colour}
+        assert all(i["activity"]["stuck"] is (colour == "red") for i in running)
+        idle = [i for i in detail["items"] if i["state"] != "running"]
+        assert all(i["activity"]["colour"] is None for i in idle)
+        page = later.get(f"/jobs/{job}", headers=BEARER).text
+        assert (">stuck</b>" in page) is (colour == "red") and f"c-{colour}" in page
+
+
+def test_a_paused_session_shows_its_reason_and_a_countdown(
+    finished: tuple[MapReduceRepo, str],
+) -> None:
+    """With the columns the budget/quota pause adds to sessions (added here by hand)."""
+    mr, job = finished
+    resume_at = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with closing(sqlite3.connect(prodigy_home(mr) / "prodigy.db")) as conn, conn:
+        conn.execute("ALTER TABLE sessions ADD COLUMN pause_reason TEXT")
+        conn.execute("ALTER TABLE sessions ADD COLUMN resume_at TEXT")
+        conn.execute(
+            "UPDATE sessions SET status = 'paused', pause_reason = 'quota reached', resume_at = ?",
+            (resume_at,),
+        )
+    client = TestClient(app_for(mr))
+    data = client.get("/api/jobs", headers=BEARER).json()
+    for shown in (data["jobs"][0], data["sessions"][0]):
+        paused = shown["paused"]
+        assert paused["reason"] == "quota reached" and paused["resume_at"] == resume_at
+        assert 100 < paused["resumes_in_s"] <= 120
+    page = client.get("/", headers=BEARER).text
+    assert page.count("paused: quota reached, resumes in <span data-countdown=") == 2
+    assert "paused: quota reached" in client.get(f"/jobs/{job}", headers=BEARER).text

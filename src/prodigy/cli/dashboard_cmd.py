@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from prodigy.core.errors import UsageError
+from prodigy.core.errors import EXIT_INTERRUPTED, UsageError
 
 EXTRA_MODULES = ("starlette", "uvicorn", "jinja2")
 
@@ -119,7 +119,11 @@ def dashboard(host: str, port: int, no_open: bool, token_file: Path | None) -> i
             webbrowser.open(url)
         else:
             click.echo("No graphical browser here: open the address above yourself.", err=True)
-    serve(app, sock, settings.stopping)
+    try:
+        serve(app, sock, settings.stopping)
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has shut down
+        click.echo("Dashboard stopped.", err=True)
+        return EXIT_INTERRUPTED
     return 0
 
 

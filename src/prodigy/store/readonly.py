@@ -79,19 +79,27 @@ class ReadOnlyStore:
         self.close()
 
     # --- jobs ------------------------------------------------------------------------------
-    _JOB_SQL = (
-        "SELECT j.*, s.workflow_path, s.repo_key, s.status AS session_status,"
-        " (SELECT COUNT(*) FROM dlq d WHERE d.job_id = j.id) AS dlq_count,"
-        " (SELECT TOTAL(cost_usd) FROM usage u WHERE u.job_id = j.id) AS cost_usd,"
-        " (SELECT ts FROM events e WHERE e.job_id = j.id ORDER BY seq DESC LIMIT 1)"
-        "   AS last_event_at"
-        " FROM jobs j JOIN sessions s ON s.id = j.session_id"
-    )
+    def _job_sql(self) -> str:
+        # pause_reason/resume_at come with the budget/quota pause; older stores lack them
+        pause = (
+            ", s.pause_reason, s.resume_at"
+            if {"pause_reason", "resume_at"} <= self.columns("sessions")
+            else ""
+        )
+        columns = "j.*, s.workflow_path, s.repo_key, s.status AS session_status" + pause
+        return (
+            f"SELECT {columns},"  # noqa: S608 - constant text only
+            " (SELECT COUNT(*) FROM dlq d WHERE d.job_id = j.id) AS dlq_count,"
+            " (SELECT TOTAL(cost_usd) FROM usage u WHERE u.job_id = j.id) AS cost_usd,"
+            " (SELECT ts FROM events e WHERE e.job_id = j.id ORDER BY seq DESC LIMIT 1)"
+            "   AS last_event_at"
+            " FROM jobs j JOIN sessions s ON s.id = j.session_id"
+        )
 
     def jobs(self, limit: int = 100) -> list[Row]:
         """The newest jobs with their DLQ count, cost and last event time."""
         rows = self._rows(
-            self._JOB_SQL + " ORDER BY j.created_at DESC, j.id DESC LIMIT ?", (_bound(limit),)
+            self._job_sql() + " ORDER BY j.created_at DESC, j.id DESC LIMIT ?", (_bound(limit),)
         )
         jobs = [_decode(r, "setup_captures") for r in rows]
         counts = self.item_counts([j["id"] for j in jobs])
@@ -100,7 +108,7 @@ class ReadOnlyStore:
         return jobs
 
     def job(self, job_id: str) -> Row | None:
-        rows = self._rows(self._JOB_SQL + " WHERE j.id = ?", (job_id,))
+        rows = self._rows(self._job_sql() + " WHERE j.id = ?", (job_id,))
         if not rows:
             return None
         job = _decode(rows[0], "setup_captures")

@@ -67,6 +67,7 @@ def job_summary(job: Row, now: datetime) -> dict[str, Any]:
         "created_at": job["created_at"],
         "finished_at": job.get("finished_at"),
         "error": job.get("error"),
+        "paused": _pause({**job, "status": job.get("session_status")}, now) or _pause(job, now),
         "activity": staleness(
             job.get("last_event_at") or job.get("updated_at"), now, running=running
         ),
