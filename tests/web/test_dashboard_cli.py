@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.web.support import wait_for
 
 PREFIX = "Dashboard: "
 
@@ -102,3 +103,24 @@ def test_without_the_extra_it_says_how_to_install_it(tmp_path: Path, module: str
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert module in line and "pip install 'prodigy[dashboard]'" in line
+
+
+def test_opens_the_browser_unless_no_open(tmp_path: Path) -> None:
+    mr = MapReduceRepo(tmp_path)
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    browser.chmod(0o755)
+    proc = subprocess.Popen(
+        [str(PRODIGY), "dashboard", "--port", "0"],
+        env=mr.env | {"BROWSER": str(browser), "DISPLAY": ""},
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline()[len(PREFIX) :].strip()
+        wait_for(lambda: opened.exists() and opened.read_text().strip(), what="the browser")
+        assert opened.read_text().strip() == url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)

@@ -51,8 +51,9 @@ def is_loopback(host: str) -> bool:
 
 
 def _can_open_browser() -> bool:
-    """Only a graphical browser: a console one (lynx, w3m) would take over this terminal."""
-    if sys.platform in ("darwin", "win32"):
+    """Only a graphical browser, or the one $BROWSER names: a console browser picked by
+    default (lynx, w3m) would take over this terminal."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("BROWSER"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
