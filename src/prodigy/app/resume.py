@@ -122,7 +122,8 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     workflow = environment.workflow
     config = load_config(repo_root=repo, env=env)
     store.add_secrets(config.secrets())
-    checkpoint = store.checkpoints.latest(record.id)
+    # the real values: a variable that held a secret is stored masked (issue 12 item 4)
+    checkpoint = store.checkpoints.latest(record.id, unmasked=True)
     if checkpoint is None:
         scope, start = initial_scope(workflow, args=options.args, process_env=env), Position(1, 0)
     else:

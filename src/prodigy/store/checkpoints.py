@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 
 from prodigy.core.records import Checkpoint, StepRecord, UsageRecord
 from prodigy.store.db import Db
@@ -23,6 +24,9 @@ class Checkpoints:
     ) -> Checkpoint:
         """Records the finished step, its usage and the new resume point atomically."""
         now = self._db.now()
+        variables, sealed = self._db.json_sealed(
+            checkpoint.variables, _context(checkpoint.session_id)
+        )
         with self._db.transaction() as conn:
             if step is not None:
                 self._insert_step(conn, step)
@@ -30,14 +34,15 @@ class Checkpoints:
                 insert_usage(self._db, conn, usage)
             cursor = conn.execute(
                 "INSERT INTO checkpoints (session_id, iteration, next_step_index,"
-                " completed_step_ids, variables, git_head, workflow_hash, saved_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " completed_step_ids, variables, sealed_variables, git_head, workflow_hash,"
+                " saved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     checkpoint.session_id,
                     checkpoint.iteration,
                     checkpoint.next_step_index,
                     self._db.json(list(checkpoint.completed_step_ids)),
-                    self._db.json(checkpoint.variables),
+                    variables,
+                    sealed,
                     checkpoint.git_head,
                     checkpoint.workflow_hash,
                     now,
@@ -78,23 +83,37 @@ class Checkpoints:
             ),
         )
 
-    def latest(self, session_id: str) -> Checkpoint | None:
+    def latest(self, session_id: str, *, unmasked: bool = False) -> Checkpoint | None:
+        """The resume point. `unmasked`: variables with their real values (unsealed), for
+        running again only; never show them."""
         rows = self._db.query(
             "SELECT * FROM checkpoints WHERE session_id = ? ORDER BY seq DESC LIMIT 1",
             (session_id,),
         )
-        return _checkpoint(rows[0]) if rows else None
+        return self._checkpoint(rows[0], unmasked) if rows else None
 
     def get(self, seq: int) -> Checkpoint | None:
         rows = self._db.query("SELECT * FROM checkpoints WHERE seq = ?", (seq,))
-        return _checkpoint(rows[0]) if rows else None
+        return self._checkpoint(rows[0], False) if rows else None
 
-    def history(self, session_id: str) -> list[Checkpoint]:
-        """Oldest first."""
+    def history(self, session_id: str, *, unmasked: bool = False) -> list[Checkpoint]:
+        """Oldest first; `unmasked` as for latest()."""
         rows = self._db.query(
             "SELECT * FROM checkpoints WHERE session_id = ? ORDER BY seq", (session_id,)
         )
-        return [_checkpoint(r) for r in rows]
+        return [self._checkpoint(r, unmasked) for r in rows]
+
+    def _checkpoint(self, row: sqlite3.Row, unmasked: bool) -> Checkpoint:
+        found = _checkpoint(row)
+        if not unmasked or row["sealed_variables"] is None:
+            return found
+        variables = self._db.unsealed_json(
+            row["variables"],
+            row["sealed_variables"],
+            _context(found.session_id),
+            f"a checkpoint of {found.session_id}",
+        )
+        return replace(found, variables=variables)
 
     def steps(self, session_id: str) -> list[StepRecord]:
         rows = self._db.query(
@@ -108,6 +127,10 @@ class Checkpoints:
         with self._db.transaction() as conn:
             cursor = conn.execute("DELETE FROM checkpoints WHERE session_id = ?", (session_id,))
         return cursor.rowcount
+
+
+def _context(session_id: str) -> str:
+    return f"checkpoints.variables:{session_id}"
 
 
 def _checkpoint(row: sqlite3.Row) -> Checkpoint:

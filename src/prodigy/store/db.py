@@ -16,6 +16,7 @@ from prodigy.core.errors import StoreError
 from prodigy.core.masking import Masker
 from prodigy.store import faults
 from prodigy.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from prodigy.store.sealing import Sealer, key_path
 
 DB_NAME = "prodigy.db"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
@@ -46,6 +47,7 @@ class Db:
         self._conn = conn
         self._masker = masker
         self._clock = clock
+        self._sealer = Sealer(key_path(path.parent))
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -63,6 +65,20 @@ class Db:
 
     def json(self, value: Any) -> str:
         return json.dumps(self._masker.value(value), ensure_ascii=False)
+
+    def json_sealed(self, value: Any, context: str) -> tuple[str, bytes | None]:
+        """The masked JSON text, and a sealed copy of the real JSON when masking changed it
+        (None when nothing was masked: most values never need the key)."""
+        masked = self.json(value)
+        real = json.dumps(value, ensure_ascii=False)
+        return masked, None if real == masked else self._sealer.seal(real, context)
+
+    def unsealed_json(self, masked: str, sealed: bytes | None, context: str, what: str) -> Any:
+        """The real value for re-execution: the sealed copy if there is one, else the stored
+        text (which then held no secret). Never show it: it is not masked."""
+        if sealed is None:
+            return json.loads(masked)
+        return json.loads(self._sealer.unseal(sealed, context, what))
 
     def now(self) -> str:
         return format_ts(self._clock())

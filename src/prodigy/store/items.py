@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from prodigy.core.errors import StoreError
@@ -37,10 +38,12 @@ class Items:
             ).fetchone()
             next_index, added = row[0], 0
             for item_id, data in items:
+                text, sealed = self._db.json_sealed(data, _context("data", job_id, item_id))
                 cursor = conn.execute(
-                    "INSERT INTO items (job_id, item_id, idx, data, state, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(job_id, item_id) DO NOTHING",
-                    (job_id, item_id, next_index, self._db.json(data), ItemState.PENDING, now, now),
+                    "INSERT INTO items (job_id, item_id, idx, data, sealed_data, state,"
+                    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(job_id, item_id) DO NOTHING",
+                    (job_id, item_id, next_index, text, sealed, ItemState.PENDING, now, now),
                 )
                 next_index += cursor.rowcount
                 added += cursor.rowcount
@@ -51,11 +54,13 @@ class Items:
             )
         return added
 
-    def get(self, job_id: str, item_id: str) -> ItemRecord | None:
+    def get(self, job_id: str, item_id: str, *, unmasked: bool = False) -> ItemRecord | None:
+        """`unmasked`: data and result with their real values (unsealed), for running the
+        item again only; never show them."""
         rows = self._db.query(
             "SELECT * FROM items WHERE job_id = ? AND item_id = ?", (job_id, item_id)
         )
-        return _record(rows[0]) if rows else None
+        return self._record(rows[0], unmasked) if rows else None
 
     def require(self, job_id: str, item_id: str) -> ItemRecord:
         found = self.get(job_id, item_id)
@@ -63,14 +68,16 @@ class Items:
             raise StoreError(f"job {job_id} has no work item {item_id!r} in {self._db.path}")
         return found
 
-    def find(self, job_id: str, *, states: Sequence[ItemState] = ()) -> list[ItemRecord]:
-        """In input order; all states unless some are given."""
+    def find(
+        self, job_id: str, *, states: Sequence[ItemState] = (), unmasked: bool = False
+    ) -> list[ItemRecord]:
+        """In input order; all states unless some are given; `unmasked` as for get()."""
         sql = "SELECT * FROM items WHERE job_id = ?"
         params: tuple[Any, ...] = (job_id,)
         if states:
             sql += f" AND state IN ({', '.join('?' * len(states))})"
             params += tuple(str(s) for s in states)
-        return [_record(r) for r in self._db.query(sql + " ORDER BY idx", params)]
+        return [self._record(r, unmasked) for r in self._db.query(sql + " ORDER BY idx", params)]
 
     def transition(
         self,
@@ -95,14 +102,19 @@ class Items:
                 raise IllegalTransitionError(
                     f"job {job_id} item {item_id!r}: cannot go from {current} to {target}"
                 )
+            sealed: dict[str, bytes | None] = {}
+            if result is not None:
+                text, sealed["sealed_result"] = self._db.json_sealed(
+                    result, _context("result", job_id, item_id)
+                )
             given = {
-                "result": None if result is None else self._db.json(result),
+                "result": None if result is None else text,
                 "error": self._db.text(error),
                 "agent_branch": agent_branch,
                 "agent_worktree": agent_worktree,
                 "merge_commit": merge_commit,
             }
-            self._write(conn, job_id, item_id, target, given)
+            self._write(conn, job_id, item_id, target, given, sealed=sealed)
         return self.require(job_id, item_id)
 
     def reconcile_merged(self, job_id: str, item_id: str, merge_commit: str) -> ItemRecord:
@@ -120,10 +132,13 @@ class Items:
         item_id: str,
         target: ItemState,
         given: dict[str, str | None],
+        *,
+        sealed: dict[str, bytes | None] | None = None,
     ) -> None:
         now = self._db.now()
         columns: dict[str, object] = {"state": str(target), "updated_at": now}
         columns |= {name: value for name, value in given.items() if value is not None}
+        columns |= sealed or {}  # a new result without a secret clears the old sealed copy
         if target is ItemState.RUNNING:
             # a new attempt starts clean: the previous attempt's error and finish time go
             columns |= {"started_at": now, "finished_at": None}
@@ -136,6 +151,26 @@ class Items:
             f"UPDATE items SET {assignments}{bump} WHERE job_id = ? AND item_id = ?",  # noqa: S608
             (*columns.values(), job_id, item_id),
         )
+
+    def _record(self, row: sqlite3.Row, unmasked: bool) -> ItemRecord:
+        found = _record(row)
+        if not unmasked:
+            return found
+        job_id, item_id = found.job_id, found.item_id
+        what = f"work item {item_id} of {job_id}"
+        data = self._db.unsealed_json(
+            row["data"], row["sealed_data"], _context("data", job_id, item_id), what
+        )
+        result = found.result
+        if row["sealed_result"] is not None:
+            result = self._db.unsealed_json(
+                row["result"], row["sealed_result"], _context("result", job_id, item_id), what
+            )
+        return replace(found, data=data, result=result)
+
+
+def _context(column: str, job_id: str, item_id: str) -> str:
+    return f"items.{column}:{job_id}/{item_id}"
 
 
 def _record(row: sqlite3.Row) -> ItemRecord:

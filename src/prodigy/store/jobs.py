@@ -79,7 +79,26 @@ class Jobs:
         return self._set(job_id, phase=str(phase))
 
     def set_setup_captures(self, job_id: str, captures: Mapping[str, Any]) -> JobRecord:
-        return self._set(job_id, setup_captures=self._db.json(captures))
+        text, sealed = self._db.json_sealed(dict(captures), _context(job_id))
+        return self._set(job_id, setup_captures=text, sealed_setup_captures=sealed)
+
+    def setup_captures(self, job_id: str) -> dict[str, Any]:
+        """The setup captures with their real values (unsealed), for the agents and reduce
+        of a resumed or retried job; never show them."""
+        rows = self._db.query(
+            "SELECT setup_captures, sealed_setup_captures FROM jobs WHERE id = ?", (job_id,)
+        )
+        if not rows:
+            self.require(job_id)
+        row = rows[0]
+        return dict(
+            self._db.unsealed_json(
+                row["setup_captures"],
+                row["sealed_setup_captures"],
+                _context(job_id),
+                f"a setup capture of {job_id}",
+            )
+        )
 
     def set_parent_head(self, job_id: str, head: str) -> JobRecord:
         """Records the parent worktree's HEAD after a merge landed."""
@@ -105,7 +124,7 @@ class Jobs:
             counts[ItemState(row["state"])] = row["n"]
         return counts
 
-    def _set(self, job_id: str, **columns: str | None) -> JobRecord:
+    def _set(self, job_id: str, **columns: str | bytes | None) -> JobRecord:
         assignments = "".join(f"{name} = ?, " for name in columns)
         with self._db.transaction() as conn:
             cursor = conn.execute(
@@ -115,6 +134,10 @@ class Jobs:
             if cursor.rowcount == 0:
                 self.require(job_id)
         return self.require(job_id)
+
+
+def _context(job_id: str) -> str:
+    return f"jobs.setup_captures:{job_id}"
 
 
 def _record(row: sqlite3.Row) -> JobRecord:

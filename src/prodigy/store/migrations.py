@@ -161,5 +161,14 @@ _V2 = (
     "ALTER TABLE sessions ADD COLUMN workflow_text TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# v3 (issue 12): sealed copies of values that held a secret, so re-execution gets the real
+# value while the readable columns stay masked (store/sealing.py).
+_V3 = (
+    "ALTER TABLE checkpoints ADD COLUMN sealed_variables BLOB",
+    "ALTER TABLE jobs ADD COLUMN sealed_setup_captures BLOB",
+    "ALTER TABLE items ADD COLUMN sealed_data BLOB",
+    "ALTER TABLE items ADD COLUMN sealed_result BLOB",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -139,18 +139,19 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
     setup = await _setup(store, job, session, request, reporter, env)
     reopened = await _reopen_parent(setup, reporter)
     scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)
-    scope = scope.with_values(dict(job.setup_captures))
+    setup_captures = store.jobs.setup_captures(job.id)  # real values (issue 12 item 4)
+    scope = scope.with_values(setup_captures)
     limits = check_mapreduce(setup.workflow, scope, env)
     if request.max_parallel is not None:
         limits = replace(limits, max_parallel=request.max_parallel)
-    captures = {k: v for k, v in job.setup_captures.items() if isinstance(v, str)}
+    captures = {k: v for k, v in setup_captures.items() if isinstance(v, str)}
     ctx = setup.context(reporter)
     ctx = replace(ctx, env={**ctx.env, **captures})
     events = JobEvents(store, job.id, session.id, reporter)
     for c in chosen:
         _to_pending(store, c.item)
     reporter.emit(Note("info", f"Retrying {len(chosen)} item(s) of {job.id} from the DLQ"))
-    items = [r.data for r in sorted(store.items.find(job.id), key=lambda r: r.index)]
+    items = [r.data for r in store.items.find(job.id, unmasked=True)]  # in index order
     only = {c.item.index: c.entry.failure_count + 1 for c in chosen}
     mapped = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job.id)
     try:

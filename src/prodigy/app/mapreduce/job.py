@@ -142,9 +142,10 @@ async def _phases(
         store.items.add(job_id, [(item_id(i), item) for i, item in enumerate(items)])
         store.jobs.set_phase(job_id, JobPhase.MAP)
     else:  # resumed after setup: its captures come from the job record
-        captures = dict(store.jobs.require(job_id).setup_captures)
+        # with their real values: the stored text has `***` for secrets (issue 12 item 4)
+        captures = store.jobs.setup_captures(job_id)
         scope, ctx = scope.with_values(captures), with_env(ctx, captures)
-        items = [record.data for record in store.items.find(job_id)]
+        items = [record.data for record in store.items.find(job_id, unmasked=True)]
     if start.phase in {JobPhase.SETUP, JobPhase.MAP}:
         summary = await _map(setup, ctx, events, scope, limits, job_id, items, start.rerun)
         if summary.stop_reason is not None:
@@ -210,7 +211,7 @@ def settled_outcomes(
     final = (ItemState.MERGED, ItemState.DEAD_LETTERED)
     return {
         record.index: AgentOutcome.from_json(record.result)
-        for record in setup.store.items.find(job_id, states=final)
+        for record in setup.store.items.find(job_id, states=final, unmasked=True)
         if isinstance(record.result, dict) and record.index not in (skip or set())
     }
 

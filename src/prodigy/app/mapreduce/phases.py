@@ -42,7 +42,9 @@ class Progress:
 
 def load_progress(setup: SessionSetup, phase_pass: int) -> Progress:
     found = [
-        c for c in setup.store.checkpoints.history(setup.session_id) if c.iteration == phase_pass
+        c
+        for c in setup.store.checkpoints.history(setup.session_id, unmasked=True)
+        if c.iteration == phase_pass
     ]
     if not found:
         return Progress()

@@ -122,7 +122,8 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     events = JobEvents(store, job.id, session.id, reporter)
     await _repair(setup, job, events, reporter)
     scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)
-    limits = check_mapreduce(setup.workflow, scope.with_values(dict(job.setup_captures)), setup.env)
+    captures = store.jobs.setup_captures(job.id)  # real values, not the masked text
+    limits = check_mapreduce(setup.workflow, scope.with_values(captures), setup.env)
     if job.phase is not JobPhase.SETUP:
         await _check_input(setup, job, scope, request.force, reporter)
     plan = await _reconcile(setup, job, events, reporter, request.max_retries)
@@ -172,15 +173,17 @@ async def _check_input(
     """Items are identified by what was stored at start; a changed input file is refused
     (or, with --force, its new items are added) so nothing is silently skipped or redone."""
     phase = map_config(setup.workflow)
-    scope = scope.with_values(dict(job.setup_captures))
+    scope = scope.with_values(setup.store.jobs.setup_captures(job.id))
     source = interpolate(phase.input, scope).strip()
     file = Path(source) if Path(source).is_absolute() else setup.worktree / source
     if not source or not file.is_file():
         return  # a command's output is not read again: it may have side effects
     ctx = setup.context(reporter)
     current = await load_items(phase, scope, ctx)
-    stored = [r.data for r in setup.store.items.find(job.id)]
-    added, removed = input_changes(stored, current)
+    # compared by their real values: masked text would make every item holding a secret
+    # look both missing and new (issue 12 item 4)
+    stored = [r.data for r in setup.store.items.find(job.id, unmasked=True)]
+    added, removed = input_changes(stored, current, identity=setup.store.masker.value)
     if not added and not removed:
         return
     what = f"{len(added)} new and {len(removed)} missing item(s)"

@@ -45,7 +45,7 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
         store.add_secrets(environment.masked)
         config = load_config(repo_root=repo, env=env)
         store.add_secrets(config.secrets())
-        checkpoint = store.checkpoints.latest(record.id)
+        checkpoint = store.checkpoints.latest(record.id, unmasked=True)
         scope = Scope(checkpoint.variables if checkpoint else {}).with_values(env_values(env))
         with acquire_lock(
             lock_path(locks_dir(home), record.id),

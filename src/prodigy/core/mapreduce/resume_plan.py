@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from prodigy.core.records import ItemRecord, ItemState
@@ -94,20 +94,31 @@ def parse_landed(log: str, job_id: str) -> dict[str, str]:
 
 
 def input_changes(
-    stored: Sequence[JsonValue], current: Sequence[JsonValue]
+    stored: Sequence[JsonValue],
+    current: Sequence[JsonValue],
+    *,
+    identity: Callable[[JsonValue], JsonValue] | None = None,
 ) -> tuple[list[JsonValue], list[JsonValue]]:
     """(added, removed) between the items stored at start and the input now, compared by
-    content: a reordered input is no change (an item's identity is not its position)."""
-    before = Counter(_canonical(v) for v in stored)
-    after = Counter(_canonical(v) for v in current)
+    content: a reordered input is no change (an item's identity is not its position).
+
+    `identity` maps a value to what identifies it (both sides alike); resume passes the
+    masker, so an item stored before its secret could be sealed still matches its source.
+    """
+
+    def key(value: JsonValue) -> str:
+        return _canonical(identity(value) if identity is not None else value)
+
+    before = Counter(key(v) for v in stored)
+    after = Counter(key(v) for v in current)
     added_keys, removed_keys = after - before, before - after
     added = []
     for value in current:
-        key = _canonical(value)
-        if added_keys[key] > 0:
-            added_keys[key] -= 1
+        k = key(value)
+        if added_keys[k] > 0:
+            added_keys[k] -= 1
             added.append(value)
-    removed = [v for v in stored if removed_keys[_canonical(v)] > 0]
+    removed = [v for v in stored if removed_keys[key(v)] > 0]
     return added, removed
 
 
