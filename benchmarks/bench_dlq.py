@@ -10,7 +10,7 @@ from pathlib import Path
 from benchmarks.store_fixture import JOB_ID, SESSION_ID, job_store
 from benchmarks.timing import Row, Settings, Stats, repeat
 from benchmarks.workspace import Workspace, make_workspace
-from prodigy.app.dlq.queue import make_room
+from prodigy.app.mapreduce.dead_letters import make_room
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.core.progress import NullReporter
 from prodigy.store import Store

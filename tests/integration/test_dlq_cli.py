@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from prodigy.app.dlq.queue import make_room
+from prodigy.app.mapreduce.dead_letters import make_room
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.core.progress import Note
 from prodigy.store import open_store

@@ -6,7 +6,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from prodigy.app.run import ReadLine, start_run
+from prodigy.app.run import start_run
+from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.options import RunOptions
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter

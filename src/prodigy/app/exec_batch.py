@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prodigy.app.run import ReadLine, start_run
+from prodigy.app.run import start_run
+from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.options import RunOptions
 from prodigy.core.errors import UsageError
 from prodigy.core.exec_plan import batch_items, batch_workflow, exec_workflow

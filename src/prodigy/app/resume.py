@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from prodigy.app.config import load_config
 from prodigy.app.ids import resolve_session
+from prodigy.app.mapreduce.resume import JobResumeRequest, resume_locked
 from prodigy.app.paths import locks_dir, prodigy_home
-from prodigy.app.run import load_environment, map_inputs, workflow_hash
 from prodigy.app.scratch import remove_scratch
-from prodigy.app.session.environment import initial_scope
-from prodigy.app.session.options import RunOptions
+from prodigy.app.session.execute import START, execute_session
+from prodigy.app.session.merge import ReadLine
+from prodigy.app.session.opening import refuse_changed_workflow, reopen_session, saved_scope
+from prodigy.app.session.options import RunOptions, map_inputs
 from prodigy.app.session.passes import Position
-from prodigy.app.session.setup import ReadLine, execute_session, setup_from_record
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
-from prodigy.core.variables import Scope, env_values
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.store import Store, open_store
 
@@ -30,19 +28,6 @@ def latest_resumable(store: Store) -> SessionRecord:
         if record.status in {RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.RUNNING}:
             return record
     raise UsageError("no session to resume; `prodigy sessions ls` lists sessions")
-
-
-def changed_workflow(record: SessionRecord, path: Path) -> str | None:
-    """A short diff when the workflow file changed since the session started, else None."""
-    if not path.exists():
-        raise UsageError(f"the workflow file {path} of {record.id} no longer exists")
-    if workflow_hash(path) == record.workflow_hash:
-        return None
-    before = (record.workflow_text or "").splitlines()
-    after = path.read_text(encoding="utf-8").splitlines()
-    diff = list(difflib.unified_diff(before, after, "at start", "now", lineterm="", n=1))
-    shown = diff[:40] + ([f"... {len(diff) - 40} more lines"] if len(diff) > 40 else [])
-    return "\n".join(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +59,6 @@ async def resume(
         ):
             try:
                 if record.mode == "mapreduce":
-                    from prodigy.app.mapreduce.resume import JobResumeRequest, resume_locked
-
                     job_request = JobResumeRequest(
                         session_id=record.id,
                         force=request.force,
@@ -100,39 +83,22 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     env: Mapping[str, str],
     read_line: ReadLine,
 ) -> int:
-    path = Path(record.workflow_path)
-    diff = changed_workflow(record, path)
-    if diff is not None and not request.force:
-        raise UsageError(
-            f"{path} changed since {record.id} started; resuming could run different steps.\n"
-            f"{diff}\nUse --force to resume with the file as it is now."
-        )
+    refuse_changed_workflow(record, force=request.force)
     if not _kept(record):
         raise UsageError(
             f"the worktree of {record.id} is gone ({record.worktree_path}); it cannot be resumed"
         )
-    repo_record = store.repos.get(record.repo_key)
-    assert repo_record is not None
-    repo = Path(repo_record.path)
-    remove_scratch(prodigy_home(env), record.id)  # a dead run's large values (issue 12)
     options = RunOptions.from_json(
-        record.options, workflow=path, yes=request.yes, verbosity=request.verbosity
+        record.options,
+        workflow=Path(record.workflow_path),
+        yes=request.yes,
+        verbosity=request.verbosity,
     )
-    environment = await load_environment(options, reporter, env, repo)
-    workflow = environment.workflow
-    config = load_config(repo_root=repo, env=env)
-    store.add_secrets(config.secrets())
-    # the real values: a variable that held a secret is stored masked (issue 12 item 4)
-    checkpoint = store.checkpoints.latest(record.id, unmasked=True)
-    if checkpoint is None:
-        scope, start = initial_scope(workflow, args=options.args, process_env=env), Position(1, 0)
-    else:
-        scope = Scope(checkpoint.variables).with_values(env_values(env))
-        start = Position(checkpoint.iteration, checkpoint.next_step_index)
-    setup = setup_from_record(store, record, repo, workflow, options, config.values, env, scope)
-    setup = replace(setup, env=environment.apply(setup.env))
-    store.add_secrets(environment.masked)
-    await setup.check_agent()
+    checkpoint = store.checkpoints.latest(record.id)
+    start = Position(checkpoint.iteration, checkpoint.next_step_index) if checkpoint else START
+    setup, scope = await reopen_session(
+        store, record, options, reporter, env, saved=saved_scope(store, record, env)
+    )
     if record.status is not RunStatus.RUNNING:
         store.sessions.set_status(record.id, RunStatus.RUNNING)
     reporter.emit(
@@ -140,7 +106,7 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
             "info", f"Resuming {record.id} at step {start.step_index + 1} of pass {start.iteration}"
         )
     )
-    inputs = map_inputs(repo, options.map_globs)
+    inputs = map_inputs(setup.repo, options.map_globs)
     return await execute_session(
         setup, reporter, scope, inputs, read_line, fresh=False, start=start
     )

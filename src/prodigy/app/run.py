@@ -2,63 +2,28 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+from collections.abc import Mapping
 from pathlib import Path
 
 from prodigy.app.config import load_config
 from prodigy.app.mapreduce.job import execute_mapreduce
 from prodigy.app.mapreduce.plan import check_mapreduce, dry_run_mapreduce
-from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
+from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.scratch import remove_scratch, sweep_scratch
-from prodigy.app.session.environment import child_env, initial_scope
-from prodigy.app.session.options import RunOptions
-from prodigy.app.session.preflight import ensure_supported
-from prodigy.app.session.setup import SessionSetup, execute_session
-from prodigy.app.session.workflow_env import ResolvedEnvironment, resolve_environment
-from prodigy.app.templates.registry import template_dirs
-from prodigy.core.errors import UsageError
+from prodigy.app.session.environment import initial_scope
+from prodigy.app.session.execute import execute_session
+from prodigy.app.session.merge import ReadLine
+from prodigy.app.session.opening import create_session, load_environment
+from prodigy.app.session.options import RunOptions, map_inputs
 from prodigy.core.interpolation import interpolate
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Note, Reporter
-from prodigy.core.records import repo_key
-from prodigy.core.retry import with_retry_defaults
-from prodigy.core.workflow import Workflow, load_workflow
+from prodigy.core.workflow import Workflow
 from prodigy.runtime import git
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.steps.sequence import shown_command
-from prodigy.runtime.worktrees import create_worktree
 from prodigy.store import open_store
-
-ReadLine = Callable[[str], str]
-
-
-def workflow_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def load(options: RunOptions, reporter: Reporter) -> Workflow:
-    """The workflow, with its warnings reported; refuses features not built yet."""
-    registries = template_dirs(os.environ)  # `template: {source: NAME}` looks here
-    result = load_workflow(options.workflow, params=options.params, template_dirs=registries)
-    for warning in result.warnings:
-        reporter.emit(Note("warn", str(warning)))
-    ensure_supported(result.workflow, registries)
-    return with_retry_defaults(result.workflow)
-
-
-def map_inputs(repo: Path, patterns: tuple[str, ...]) -> list[str]:
-    """`--map GLOB`: each match's file stem up to the first `-` (prodigy's rule)."""
-    inputs: list[str] = []
-    for pattern in patterns:
-        matches = sorted(str(p.relative_to(repo)) for p in repo.glob(pattern))
-        inputs.extend(Path(m).stem.split("-", 1)[0] for m in matches)
-    if patterns and not inputs:
-        raise UsageError(f"no files match --map {' '.join(patterns)} in {repo}")
-    return inputs
 
 
 def dry_run(workflow: Workflow, options: RunOptions, env: Mapping[str, str], out: Reporter) -> int:
@@ -73,20 +38,6 @@ def dry_run(workflow: Workflow, options: RunOptions, env: Mapping[str, str], out
         out.emit(Note("info", f"[DRY RUN] then {len(workflow.merge.steps)} custom merge step(s)"))
     out.emit(Note("info", "[DRY RUN] nothing was created or run"))
     return 0
-
-
-async def load_environment(
-    options: RunOptions, reporter: Reporter, env: Mapping[str, str], repo: Path
-) -> ResolvedEnvironment:
-    """The workflow, checked, with its environment resolved (secrets, env_files, profile)."""
-    return await resolve_environment(
-        load(options, reporter),
-        process_env=env,
-        base_dir=repo,
-        profile=options.profile,
-        args=options.args,
-        reporter=reporter,
-    )
 
 
 async def start_run(
@@ -117,9 +68,6 @@ async def start_run(
         )
     home = prodigy_home(env)
     session_id = f"session-{uuid.uuid4()}"
-    key = repo_key(str(repo))
-    worktree = worktrees_dir(home) / key / session_id
-    branch = f"prodigy-{session_id}"
     store = open_store(home, masker=Masker(load_config(repo_root=repo, env=env).secrets()))
     sweep_scratch(home)  # large values SIGKILLed runs left behind (issue 12)
     with (
@@ -131,38 +79,10 @@ async def start_run(
         ),
     ):
         scope = initial_scope(workflow, args=options.args, process_env=env)
-        setup = SessionSetup(
-            store=store,
-            repo=repo,
-            workflow=workflow,
-            workflow_hash=workflow_hash(options.workflow),
-            session_id=session_id,
-            worktree=worktree,
-            branch=branch,
-            target=target,
-            options=options,
-            config=config,
-            env=child_env(env, workflow, scope, session_id=session_id, worktree=str(worktree)),
-            log_dir=logs_dir(home) / key / session_id,
+        mode = "mapreduce" if limits else ("iterative" if inputs else "standard")
+        setup = await create_session(
+            store, session_id, repo, target, options, config, environment, env, scope, mode
         )
-        setup = replace(setup, env=environment.apply(setup.env))
-        store.add_secrets(environment.masked)
-        await setup.check_agent()
-        store.repos.ensure(str(repo))
-        store.sessions.create(
-            session_id=session_id,
-            repo_key=key,
-            workflow_path=str(options.workflow.resolve()),
-            workflow_hash=setup.workflow_hash,
-            mode="mapreduce" if limits else ("iterative" if inputs else "standard"),
-            worktree_path=str(worktree),
-            branch=branch,
-            target_branch=target,
-            options=options.to_json(),
-            workflow_text=options.workflow.read_text(encoding="utf-8"),
-        )
-        head = await git.head_sha(repo)
-        await create_worktree(repo, worktree, branch, head)
         try:
             if limits is not None:
                 return await execute_mapreduce(setup, reporter, scope, read_line, limits)

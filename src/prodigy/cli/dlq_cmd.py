@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from prodigy.cli.common import job_argument, json_option, verbosity
 from prodigy.cli.common import job_option as shared_job_option
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm
+from prodigy.core.clock import utc_now
 from prodigy.core.dlq_rules import DlqFilter, error_type_key, error_type_name
 from prodigy.core.records import DlqRecord
 from prodigy.store import open_store
@@ -31,10 +31,6 @@ def shown(text: str) -> str:
 
 def _home() -> Path:
     return prodigy_home(dict(os.environ))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @click.group("dlq")
@@ -58,7 +54,7 @@ def list_(as_json: bool, **kw: Any) -> None:
 
     DATE is a date or time (2026-11-25, 2026-11-25T14:00) or a duration ago (30m, 2h, 7d).
     """
-    now = _now()
+    now = utc_now()
     wanted = DlqFilter(
         job_id=kw["job_id"],
         error_type=kw["error_type"],
@@ -207,7 +203,7 @@ def export(file: Path, job_id: str | None) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge(older_than: str, job_id: str | None, yes: bool) -> int:
     """Remove items whose last attempt is older than a duration ago, or before a date."""
-    before = moment(older_than, now=_now(), option="--older-than")
+    before = moment(older_than, now=utc_now(), option="--older-than")
     with open_store(_home()) as store:
         found = use.purge_candidates(store, before, job_id)
         if not found:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from prodigy.cli.common import job_option as shared_job_option
 from prodigy.cli.common import json_option
 from prodigy.cli.dlq_cmd import shown
 from prodigy.cli.sessions_cmd import confirm
+from prodigy.core.clock import utc_now
 from prodigy.core.dlq_rules import error_type_name
 from prodigy.core.records import EventRecord
 from prodigy.store import open_store
@@ -28,10 +28,6 @@ _WIDTH = 110
 
 def _home() -> Path:
     return prodigy_home(dict(os.environ))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def line(event: EventRecord) -> str:
@@ -73,7 +69,7 @@ def events() -> None:
 @json_option
 def ls(job_id: str | None, types: tuple[str, ...], since: str | None, **kw: Any) -> None:
     """List events in the order they happened."""
-    after = use.moment(since, now=_now(), option="--since") if since else None
+    after = use.moment(since, now=utc_now(), option="--since") if since else None
     with open_store(_home()) as store:
         found = use.list_events(store, job_id=job_id, types=types, since=after, limit=kw["limit"])
     _print(found, as_json=kw["as_json"])
@@ -159,7 +155,7 @@ def export(fmt: str, job_id: str | None, output: Path | None) -> None:
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def clean(older_than: str, job_id: str | None, yes: bool) -> int:
     """Delete events older than a duration ago, or before a date."""
-    before = use.moment(older_than, now=_now(), option="--older-than")
+    before = use.moment(older_than, now=utc_now(), option="--older-than")
     with open_store(_home()) as store:
         count = use.clean_candidates(store, before, job_id)
         if not count:

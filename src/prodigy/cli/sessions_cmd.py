@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -19,6 +18,7 @@ from prodigy.app.scratch import sweep_scratch
 from prodigy.app.session.state import CRASHED, parse_age, parse_ts
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import cost, short_time, table
+from prodigy.core.clock import utc_now
 from prodigy.core.errors import UsageError
 from prodigy.core.records import RunStatus
 from prodigy.core.usage import Usage
@@ -181,7 +181,7 @@ def clean(older_than: str | None, all_: bool, force: bool, yes: bool) -> int:
             plan_clean(
                 store,
                 where,
-                now=datetime.now(UTC),
+                now=utc_now(),
                 older_than=age,
                 include_resumable=all_,
                 force=force,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -23,6 +22,7 @@ from prodigy.app.paths import prodigy_home
 from prodigy.app.session.state import parse_age
 from prodigy.cli.common import job_option, json_option, path_option, verbosity
 from prodigy.cli.inspect_format import human_bytes, short_time, table
+from prodigy.core.clock import utc_now
 from prodigy.store import Store, open_store
 
 
@@ -190,7 +190,7 @@ async def _clean(
 ) -> list[CleanOutcome]:
     repo = await main_repository(Path(path or ".").expanduser())
     entries = await list_entries(store, home, repo)
-    chosen = select(entries, named_session(store, entries, selection), datetime.now(UTC))
+    chosen = select(entries, named_session(store, entries, selection), utc_now())
     return await clean(store, repo, chosen, force=force, dry_run=dry_run)
 
 

@@ -38,6 +38,16 @@ MERGE_CONFLICT = "merge_conflict"
 WORKTREE_CLEANED = "worktree_cleaned"
 DLQ_ITEM_ADDED = "d_l_q_item_added"  # serde's spelling of DLQItemAdded, as 0.4.4 writes it
 CHECKPOINT_CREATED = "checkpoint_created"
+DLQ_ITEM_REMOVED = "d_l_q_item_removed"  # serde's spelling of DLQItemRemoved, as 0.4.4's
+DLQ_ITEMS_EVICTED = "d_l_q_items_evicted"
+DLQ_ITEMS_REPROCESSED = "d_l_q_items_reprocessed"
+DLQ_ANALYSIS = "d_l_q_analysis_generated"
+# Resume's own events: what it found in git and repaired before continuing.
+ITEM_RECONCILED = "item_reconciled"
+JOB_RESUMED = "job_resumed"
+LEFTOVER_REPAIRED = "leftover_repaired"
+# A sequential step's retry attempt (the map phase's is AGENT_RETRYING).
+STEP_RETRY_SCHEDULED = "step_retry_scheduled"
 
 
 def usage_json(usage: Usage) -> Payload:

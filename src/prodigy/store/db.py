@@ -6,12 +6,12 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from prodigy.core.clock import Clock, format_ts
 from prodigy.core.errors import StoreError
 from prodigy.core.masking import Masker
 from prodigy.store import faults
@@ -22,17 +22,6 @@ DB_NAME = "prodigy.db"
 DEFAULT_BUSY_TIMEOUT_S = 10.0
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def format_ts(moment: datetime) -> str:
-    """RFC 3339 UTC with microseconds; one fixed width so timestamps sort as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Db:

@@ -7,9 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from prodigy.core.clock import Clock, utc_now
 from prodigy.core.masking import Masker
 from prodigy.store.checkpoints import Checkpoints
-from prodigy.store.db import DEFAULT_BUSY_TIMEOUT_S, Clock, Db, connect, utc_now
+from prodigy.store.db import DEFAULT_BUSY_TIMEOUT_S, Db, connect
 from prodigy.store.dlq import Dlq
 from prodigy.store.events import Events
 from prodigy.store.items import Items

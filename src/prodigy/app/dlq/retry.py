@@ -15,19 +15,21 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from prodigy.app.config import load_config
 from prodigy.app.dlq import queue as use
 from prodigy.app.mapreduce.events import JobEvents
+from prodigy.app.mapreduce.items import to_pending
 from prodigy.app.mapreduce.job import map_job
 from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.plan import check_mapreduce
 from prodigy.app.paths import locks_dir, prodigy_home
-from prodigy.app.run import load
 from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import initial_scope
+from prodigy.app.session.execute import merge_back
+from prodigy.app.session.merge import ReadLine
+from prodigy.app.session.opening import reopen_session
 from prodigy.app.session.options import RunOptions
-from prodigy.app.session.setup import ReadLine, SessionSetup, merge_back, setup_from_record
-from prodigy.app.session.workflow_env import resolve_environment
+from prodigy.app.session.setup import SessionSetup
+from prodigy.core import event_payloads as ev
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import DlqRecord, ItemRecord, ItemState, JobRecord, RunStatus
@@ -149,7 +151,7 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
     ctx = replace(ctx, env={**ctx.env, **captures})
     events = JobEvents(store, job.id, session.id, reporter)
     for c in chosen:
-        _to_pending(store, c.item)
+        to_pending(store, c.item)
     reporter.emit(Note("info", f"Retrying {len(chosen)} item(s) of {job.id} from the DLQ"))
     items = [r.data for r in store.items.find(job.id, unmasked=True)]  # in index order
     only = {c.item.index: c.entry.failure_count + 1 for c in chosen}
@@ -163,7 +165,7 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
     succeeded = _settle(store, chosen, summary)
     failed = len(chosen) - succeeded
     events.record(
-        use.DLQ_ITEMS_REPROCESSED,
+        ev.DLQ_ITEMS_REPROCESSED,
         {"job_id": job.id, "count": len(chosen), "succeeded": succeeded, "failed": failed},
     )
     text = f"DLQ retry of {job.id}: {succeeded} landed, {failed} failed again"
@@ -172,14 +174,6 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
         await _close_parent(setup, reopened)
     code = await _merge(setup, session, reporter, read_line, succeeded=succeeded)
     return code or (EXIT_FAILED if failed else 0)
-
-
-def _to_pending(store: Store, item: ItemRecord) -> None:
-    """Back to pending from wherever a failure or a crash left it."""
-    if item.state is ItemState.SUCCEEDED:  # landed nowhere: its merge never finished
-        store.items.transition(item.job_id, item.item_id, ItemState.FAILED)
-    if item.state is not ItemState.PENDING:
-        store.items.transition(item.job_id, item.item_id, ItemState.PENDING)
 
 
 def _settle(store: Store, chosen: list[Candidate], summary: MapSummary) -> int:
@@ -202,34 +196,14 @@ async def _setup(  # noqa: PLR0917 - one call site
     reporter: Reporter,
     env: Mapping[str, str],
 ) -> SessionSetup:
-    """The session as a run would have it, with its parent worktree open again."""
-    repo_record = store.repos.get(session.repo_key)
-    assert repo_record is not None
-    repo = Path(repo_record.path)
-    remove_scratch(prodigy_home(env), session.id)  # a dead run's large values (issue 12)
+    """The session as a run would have it, with the workflow it ran."""
     path = Path(session.workflow_path)
     if not path.exists():
         raise UsageError(f"the workflow file {path} of {job.id} no longer exists; restore it")
     options = RunOptions.from_json(
         session.options, workflow=path, yes=request.yes, verbosity=request.verbosity
     )
-    environment = await resolve_environment(
-        load(options, reporter),
-        process_env=env,
-        base_dir=repo,
-        profile=options.profile,
-        args=options.args,
-        reporter=reporter,
-    )
-    config = load_config(repo_root=repo, env=env)
-    store.add_secrets(config.secrets())
-    store.add_secrets(environment.masked)
-    scope = initial_scope(environment.workflow, args=options.args, process_env=env)
-    setup = setup_from_record(
-        store, session, repo, environment.workflow, options, config.values, env, scope
-    )
-    setup = replace(setup, env=environment.apply(setup.env))
-    await setup.check_agent()
+    setup, _ = await reopen_session(store, session, options, reporter, env)
     return setup
 
 

@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prodigy.app.session.state import live_holder
+from prodigy.core.clock import format_ts
 from prodigy.core.errors import UsageError
 from prodigy.core.records import EventRecord, RunStatus
 from prodigy.core.workflow.durations import parse_humantime
 from prodigy.store import Store
-from prodigy.store.db import format_ts
 
 TERMINAL = frozenset({"job_completed", "job_failed"})
 AGENT_DONE = ("agent_completed", "agent_failed")

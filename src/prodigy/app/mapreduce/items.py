@@ -6,12 +6,12 @@ Each function commits its state change to the store when it happens, then record
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-from prodigy.app.dlq.queue import make_room
+from prodigy.app.mapreduce.dead_letters import make_room
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.core import event_payloads as ev
+from prodigy.core.clock import timestamp
 from prodigy.core.mapreduce.failures import (
     error_signature,
     failure_entry,
@@ -21,7 +21,7 @@ from prodigy.core.mapreduce.failures import (
 )
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.progress import Reporter
-from prodigy.core.records import ItemState, UsageRecord, WorktreeState
+from prodigy.core.records import ItemRecord, ItemState, UsageRecord, WorktreeState
 from prodigy.core.variables import JsonValue
 from prodigy.core.workflow import ErrorPolicy
 from prodigy.runtime.crashpoints import crash_point
@@ -48,10 +48,6 @@ class MapJob:
     repo_key: str
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
     dlq_capacity: int = 1000  # config dlq.capacity: a full DLQ evicts (and archives) its oldest
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def record_worktree(job: MapJob, path: Path, branch: str, item_id: str) -> None:
@@ -174,7 +170,7 @@ def dead_letter(job: MapJob, outcome: AgentOutcome, item_data: JsonValue) -> Non
             job_id=job.job_id,
             item_id=outcome.item_id,
             item_data=item_data,
-            failure=failure_entry(outcome, timestamp=_now()),
+            failure=failure_entry(outcome, timestamp=timestamp()),
             error_signature=error_signature(outcome),
             worktree_artifacts=worktree_artifacts(outcome),
             reprocess_eligible=reprocess_eligible(outcome),
@@ -185,3 +181,11 @@ def dead_letter(job: MapJob, outcome: AgentOutcome, item_data: JsonValue) -> Non
     job.events.record(
         ev.DLQ_ITEM_ADDED, ev.dlq_item_added(job.job_id, outcome, record.failure_count)
     )
+
+
+def to_pending(store: Store, item: ItemRecord) -> None:
+    """Back to pending from wherever a failure or a crash left it, along the state machine."""
+    if item.state is ItemState.SUCCEEDED:  # finished, but its merge never landed
+        store.items.transition(item.job_id, item.item_id, ItemState.FAILED)
+    if item.state is not ItemState.PENDING:
+        store.items.transition(item.job_id, item.item_id, ItemState.PENDING)

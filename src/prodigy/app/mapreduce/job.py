@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.inputs import load_items
@@ -21,8 +20,11 @@ from prodigy.app.mapreduce.items import MapJob
 from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.phases import reduce_phase, setup_phase, with_env
 from prodigy.app.mapreduce.plan import map_config
-from prodigy.app.session.setup import SessionSetup, merge_back, report_usage
+from prodigy.app.session.execute import merge_back, report_usage
+from prodigy.app.session.merge import ReadLine
+from prodigy.app.session.setup import SessionSetup
 from prodigy.core import event_payloads as ev
+from prodigy.core.clock import timestamp, utc_now
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
 from prodigy.core.mapreduce.job_plan import MapLimits, item_id, new_job_id, timed_template
 from prodigy.core.mapreduce.results import AgentOutcome
@@ -35,15 +37,13 @@ from prodigy.runtime.map_agent import AgentSetting, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.runtime.steps.context import StepContext
 
-ReadLine = Callable[[str], str]
-
 
 async def execute_mapreduce(
     setup: SessionSetup, reporter: Reporter, scope: Scope, read_line: ReadLine, limits: MapLimits
 ) -> int:
     """Run the job in the session's (parent) worktree; returns the exit code."""
     store, workflow = setup.store, setup.workflow
-    job_id = new_job_id(datetime.now(UTC), secrets.token_hex(3))
+    job_id = new_job_id(utc_now(), secrets.token_hex(3))
     store.jobs.create(
         job_id=job_id,
         session_id=setup.session_id,
@@ -64,7 +64,7 @@ async def execute_mapreduce(
     reporter.emit(Note("info", f"Executing MapReduce workflow: {workflow.name} (job {job_id})"))
     events.record(
         ev.JOB_STARTED,
-        ev.job_started(job_id, map_config(workflow), limits, workflow.error_policy, _now()),
+        ev.job_started(job_id, map_config(workflow), limits, workflow.error_policy, timestamp()),
     )
     return await drive_job(setup, reporter, scope, read_line, limits, job_id)
 
@@ -190,7 +190,7 @@ async def _map(  # noqa: PLR0917 - internal step of _phases
     todo = len(items) if rerun is None else len(rerun)
     parallel = min(limits.max_parallel, max(1, todo))
     reporter.emit(Note("info", f"Processing {todo} items with {parallel} parallel agents"))
-    events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=_now()))
+    events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=timestamp()))
     job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
     summary = await MapRunner(job, items, only=rerun).run()
     summary.outcomes = {**settled, **summary.outcomes}
@@ -199,7 +199,9 @@ async def _map(  # noqa: PLR0917 - internal step of _phases
     reporter.emit(done)
     events.record(
         ev.MAP_COMPLETED,
-        ev.phase(job_id, successful=summary.successful, failed=summary.failed, timestamp=_now()),
+        ev.phase(
+            job_id, successful=summary.successful, failed=summary.failed, timestamp=timestamp()
+        ),
     )
     return summary
 
@@ -300,7 +302,3 @@ def _summary_table(reporter: Reporter, summary: MapSummary) -> None:
         reporter.emit(
             Note("info", f"{summary.failed} failed item(s) are in the DLQ: prodigy dlq list")
         )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

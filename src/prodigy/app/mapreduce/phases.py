@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.inputs import run_setup
 from prodigy.app.session.setup import SessionSetup
 from prodigy.core import event_payloads as ev
+from prodigy.core.clock import timestamp
 from prodigy.core.errors import ProdigyError
 from prodigy.core.mapreduce.resume_plan import REDUCE_PASS, SETUP_PASS
 from prodigy.core.progress import Note
@@ -131,7 +131,7 @@ async def reduce_phase(
             f"Reduce phase input: {total} items ({successful} successful, {failed} failed)",
         )
     )
-    events.record(ev.REDUCE_STARTED, ev.phase(job_id, timestamp=_now()))
+    events.record(ev.REDUCE_STARTED, ev.phase(job_id, timestamp=timestamp()))
     base = scope
 
     async def on_done(index: int, step: Step, outcome: StepOutcome) -> None:
@@ -155,10 +155,6 @@ async def reduce_phase(
             f" nothing was merged into your branch. Resume with: prodigy resume"
             f" {setup.session_id}"
         )
-    events.record(ev.REDUCE_COMPLETED, ev.phase(job_id, timestamp=_now()))
+    events.record(ev.REDUCE_COMPLETED, ev.phase(job_id, timestamp=timestamp()))
     reporter.emit(Note("success", "Reduce phase completed"))
     return result.scope
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -17,19 +17,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from prodigy.app.dlq import queue as dlq_use
-from prodigy.app.dlq.retry import RetryRequest
-from prodigy.app.dlq.retry import _setup as open_session
 from prodigy.app.ids import resolve_job
+from prodigy.app.mapreduce import dead_letters
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.inputs import load_items
+from prodigy.app.mapreduce.items import to_pending
 from prodigy.app.mapreduce.job import JobStart, drive_job
 from prodigy.app.mapreduce.plan import check_mapreduce, map_config
 from prodigy.app.paths import locks_dir, prodigy_home
-from prodigy.app.resume import changed_workflow
 from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import initial_scope
-from prodigy.app.session.setup import ReadLine, SessionSetup
+from prodigy.app.session.merge import ReadLine
+from prodigy.app.session.opening import refuse_changed_workflow, reopen_session
+from prodigy.app.session.options import RunOptions
+from prodigy.app.session.setup import SessionSetup
+from prodigy.core import event_payloads as ev
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, item_id
@@ -42,10 +44,6 @@ from prodigy.runtime import crash_repair as repair
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.map_agent import discard_agent_worktree
 from prodigy.store import Store, open_store
-
-ITEM_RECONCILED = "item_reconciled"
-JOB_RESUMED = "job_resumed"
-LEFTOVER_REPAIRED = "leftover_repaired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +95,7 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     """Resume the session's MapReduce job; the caller holds the session's lock."""
     job = next(iter(store.jobs.find(session_id=session.id)), None)
     path = Path(session.workflow_path)
-    diff = changed_workflow(session, path)
-    if diff is not None and not request.force:
-        raise UsageError(
-            f"{path} changed since {session.id} started; resuming could run different steps.\n"
-            f"{diff}\nUse --force to resume with the file as it is now."
-        )
+    refuse_changed_workflow(session, force=request.force)
     if job is None:
         raise UsageError(
             f"{session.id} has no MapReduce job yet (it stopped before the job started);"
@@ -111,14 +104,10 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     killed = await repair.stop_job_processes(job.id)
     if killed:
         reporter.emit(Note("warn", f"stopped {len(killed)} process(es) left by the dead run"))
-    setup = await open_session(
-        store,
-        job,
-        session,
-        RetryRequest(job.id, yes=request.yes, verbosity=request.verbosity),
-        reporter,
-        env,
+    options = RunOptions.from_json(
+        session.options, workflow=path, yes=request.yes, verbosity=request.verbosity
     )
+    setup, _ = await reopen_session(store, session, options, reporter, env)
     events = JobEvents(store, job.id, session.id, reporter)
     await _repair(setup, job, events, reporter)
     scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)
@@ -130,7 +119,7 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     start = _start(setup, job, plan)
     _running(store, job, session)
     events.record(
-        JOB_RESUMED,
+        ev.JOB_RESUMED,
         {
             "job_id": job.id,
             "phase": str(start.phase),
@@ -164,7 +153,7 @@ async def _repair(
     aborted = await repair.abort_interrupted_merge(setup.worktree)
     for note in [*notes, *([aborted] if aborted else [])]:
         reporter.emit(Note("warn", f"repaired: {note}"))
-        events.record(LEFTOVER_REPAIRED, {"job_id": job.id, "repair": note})
+        events.record(ev.LEFTOVER_REPAIRED, {"job_id": job.id, "repair": note})
 
 
 async def _check_input(
@@ -213,14 +202,16 @@ async def _reconcile(
     plan = plan_resume(store.items.find(job.id), landed, failures, max_retries=max_retries)
     for item, commit in plan.reconcile.items():
         store.items.reconcile_merged(job.id, item, commit)
-        events.record(ITEM_RECONCILED, {"job_id": job.id, "item_id": item, "merge_commit": commit})
+        events.record(
+            ev.ITEM_RECONCILED, {"job_id": job.id, "item_id": item, "merge_commit": commit}
+        )
         reporter.emit(Note("info", f"{item} had landed ({commit[:10]}); recorded as merged"))
     _drop_landed_from_dlq(store, job.id)
     agents_root = setup.worktree.parent / job.id
     for record in store.items.find(job.id):
         rerun = record.index in plan.rerun
         if rerun:
-            _to_pending(store, record)
+            to_pending(store, record)
         if rerun or record.state is ItemState.MERGED:
             await _discard(setup, agents_root, record)
     return plan
@@ -235,20 +226,12 @@ async def _discard(setup: SessionSetup, agents_root: Path, record: ItemRecord) -
     setup.store.worktrees.forget(str(path))
 
 
-def _to_pending(store: Store, record: ItemRecord) -> None:
-    """Back to pending from wherever the crash left it, along the state machine."""
-    if record.state is ItemState.SUCCEEDED:  # finished, but its merge never landed
-        store.items.transition(record.job_id, record.item_id, ItemState.FAILED)
-    if record.state is not ItemState.PENDING:
-        store.items.transition(record.job_id, record.item_id, ItemState.PENDING)
-
-
 def _drop_landed_from_dlq(store: Store, job_id: str) -> None:
     """An item that landed is not also in the DLQ (a retry that crashed before removing it)."""
     merged = {r.item_id for r in store.items.find(job_id, states=(ItemState.MERGED,))}
     stale = [e for e in store.dlq.find(job_id=job_id) if e.item_id in merged]
     if stale:
-        dlq_use.remove(store, stale, "landed")
+        dead_letters.remove(store, stale, "landed")
 
 
 def _start(setup: SessionSetup, job: JobRecord, plan: ResumePlan) -> JobStart:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from prodigy.core import event_payloads as ev
 from prodigy.core.progress import ProgressEvent, Reporter, RetryScheduled
 from prodigy.store import Store
 
 
 class RecordingReporter:
-    """Passes every event to the display; records retry attempts as `step_retry_scheduled`."""
+    """Passes every event to the display; records each retry attempt as an event."""
 
     def __init__(self, inner: Reporter, store: Store, session_id: str) -> None:
         self.inner = inner
@@ -17,7 +18,7 @@ class RecordingReporter:
     def emit(self, event: ProgressEvent) -> None:
         if isinstance(event, RetryScheduled):
             self.store.events.append(
-                "step_retry_scheduled",
+                ev.STEP_RETRY_SCHEDULED,
                 {
                     "step": event.label,
                     "attempt": event.attempt,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,9 @@ from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.sequence import run_sequence
 from prodigy.runtime.worktrees import list_worktrees, remove_worktree
+
+# Asks the user one question and returns the answer (`input` on a terminal).
+ReadLine = Callable[[str], str]
 
 _MERGE_LOCK_WAIT = 600.0  # seconds to wait for another session's merge into this repository
 
@@ -176,9 +179,8 @@ async def remove_session_worktree(plan: MergePlan) -> None:
     )
 
 
-def ask_to_merge(plan: MergePlan, read_line: object = input) -> bool:
+def ask_to_merge(plan: MergePlan, read_line: ReadLine = input) -> bool:
     """`Merge session-x to main [Y/n]`: empty answer or end of input means yes (as prodigy)."""
-    assert callable(read_line)
     try:
         answer = str(read_line(f"Merge {plan.session_id} to {plan.target} [Y/n]: "))
     except EOFError:

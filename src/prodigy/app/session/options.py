@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from prodigy.core.errors import UsageError
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
@@ -55,3 +57,14 @@ def passes(options: RunOptions, inputs: list[str]) -> list[tuple[int, str | None
     if inputs:
         return [(n, value) for n, value in enumerate(inputs, start=1)]
     return [(n, None) for n in range(1, options.max_iterations + 1)]
+
+
+def map_inputs(repo: Path, patterns: tuple[str, ...]) -> list[str]:
+    """`--map GLOB`: each match's file stem up to the first `-` (prodigy's rule)."""
+    inputs: list[str] = []
+    for pattern in patterns:
+        matches = sorted(str(p.relative_to(repo)) for p in repo.glob(pattern))
+        inputs.extend(Path(m).stem.split("-", 1)[0] for m in matches)
+    if patterns and not inputs:
+        raise UsageError(f"no files match --map {' '.join(patterns)} in {repo}")
+    return inputs

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from prodigy.app.session.sub_workflows import run_sub_workflows
+from prodigy.core.clock import timestamp
 from prodigy.core.records import Checkpoint, StepRecord, UsageRecord
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import ClaudeAction, Step, Workflow
@@ -18,10 +18,6 @@ from prodigy.store import Store
 
 # Never stored: the process environment (it holds the user's credentials).
 _UNSTORED = frozenset({"env"})
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def storable(scope: Scope) -> dict[str, JsonValue]:
@@ -110,7 +106,7 @@ class SessionRunner:
 
     async def _record(self, iteration: int, index: int, step: Step, outcome: StepOutcome) -> None:
         result = outcome.result
-        now = _now()
+        now = timestamp()
         record = StepRecord(
             session_id=self.session_id,
             iteration=iteration,

@@ -1,9 +1,8 @@
-"""Running a prepared session to its end: steps, status, the merge back, and what to do next."""
+"""What is fixed about a session once it exists, and how its steps get their context."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,19 +11,12 @@ from prodigy.app.session.environment import child_env
 from prodigy.app.session.event_recorder import RecordingReporter
 from prodigy.app.session.merge import (
     MergePlan,
-    ask_to_merge,
-    merge_session,
-    remove_session_worktree,
 )
-from prodigy.app.session.options import RunOptions, passes
-from prodigy.app.session.passes import PassesResult, Position, SessionRunner
-from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
+from prodigy.app.session.options import RunOptions
 from prodigy.core.config import Config
-from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunError
 from prodigy.core.git_var_use import uses_git_variables
-from prodigy.core.progress import Note, Reporter, SessionStarted
-from prodigy.core.records import RunStatus, SessionRecord
-from prodigy.core.usage import Usage
+from prodigy.core.progress import Reporter
+from prodigy.core.records import SessionRecord
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, Workflow, all_steps
 from prodigy.runtime.agents import get_agent
@@ -32,9 +24,6 @@ from prodigy.runtime.agents.base import AgentSettings
 from prodigy.runtime.agents.claude import check_available
 from prodigy.runtime.steps.context import StepContext
 from prodigy.store import Store
-
-ReadLine = Callable[[str], str]
-START = Position(1, 0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,124 +118,3 @@ def setup_from_record(  # noqa: PLR0917 - mirrors SessionSetup's fields
         env=child_env(env, workflow, scope, session_id=record.id, worktree=str(worktree)),
         log_dir=logs_dir(prodigy_home(env)) / record.repo_key / record.id,
     )
-
-
-async def execute_session(
-    setup: SessionSetup,
-    reporter: Reporter,
-    scope: Scope,
-    inputs: list[str],
-    read_line: ReadLine,
-    *,
-    fresh: bool,
-    start: Position = START,
-) -> int:
-    """Run the session's remaining steps, then merge or explain; returns the exit code."""
-    ctx = setup.context(reporter)
-    if fresh:
-        reporter.emit(
-            SessionStarted(
-                session_id=setup.session_id,
-                workflow=setup.workflow.name,
-                worktree=str(setup.worktree),
-                branch=setup.branch,
-                target_branch=setup.target,
-            )
-        )
-    runner = SessionRunner(setup.store, setup.session_id, setup.workflow, setup.workflow_hash, ctx)
-    all_passes = passes(setup.options, inputs)
-    try:
-        outcome = await runner.run_passes(
-            all_passes, scope, start, early_stop=not inputs and setup.options.max_iterations > 1
-        )
-    except asyncio.CancelledError:
-        setup.store.sessions.set_status(setup.session_id, RunStatus.INTERRUPTED)
-        reporter.emit(
-            Note("warn", f"Session interrupted. Resume with: prodigy resume {setup.session_id}")
-        )
-        raise InterruptedRunError(
-            f"interrupted; resume with: prodigy resume {setup.session_id}"
-        ) from None
-    report_usage(setup, reporter)
-    if outcome.failure is not None:
-        return _failed(setup, reporter, outcome)
-    setup.store.sessions.set_status(setup.session_id, RunStatus.COMPLETED)
-    reporter.emit(Note("success", "Cook session completed successfully!"))
-    return await merge_back(setup, ctx, outcome.scope, reporter, read_line)
-
-
-def _failed(setup: SessionSetup, reporter: Reporter, outcome: PassesResult) -> int:
-    failure = outcome.failure
-    assert failure is not None and failure.failed is not None and failure.failed_index is not None
-    result = failure.failed.result
-    masker = setup.store.masker
-    error = masker.text(result.error or f"exit code {result.exit_code}")
-    setup.store.sessions.set_status(setup.session_id, RunStatus.FAILED, error=error)
-    where = "before its steps"  # a sub-workflow failed; the error names it
-    if failure.failed_index != SUB_WORKFLOW_FAILED:
-        step = setup.workflow.steps[failure.failed_index]
-        where = f"at step {failure.failed_index + 1} ({step.location})"
-    lines = [f"Session failed {where}: {error}"]
-    tail = masker.text(result.tail())
-    if tail:
-        lines.append("Last output:\n" + "\n".join(f"  | {line}" for line in tail.splitlines()))
-    if result.log_path:
-        lines.append(f"Log: {result.log_path}")
-    lines.append(f"The worktree is kept at {setup.worktree}; nothing was merged.")
-    lines.append(f"Resume with: prodigy resume {setup.session_id}")
-    reporter.emit(Note("error", "\n".join(lines)))
-    return EXIT_FAILED
-
-
-def report_usage(setup: SessionSetup, reporter: Reporter) -> None:
-    usage: Usage = setup.store.usage.for_session(setup.session_id)
-    if usage.total_tokens or usage.cost_usd:
-        reporter.emit(
-            Note(
-                "info",
-                f"Claude usage: {usage.input_tokens} in / {usage.output_tokens} out tokens"
-                f" ({usage.cache_read_input_tokens} cache read), ${usage.cost_usd:.4f},"
-                f" {usage.turns} turn(s)",
-            )
-        )
-
-
-async def merge_back(
-    setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter, read_line: ReadLine
-) -> int:
-    plan = setup.plan()
-    if not setup.options.yes and not ask_to_merge(plan, read_line):
-        reporter.emit(
-            Note(
-                "info", f"Kept {setup.worktree} unmerged. Merge later with: {plan.merge_command()}"
-            )
-        )
-        return 0
-    return await merge_and_clean(setup, ctx, scope, reporter)
-
-
-async def merge_and_clean(
-    setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter
-) -> int:
-    """Merge the session into its target and remove its worktree; report either way."""
-    plan = setup.plan()
-    result = await merge_session(plan, ctx, scope, setup.workflow.merge)
-    if not result.merged:
-        reporter.emit(
-            Note(
-                "error",
-                f"Merge failed: {result.message}\nThe worktree is kept at {setup.worktree}."
-                f"\nFix the cause, then run: {plan.merge_command()}",
-            )
-        )
-        return EXIT_FAILED
-    if result.nothing_to_merge:
-        reporter.emit(Note("info", f"No changes to merge: {result.message}"))
-    else:
-        reporter.emit(Note("success", "Worktree changes merged successfully!"))
-    if setup.config.auto_cleanup:
-        await remove_session_worktree(plan)
-    return 0
-
-
-__all__ = ["EXIT_INTERRUPTED", "SessionSetup", "execute_session"]

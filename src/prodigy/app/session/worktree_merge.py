@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
-from prodigy.app.config import load_config
 from prodigy.app.ids import resolve_session
 from prodigy.app.paths import locks_dir, prodigy_home
-from prodigy.app.run import load_environment
+from prodigy.app.session.execute import merge_and_clean
+from prodigy.app.session.opening import reopen_session
 from prodigy.app.session.options import RunOptions
-from prodigy.app.session.setup import merge_and_clean, setup_from_record
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Reporter
 from prodigy.core.records import RunStatus
@@ -34,17 +32,9 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
         worktree = Path(str(record.worktree_path))
         if not worktree.exists():
             raise UsageError(f"the worktree of {name} is gone ({worktree}); nothing to merge")
-        repo_record = store.repos.get(record.repo_key)
-        assert repo_record is not None
-        repo = Path(repo_record.path)
-        path = Path(record.workflow_path)
-        options = RunOptions.from_json(record.options, workflow=path, yes=True)
-        # The merge steps see the workflow's environment as the run did (secrets, profile...).
-        environment = await load_environment(options, reporter, env, repo)
-        workflow = environment.workflow
-        store.add_secrets(environment.masked)
-        config = load_config(repo_root=repo, env=env)
-        store.add_secrets(config.secrets())
+        options = RunOptions.from_json(
+            record.options, workflow=Path(record.workflow_path), yes=True
+        )
         checkpoint = store.checkpoints.latest(record.id, unmasked=True)
         scope = Scope(checkpoint.variables if checkpoint else {}).with_values(env_values(env))
         with acquire_lock(
@@ -52,8 +42,8 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
             owner=f"prodigy worktree merge {record.id}",
             subject=record.id,
         ):
-            setup = setup_from_record(
-                store, record, repo, workflow, options, config.values, env, scope
+            # The merge steps see the workflow's environment as the run did (secrets, profile...).
+            setup, scope = await reopen_session(
+                store, record, options, reporter, env, saved=scope, check_agent=False
             )
-            setup = replace(setup, env=environment.apply(setup.env))
             return await merge_and_clean(setup, setup.context(reporter), scope, reporter)

@@ -11,11 +11,11 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from prodigy.app.paths import prodigy_home
 from prodigy.app.templates.check import TemplateReport, inspect_template
+from prodigy.core.clock import utc_now
 from prodigy.core.errors import UsageError
 from prodigy.core.workflow.composition import REGISTRY_NAME
 
@@ -87,7 +87,7 @@ def register(
             f"a template named {chosen!r} is already registered; "
             f"pass --force to replace it or -n to choose another name"
         )
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = utc_now().isoformat(timespec="seconds")
     meta = TemplateMeta(
         name=chosen,
         description=description,

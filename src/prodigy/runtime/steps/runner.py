@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from prodigy.core.capture import captured_variables
+from prodigy.core.clock import utc_now
 from prodigy.core.env_resolution import env_form, is_secret_entry
 from prodigy.core.errors import StepFailedError
 from prodigy.core.expr import evaluate_when
@@ -214,7 +214,7 @@ async def _run_handlers(
             message=(failed.stderr or failed.error)[-4000:],
             exit_code=failed.exit_code,
             step=step_label(step),
-            timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+            timestamp=utc_now().isoformat(timespec="seconds"),
         )
     )
     for written in policy.handlers:

@@ -1,0 +1,137 @@
+"""Running a session to its end: its steps, its status, the merge back, what to do next."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prodigy.app.session.merge import ReadLine, ask_to_merge, merge_session, remove_session_worktree
+from prodigy.app.session.options import passes
+from prodigy.app.session.passes import PassesResult, Position, SessionRunner
+from prodigy.app.session.setup import SessionSetup
+from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
+from prodigy.core.errors import EXIT_FAILED, InterruptedRunError
+from prodigy.core.progress import Note, Reporter, SessionStarted
+from prodigy.core.records import RunStatus
+from prodigy.core.usage import Usage
+from prodigy.core.variables import Scope
+from prodigy.runtime.steps.context import StepContext
+
+START = Position(1, 0)
+
+
+async def execute_session(
+    setup: SessionSetup,
+    reporter: Reporter,
+    scope: Scope,
+    inputs: list[str],
+    read_line: ReadLine,
+    *,
+    fresh: bool,
+    start: Position = START,
+) -> int:
+    """Run the session's remaining steps, then merge or explain; returns the exit code."""
+    ctx = setup.context(reporter)
+    if fresh:
+        reporter.emit(
+            SessionStarted(
+                session_id=setup.session_id,
+                workflow=setup.workflow.name,
+                worktree=str(setup.worktree),
+                branch=setup.branch,
+                target_branch=setup.target,
+            )
+        )
+    runner = SessionRunner(setup.store, setup.session_id, setup.workflow, setup.workflow_hash, ctx)
+    all_passes = passes(setup.options, inputs)
+    try:
+        outcome = await runner.run_passes(
+            all_passes, scope, start, early_stop=not inputs and setup.options.max_iterations > 1
+        )
+    except asyncio.CancelledError:
+        setup.store.sessions.set_status(setup.session_id, RunStatus.INTERRUPTED)
+        reporter.emit(
+            Note("warn", f"Session interrupted. Resume with: prodigy resume {setup.session_id}")
+        )
+        raise InterruptedRunError(
+            f"interrupted; resume with: prodigy resume {setup.session_id}"
+        ) from None
+    report_usage(setup, reporter)
+    if outcome.failure is not None:
+        return _failed(setup, reporter, outcome)
+    setup.store.sessions.set_status(setup.session_id, RunStatus.COMPLETED)
+    reporter.emit(Note("success", "Cook session completed successfully!"))
+    return await merge_back(setup, ctx, outcome.scope, reporter, read_line)
+
+
+def _failed(setup: SessionSetup, reporter: Reporter, outcome: PassesResult) -> int:
+    failure = outcome.failure
+    assert failure is not None and failure.failed is not None and failure.failed_index is not None
+    result = failure.failed.result
+    masker = setup.store.masker
+    error = masker.text(result.error or f"exit code {result.exit_code}")
+    setup.store.sessions.set_status(setup.session_id, RunStatus.FAILED, error=error)
+    where = "before its steps"  # a sub-workflow failed; the error names it
+    if failure.failed_index != SUB_WORKFLOW_FAILED:
+        step = setup.workflow.steps[failure.failed_index]
+        where = f"at step {failure.failed_index + 1} ({step.location})"
+    lines = [f"Session failed {where}: {error}"]
+    tail = masker.text(result.tail())
+    if tail:
+        lines.append("Last output:\n" + "\n".join(f"  | {line}" for line in tail.splitlines()))
+    if result.log_path:
+        lines.append(f"Log: {result.log_path}")
+    lines.append(f"The worktree is kept at {setup.worktree}; nothing was merged.")
+    lines.append(f"Resume with: prodigy resume {setup.session_id}")
+    reporter.emit(Note("error", "\n".join(lines)))
+    return EXIT_FAILED
+
+
+def report_usage(setup: SessionSetup, reporter: Reporter) -> None:
+    usage: Usage = setup.store.usage.for_session(setup.session_id)
+    if usage.total_tokens or usage.cost_usd:
+        reporter.emit(
+            Note(
+                "info",
+                f"Claude usage: {usage.input_tokens} in / {usage.output_tokens} out tokens"
+                f" ({usage.cache_read_input_tokens} cache read), ${usage.cost_usd:.4f},"
+                f" {usage.turns} turn(s)",
+            )
+        )
+
+
+async def merge_back(
+    setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter, read_line: ReadLine
+) -> int:
+    plan = setup.plan()
+    if not setup.options.yes and not ask_to_merge(plan, read_line):
+        reporter.emit(
+            Note(
+                "info", f"Kept {setup.worktree} unmerged. Merge later with: {plan.merge_command()}"
+            )
+        )
+        return 0
+    return await merge_and_clean(setup, ctx, scope, reporter)
+
+
+async def merge_and_clean(
+    setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter
+) -> int:
+    """Merge the session into its target and remove its worktree; report either way."""
+    plan = setup.plan()
+    result = await merge_session(plan, ctx, scope, setup.workflow.merge)
+    if not result.merged:
+        reporter.emit(
+            Note(
+                "error",
+                f"Merge failed: {result.message}\nThe worktree is kept at {setup.worktree}."
+                f"\nFix the cause, then run: {plan.merge_command()}",
+            )
+        )
+        return EXIT_FAILED
+    if result.nothing_to_merge:
+        reporter.emit(Note("info", f"No changes to merge: {result.message}"))
+    else:
+        reporter.emit(Note("success", "Worktree changes merged successfully!"))
+    if setup.config.auto_cleanup:
+        await remove_session_worktree(plan)
+    return 0

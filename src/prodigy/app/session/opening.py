@@ -1,0 +1,196 @@
+"""Creating a session and reopening a stored one: the one place a SessionSetup comes from.
+
+`prodigy run` creates a session here; resume, resume-job, dlq retry and `worktree merge`
+reopen one here, with the workflow loaded, its environment resolved and the secrets known
+to the store exactly as the run had them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
+
+from prodigy.app.config import load_config
+from prodigy.app.paths import logs_dir, prodigy_home, worktrees_dir
+from prodigy.app.scratch import remove_scratch
+from prodigy.app.session.environment import child_env, initial_scope
+from prodigy.app.session.options import RunOptions
+from prodigy.app.session.preflight import ensure_supported
+from prodigy.app.session.setup import SessionSetup, setup_from_record
+from prodigy.app.session.workflow_env import ResolvedEnvironment, resolve_environment
+from prodigy.app.templates.registry import template_dirs
+from prodigy.core.config import Config
+from prodigy.core.errors import UsageError
+from prodigy.core.progress import Note, Reporter
+from prodigy.core.records import SessionRecord, repo_key
+from prodigy.core.retry import with_retry_defaults
+from prodigy.core.variables import Scope, env_values
+from prodigy.core.workflow import Workflow, load_workflow
+from prodigy.runtime import git
+from prodigy.runtime.worktrees import create_worktree
+from prodigy.store import Store
+
+
+def workflow_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load(options: RunOptions, reporter: Reporter) -> Workflow:
+    """The workflow, with its warnings reported; refuses features not built yet."""
+    registries = template_dirs(os.environ)  # `template: {source: NAME}` looks here
+    result = load_workflow(options.workflow, params=options.params, template_dirs=registries)
+    for warning in result.warnings:
+        reporter.emit(Note("warn", str(warning)))
+    ensure_supported(result.workflow, registries)
+    return with_retry_defaults(result.workflow)
+
+
+async def load_environment(
+    options: RunOptions, reporter: Reporter, env: Mapping[str, str], repo: Path
+) -> ResolvedEnvironment:
+    """The workflow, checked, with its environment resolved (secrets, env_files, profile)."""
+    return await resolve_environment(
+        load(options, reporter),
+        process_env=env,
+        base_dir=repo,
+        profile=options.profile,
+        args=options.args,
+        reporter=reporter,
+    )
+
+
+def changed_workflow(record: SessionRecord, path: Path) -> str | None:
+    """A short diff when the workflow file changed since the session started, else None."""
+    if not path.exists():
+        raise UsageError(f"the workflow file {path} of {record.id} no longer exists")
+    if workflow_hash(path) == record.workflow_hash:
+        return None
+    before = (record.workflow_text or "").splitlines()
+    after = path.read_text(encoding="utf-8").splitlines()
+    diff = list(difflib.unified_diff(before, after, "at start", "now", lineterm="", n=1))
+    shown = diff[:40] + ([f"... {len(diff) - 40} more lines"] if len(diff) > 40 else [])
+    return "\n".join(shown)
+
+
+def refuse_changed_workflow(record: SessionRecord, *, force: bool) -> None:
+    """Resuming with a different workflow could run different steps: refused unless forced."""
+    path = Path(record.workflow_path)
+    diff = changed_workflow(record, path)
+    if diff is not None and not force:
+        raise UsageError(
+            f"{path} changed since {record.id} started; resuming could run different steps.\n"
+            f"{diff}\nUse --force to resume with the file as it is now."
+        )
+
+
+def session_repo(store: Store, record: SessionRecord) -> Path:
+    """The repository the session was started in."""
+    repo_record = store.repos.get(record.repo_key)
+    assert repo_record is not None  # a session row is only written after its repo row
+    return Path(repo_record.path)
+
+
+def saved_scope(store: Store, record: SessionRecord, env: Mapping[str, str]) -> Scope | None:
+    """The variables at the session's last checkpoint, with the process environment."""
+    # the real values: a variable that held a secret is stored masked (issue 12 item 4)
+    checkpoint = store.checkpoints.latest(record.id, unmasked=True)
+    if checkpoint is None:
+        return None
+    return Scope(checkpoint.variables).with_values(env_values(env))
+
+
+async def create_session(  # noqa: PLR0917 - the facts of a new session, each required
+    store: Store,
+    session_id: str,
+    repo: Path,
+    target: str,
+    options: RunOptions,
+    config: Config,
+    environment: ResolvedEnvironment,
+    env: Mapping[str, str],
+    scope: Scope,
+    mode: str,
+) -> SessionSetup:
+    """A new session: its record, its branch and its worktree from the repository's HEAD.
+
+    The agent's availability is checked before anything is created."""
+    home = prodigy_home(env)
+    key = repo_key(str(repo))
+    worktree = worktrees_dir(home) / key / session_id
+    branch = f"prodigy-{session_id}"
+    workflow = environment.workflow
+    setup = SessionSetup(
+        store=store,
+        repo=repo,
+        workflow=workflow,
+        workflow_hash=workflow_hash(options.workflow),
+        session_id=session_id,
+        worktree=worktree,
+        branch=branch,
+        target=target,
+        options=options,
+        config=config,
+        env=child_env(env, workflow, scope, session_id=session_id, worktree=str(worktree)),
+        log_dir=logs_dir(home) / key / session_id,
+    )
+    setup = replace(setup, env=environment.apply(setup.env))
+    store.add_secrets(environment.masked)
+    await setup.check_agent()
+    store.repos.ensure(str(repo))
+    store.sessions.create(
+        session_id=session_id,
+        repo_key=key,
+        workflow_path=str(options.workflow.resolve()),
+        workflow_hash=setup.workflow_hash,
+        mode=mode,
+        worktree_path=str(worktree),
+        branch=branch,
+        target_branch=target,
+        options=options.to_json(),
+        workflow_text=options.workflow.read_text(encoding="utf-8"),
+    )
+    head = await git.head_sha(repo)
+    await create_worktree(repo, worktree, branch, head)
+    return setup
+
+
+class Reopened(NamedTuple):
+    setup: SessionSetup
+    scope: Scope  # the variables the session continues with
+
+
+async def reopen_session(
+    store: Store,
+    record: SessionRecord,
+    options: RunOptions,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    *,
+    saved: Scope | None = None,
+    check_agent: bool = True,
+) -> Reopened:
+    """A stored session as its run had it: workflow, environment, secrets, configuration.
+
+    `saved` is the scope to continue with (default: the workflow's initial scope);
+    `check_agent` refuses, before anything runs, an agent that is not available. The caller
+    holds the session's lock (a dead run's scratch files are removed here)."""
+    repo = session_repo(store, record)
+    remove_scratch(prodigy_home(env), record.id)  # a dead run's large values (issue 12)
+    environment = await load_environment(options, reporter, env, repo)
+    workflow = environment.workflow
+    config = load_config(repo_root=repo, env=env)
+    store.add_secrets(config.secrets())
+    store.add_secrets(environment.masked)
+    scope = (
+        saved if saved is not None else initial_scope(workflow, args=options.args, process_env=env)
+    )
+    setup = setup_from_record(store, record, repo, workflow, options, config.values, env, scope)
+    setup = replace(setup, env=environment.apply(setup.env))
+    if check_agent:
+        await setup.check_agent()
+    return Reopened(setup, scope)
