@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from prodigy.core.agent_result import AgentResult
-from prodigy.runtime.agents import AgentRequest, AgentSettings, get_agent
+from prodigy.runtime.agents import AgentRequest, ClaudeSettings, get_agent
 
 
 class ClaudeRunner:
@@ -20,7 +20,7 @@ class ClaudeRunner:
     def run(
         self, prompt: str, cwd: Path, *, timeout: float = 45.0, label: str = "step"
     ) -> AgentResult:
-        agent = get_agent("claude", AgentSettings(claude_executable=str(self.cli), grace_period=2))
+        agent = get_agent("claude", ClaudeSettings(executable=str(self.cli), grace_period=2))
         request = AgentRequest(
             prompt=prompt,
             cwd=cwd,

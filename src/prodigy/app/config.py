@@ -27,6 +27,7 @@ from prodigy.core.config import (
     resolve,
 )
 from prodigy.core.errors import ConfigError
+from prodigy.runtime.agents import agent_names
 
 __all__ = ["EffectiveConfig", "Source", "env_layers", "load_config", "read_config_file"]
 
@@ -58,7 +59,7 @@ def load_config(
         layers.append(Layer(Source("cli", "command line"), overrides, text=True))
     home_source = Source("env", HOME_VARIABLE) if env.get(HOME_VARIABLE, "").strip() else None
     home_setting = Setting(home_source or DEFAULT_SOURCE, str(home))
-    return resolve(layers, fixed={"storage.home": home_setting})
+    return resolve(layers, fixed={"storage.home": home_setting}, choices={"agents": agent_names()})
 
 
 def env_layers(env: Mapping[str, str]) -> list[Layer]:

@@ -9,8 +9,11 @@ from typing import Any, TypeVar
 import click
 
 from prodigy.cli.common import path_option, verbosity
+from prodigy.runtime.agents import agents_help
 
 F = TypeVar("F", bound=Callable[..., object])
+
+AGENT_HELP = f"Agent for claude: steps: {agents_help()}."
 
 
 def _run_options(f: F) -> F:
@@ -79,7 +82,7 @@ def _run_options(f: F) -> F:
             "--agent",
             default=None,
             metavar="NAME",
-            help="Agent for claude: steps: claude (default) or scripted (offline, no model).",
+            help=AGENT_HELP,
         ),
     ]
     for option in reversed(options):
@@ -189,7 +192,7 @@ def cook(ctx: click.Context, /, **kw: Any) -> int:
     help="Seconds before an attempt is killed.",
 )
 @path_option
-@click.option("--agent", default=None, metavar="NAME", help="Agent for claude: steps.")
+@click.option("--agent", default=None, metavar="NAME", help=AGENT_HELP)
 @click.pass_context
 def exec_(ctx: click.Context, /, **kw: Any) -> int:
     """Run one command as a one-step workflow in a session worktree, then merge it.
@@ -244,7 +247,7 @@ def exec_(ctx: click.Context, /, **kw: Any) -> int:
 @click.option(
     "-y", "--yes", is_flag=True, help="Merge the results into your branch without asking."
 )
-@click.option("--agent", default=None, metavar="NAME", help="Agent for claude: steps.")
+@click.option("--agent", default=None, metavar="NAME", help=AGENT_HELP)
 @click.pass_context
 def batch(ctx: click.Context, /, **kw: Any) -> int:
     """Run a command on every committed file matching PATTERN, as a MapReduce job.

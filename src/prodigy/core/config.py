@@ -31,6 +31,9 @@ class Key:
     env: str | None = None
     consumer: str = RESERVED
     readonly: bool = False
+    # the name of a list of allowed values the caller of resolve() supplies (e.g. the agent
+    # registry, which lives outside core); `expect` then describes the list in general
+    choices: str | None = None
 
 
 class _Frozen(BaseModel):
@@ -109,8 +112,14 @@ class Config(_Frozen):
     auto_commit: Annotated[bool, Key(_BOOL, "PRODIGY_AUTO_COMMIT")] = True
     default_editor: Annotated[str | None, Key(_TEXT, "PRODIGY_EDITOR")] = None
     agent: Annotated[
-        Literal["claude", "scripted"],
-        Key("one of claude, scripted", "PRODIGY_AGENT", "app/run (agent for claude: steps)"),
+        str,
+        Field(min_length=1),
+        Key(
+            "the name of a registered agent",
+            "PRODIGY_AGENT",
+            "app/run (agent for claude: steps)",
+            choices="agents",
+        ),
     ] = "claude"
     max_parallel: Annotated[
         int,
@@ -281,17 +290,22 @@ def unknown_key_message(key: str, line: str = "") -> str:
     return f"unknown key '{key}'{line}{did}"
 
 
-def resolve(layers: Sequence[Layer], fixed: Mapping[str, Setting] | None = None) -> EffectiveConfig:
+def resolve(
+    layers: Sequence[Layer],
+    fixed: Mapping[str, Setting] | None = None,
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> EffectiveConfig:
     """Merge layers over the defaults; every invalid value is reported in one ConfigError.
 
     `fixed` holds values the program computes (storage.home); no layer may set them.
+    `choices` holds the allowed values of keys whose `Key.choices` names them.
     """
     problems: list[str] = []
     warnings: list[str] = []
     trace = {key: [Setting(DEFAULT_SOURCE, spec.default)] for key, spec in KEYS.items()}
     for layer in layers:
         for key, raw in _flatten(layer, layer.data, "", problems, warnings):
-            setting = _check(layer, KEYS[key], raw, problems)
+            setting = _check(layer, KEYS[key], raw, problems, choices or {})
             if setting is not None:
                 trace[key].append(setting)
     for key, setting in (fixed or {}).items():
@@ -335,7 +349,13 @@ def _flatten(
             warns.append(f"{where}: {unknown_key_message(key, line)}")
 
 
-def _check(layer: Layer, spec: KeySpec, raw: object, problems: list[str]) -> Setting | None:
+def _check(
+    layer: Layer,
+    spec: KeySpec,
+    raw: object,
+    problems: list[str],
+    choices: Mapping[str, Sequence[str]],
+) -> Setting | None:
     where, line = _where(layer, spec.key)
     if spec.info.readonly:
         problems.append(
@@ -347,6 +367,13 @@ def _check(layer: Layer, spec: KeySpec, raw: object, problems: list[str]) -> Set
     except ValueError:
         got = masked(spec.key, raw)  # an error message must not leak a secret either
         problems.append(f"{where}: {spec.key}: must be {spec.info.expect}, got {got!r}{line}")
+        return None
+    allowed = choices.get(spec.info.choices or "")
+    if allowed is not None and value not in allowed:
+        got = masked(spec.key, raw)
+        problems.append(
+            f"{where}: {spec.key}: must be one of {', '.join(allowed)}, got {got!r}{line}"
+        )
         return None
     return Setting(layer.source, value)
 

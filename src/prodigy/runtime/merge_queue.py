@@ -1,7 +1,8 @@
 """Merging agent branches into the parent worktree, one at a time, each with its item trailer.
 
 A merge counts only when git proves it landed (`merge-base --is-ancestor`). On a conflict the
-merge is aborted, Claude's `/prodigy-merge-worktree <branch>` gets one try in the parent, and
+merge is aborted, the session's agent gets one try in the parent with its merge prompt
+(`/prodigy-merge-worktree <branch>` for claude and scripted), and
 if that does not land the branch either, the parent is put back exactly where it was.
 """
 
@@ -15,8 +16,6 @@ from pathlib import Path
 from prodigy.core.errors import GitError
 from prodigy.runtime import git
 from prodigy.runtime.agents.base import Agent, AgentRequest
-
-MERGE_COMMAND = "/prodigy-merge-worktree"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,7 @@ class MergeQueue:
             return await self._verified(request, before, used_claude=False)
         conflicts = outcome.conflicted_paths
         await git.abort_merge(self.parent)
-        helped = await self._ask_claude(request)
+        helped = await self._ask_agent(request)
         await git.abort_merge(self.parent)
         if helped:
             landed = await self._verified(request, before, used_claude=True, conflicts=conflicts)
@@ -105,14 +104,15 @@ class MergeQueue:
             used_claude=True,
             error=(
                 f"merge conflict in {paths} merging {request.branch}; "
-                f"{MERGE_COMMAND} could not resolve it, the merge was aborted"
+                f"the {self.agent.name} agent ({self.agent.merge_prompt(request.branch)})"
+                " could not resolve it, the merge was aborted"
             ),
         )
 
-    async def _ask_claude(self, request: MergeRequest) -> bool:
+    async def _ask_agent(self, request: MergeRequest) -> bool:
         result = await self.agent.run(
             AgentRequest(
-                prompt=f"{MERGE_COMMAND} {request.branch}",
+                prompt=self.agent.merge_prompt(request.branch),
                 cwd=self.parent,
                 env=self.env,
                 timeout=self.timeout,
@@ -139,7 +139,7 @@ class MergeQueue:
         if used_claude and trailer(request.job_id, request.item_id) not in await _message(
             self.parent
         ):
-            # Claude wrote its own message; the trailer is what resume trusts, so add it.
+            # the agent wrote its own message; the trailer is what resume trusts, so add it.
             await git.git(
                 self.parent,
                 "commit",

@@ -14,10 +14,16 @@ from tests.runtime.agents.sample_stream import INIT, MODEL, RESULT, SESSION, SES
 from tests.support.repos import fake_calls, git
 
 from prodigy.core.errors import ProdigyError, UsageError
-from prodigy.runtime.agents import AgentRequest, AgentSettings, check_available, get_agent
+from prodigy.runtime.agents import (
+    AgentRequest,
+    AgentSettings,
+    ClaudeSettings,
+    check_available,
+    get_agent,
+)
 from prodigy.runtime.agents.claude import ClaudeAgent, ClaudeNotFoundError
 
-FAST = AgentSettings(grace_period=0.5)
+FAST = ClaudeSettings(grace_period=0.5)
 
 
 def request(repo: Path, env: dict[str, str], prompt: str, **extra: Any) -> AgentRequest:
@@ -46,7 +52,7 @@ def test_success_parses_session_text_and_usage(
 def test_argv_is_print_mode_stream_json_and_prompt_last_after_dashes(
     repo: Path, env: dict[str, str]
 ) -> None:
-    settings = AgentSettings(claude_args=("--model", "opus"), grace_period=0.5)
+    settings = ClaudeSettings(args=("--model", "opus"), grace_period=0.5)
     prompt = "--help me: this prompt starts with dashes"
     run(ClaudeAgent(settings).run(request(repo, env, prompt)))
     (call,) = fake_calls(Path(env["HOME"]))
@@ -94,7 +100,7 @@ def test_failure_exit_code_and_is_error_make_a_task_failure(
 
 def test_is_error_true_with_exit_zero_is_a_failure(replay: Replay, repo: Path) -> None:
     env = replay.configure([INIT, dict(RESULT, is_error=True, result="Credit balance is too low")])
-    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
     result = run(agent.run(request(repo, env, "do it")))
     assert not result.success
     assert result.exit_code == 0
@@ -125,7 +131,7 @@ def test_overload_on_stderr_without_result_is_overloaded(replay: Replay, repo: P
     env = replay.configure(
         [INIT], stderr='API Error: 529 {"type":"overloaded_error"}\n', exit_code=1
     )
-    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
     result = run(agent.run(request(repo, env, "x")))
     assert result.error_kind == "overloaded"
     assert "overloaded_error" in result.stderr_tail
@@ -164,7 +170,7 @@ def test_huge_lines_and_garbage_stream_through_into_a_complete_log(
     env = replay.configure(lines)
     log = tmp_path / "big.jsonl"
     echoed: list[str] = []
-    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
     result = run(agent.run(request(repo, env, "go", log_path=log, on_text=echoed.append)))
     assert result.success, result.error_message
     assert result.session_id == SESSION
@@ -178,7 +184,7 @@ def test_huge_lines_and_garbage_stream_through_into_a_complete_log(
 def test_missing_executable_is_not_found_naming_the_step_and_the_fix(
     repo: Path, env: dict[str, str]
 ) -> None:
-    settings = AgentSettings(claude_executable="claude-does-not-exist")
+    settings = ClaudeSettings(executable="claude-does-not-exist")
     result = run(ClaudeAgent(settings).run(request(repo, env, "/fake-echo hi")))
     assert not result.success
     assert result.exit_code is None
@@ -190,9 +196,9 @@ def test_missing_executable_is_not_found_naming_the_step_and_the_fix(
 
 
 def test_check_available_resolves_against_the_given_path(env: dict[str, str]) -> None:
-    run(check_available(AgentSettings(), env))
+    run(check_available(ClaudeSettings(), env))
     with pytest.raises(ClaudeNotFoundError, match=r"claude\.executable") as caught:
-        run(check_available(AgentSettings(), {"PATH": "/nonexistent"}))
+        run(check_available(ClaudeSettings(), {"PATH": "/nonexistent"}))
     assert isinstance(caught.value, UsageError)
 
 
@@ -205,7 +211,7 @@ def test_registry_knows_claude_and_scripted() -> None:
 
 def test_claude_stopped_from_outside_is_interrupted(replay: Replay, repo: Path) -> None:
     env = replay.configure([INIT], exit_code=130)
-    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
     result = run(agent.run(request(repo, env, "x")))
     assert result.error_kind == "interrupted"
     assert result.error_message == "step 2: claude was interrupted (exit code 130)"

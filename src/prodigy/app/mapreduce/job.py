@@ -32,7 +32,7 @@ from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
 from prodigy.core.variables import JsonValue, Scope, map_values
 from prodigy.runtime import git
-from prodigy.runtime.agents import get_agent
+from prodigy.runtime.agents import agent_from_config
 from prodigy.runtime.map_agent import AgentSetting, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.runtime.steps.context import StepContext
@@ -238,8 +238,7 @@ def map_job(
     agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
     agent_ctx = ctx
     if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
-        settings = replace(setup.agent_settings(), grace_period=limits.grace_period)
-        agent = get_agent(setup.agent_name, settings)
+        agent = agent_from_config(setup.agent_name, setup.config, limits.grace_period)
         agent_ctx = replace(ctx, grace_period=limits.grace_period, agent=agent)
     setting = AgentSetting(
         repo=setup.repo,

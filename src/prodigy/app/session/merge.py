@@ -155,7 +155,7 @@ async def _default_merge(plan: MergePlan, ctx: StepContext) -> SessionMergeResul
     )
     result = await ctx.agent.run(
         AgentRequest(
-            prompt=f"/prodigy-merge-worktree {plan.branch} {plan.target}",
+            prompt=ctx.agent.merge_prompt(plan.branch, plan.target),
             cwd=plan.worktree,
             env=ctx.env,
             log_path=ctx.log_path("merge"),

@@ -19,9 +19,7 @@ from prodigy.core.progress import Reporter
 from prodigy.core.records import SessionRecord
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, Workflow, all_steps
-from prodigy.runtime.agents import get_agent
-from prodigy.runtime.agents.base import AgentSettings
-from prodigy.runtime.agents.claude import check_available
+from prodigy.runtime.agents import AGENTS, agent_from_config, check_agent_available
 from prodigy.runtime.steps.context import StepContext
 from prodigy.store import Store
 
@@ -48,29 +46,26 @@ class SessionSetup:
         """--agent, else the workflow's `agent:`, else configuration."""
         return self.options.agent or self.workflow.agent or self.config.agent
 
-    def agent_settings(self) -> AgentSettings:
-        return AgentSettings(
-            claude_executable=self.config.claude.executable,
-            claude_args=self.config.claude.args,
-            grace_period=self.config.grace_period,
-        )
+    def agent_names(self) -> set[str]:
+        """The agents this session's `claude:` steps run with."""
+        return {
+            s.agent or self.agent_name
+            for s in all_steps(self.workflow)
+            if isinstance(s.action, ClaudeAction)
+        }
 
     async def check_agent(self) -> None:
-        """Fail before anything is created when `claude` steps cannot run."""
-        needs_claude = any(
-            isinstance(s.action, ClaudeAction) and (s.agent or self.agent_name) == "claude"
-            for s in all_steps(self.workflow)
-        )
-        if needs_claude:
-            await check_available(self.agent_settings(), self.env, label=self.workflow.name)
+        """Fail before anything is created when an agent of `claude:` steps cannot run."""
+        for name in sorted(self.agent_names() & set(AGENTS)):  # unknown: refused where used
+            await check_agent_available(name, self.config, self.env, label=self.workflow.name)
 
     def context(self, reporter: Reporter) -> StepContext:
         return StepContext(
-            agent_settings=self.agent_settings(),
+            agent_config=self.config,
             git_variables=uses_git_variables(self.workflow),
             worktree=self.worktree,
             env=self.env,
-            agent=get_agent(self.agent_name, self.agent_settings()),
+            agent=agent_from_config(self.agent_name, self.config),
             reporter=RecordingReporter(reporter, self.store, self.session_id),
             masker=self.store.masker,
             log_dir=self.log_dir,

@@ -1,4 +1,8 @@
-"""The Claude Code CLI agent: `claude -p --output-format stream-json ... -- <prompt>`."""
+"""The Claude Code CLI agent: `claude -p --output-format stream-json ... -- <prompt>`.
+
+It owns its settings (config `claude.*`), its availability check (the executable on the
+child's PATH), its argv, its parser (stream_json.py) and how a failure is classified.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,18 @@ import os
 import shutil
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from prodigy.core.agent_result import NO_RESULT_MESSAGE, AgentResult, ErrorKind, classify_failure
+from prodigy.core.config import Config
 from prodigy.core.errors import UsageError
 from prodigy.core.usage import Usage
-from prodigy.runtime.agents.base import AgentRequest, AgentSettings
+from prodigy.runtime.agents.base import (
+    AgentPlugin,
+    AgentRequest,
+    AgentSettings,
+    slash_merge_prompt,
+)
 from prodigy.runtime.agents.stream_json import StreamSummary, open_recorder
 from prodigy.runtime.process import (
     ExecutableNotFoundError,
@@ -37,28 +47,42 @@ _DETAIL_CHARS = 500
 _INTERRUPTED = frozenset({-2, -15, 130, 143})
 
 
+@dataclass(frozen=True, slots=True)
+class ClaudeSettings(AgentSettings):
+    """How Claude Code is started; from config `claude.*` and `PRODIGY_CLAUDE`."""
+
+    executable: str = "claude"
+    args: tuple[str, ...] = ()  # extra arguments, before `--` and the prompt
+
+
+def settings_from_config(config: Config, grace_period: float) -> ClaudeSettings:
+    return ClaudeSettings(
+        executable=config.claude.executable, args=config.claude.args, grace_period=grace_period
+    )
+
+
 class ClaudeNotFoundError(UsageError):
     """The configured claude executable does not exist on the child's PATH."""
 
 
-def claude_argv(executable: str, settings: AgentSettings, prompt: str) -> tuple[str, ...]:
+def claude_argv(executable: str, settings: ClaudeSettings, prompt: str) -> tuple[str, ...]:
     # the prompt goes last, after `--`, so a prompt starting with `-` is never read as a flag
-    return (executable, *FIXED_ARGS, *settings.claude_args, "--", prompt)
+    return (executable, *FIXED_ARGS, *settings.args, "--", prompt)
 
 
-def resolve_executable(settings: AgentSettings, env: Mapping[str, str], label: str) -> str:
+def resolve_executable(settings: ClaudeSettings, env: Mapping[str, str], label: str) -> str:
     """The path of the claude executable on the PATH of `env`; raises ClaudeNotFoundError."""
-    found = shutil.which(settings.claude_executable, path=env.get("PATH", ""))
+    found = shutil.which(settings.executable, path=env.get("PATH", ""))
     if found is None:
         raise ClaudeNotFoundError(
-            f"{label}: Claude Code executable {settings.claude_executable!r} not found "
+            f"{label}: Claude Code executable {settings.executable!r} not found "
             f"on PATH; {INSTALL_HINT}"
         )
     return found
 
 
 async def check_available(
-    settings: AgentSettings, env: Mapping[str, str] | None = None, label: str = "claude"
+    settings: ClaudeSettings, env: Mapping[str, str] | None = None, label: str = "claude"
 ) -> None:
     """Fail fast, before any work starts, when claude cannot be found (no process spawned)."""
     resolve_executable(settings, os.environ if env is None else env, label)
@@ -69,8 +93,11 @@ class ClaudeAgent:
 
     name = "claude"
 
-    def __init__(self, settings: AgentSettings) -> None:
+    def __init__(self, settings: ClaudeSettings) -> None:
         self.settings = settings
+
+    def merge_prompt(self, branch: str, target: str | None = None) -> str:
+        return slash_merge_prompt(branch, target)
 
     async def run(self, request: AgentRequest) -> AgentResult:
         try:
@@ -158,3 +185,13 @@ def _shorten(text: str) -> str:
 def _with_duration(usage: Usage, seconds: float) -> Usage:
     # no result record: the wall time of the process is the best duration we have
     return replace(usage, duration_ms=round(seconds * 1000))
+
+
+PLUGIN = AgentPlugin(
+    name="claude",
+    summary="the Claude Code CLI, the default",
+    settings_type=ClaudeSettings,
+    create=ClaudeAgent,
+    from_config=settings_from_config,
+    check_available=check_available,
+)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prodigy.core.agent_result import AgentResult, ErrorKind, classify_failure
+from prodigy.core.config import Config
 from prodigy.core.directives import (
     AppendFile,
     Commit,
@@ -30,7 +31,12 @@ from prodigy.core.directives import (
     parse_script,
 )
 from prodigy.core.errors import ProdigyError
-from prodigy.runtime.agents.base import AgentRequest, AgentSettings
+from prodigy.runtime.agents.base import (
+    AgentPlugin,
+    AgentRequest,
+    AgentSettings,
+    slash_merge_prompt,
+)
 from prodigy.runtime.agents.slash import expand_slash_command
 from prodigy.runtime.agents.stream_json import StreamRecorder, open_recorder
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
@@ -62,6 +68,10 @@ class ScriptedAgent:
 
     def __init__(self, settings: AgentSettings) -> None:
         self.settings = settings
+
+    def merge_prompt(self, branch: str, target: str | None = None) -> str:
+        # slash commands are expanded from .claude/commands, as Claude Code does
+        return slash_merge_prompt(branch, target)
 
     async def run(self, request: AgentRequest) -> AgentResult:
         if not request.cwd.is_dir():  # a caller bug, raised as run_process does for claude
@@ -247,3 +257,17 @@ def _result_record(
         "total_cost_usd": 0.0,
         "usage": dict(_ZERO_TOKENS),
     }
+
+
+def _settings(config: Config, grace_period: float) -> AgentSettings:
+    del config  # nothing to configure: the prompt is the whole script
+    return AgentSettings(grace_period=grace_period)
+
+
+PLUGIN = AgentPlugin(
+    name="scripted",
+    summary="offline, no model: follows directives in the prompt",
+    settings_type=AgentSettings,
+    create=ScriptedAgent,
+    from_config=_settings,
+)

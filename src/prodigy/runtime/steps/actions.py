@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from prodigy.core.config import Config
 from prodigy.core.errors import NotImplementedYetError, StepFailedError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.progress import Note, StepOutput
@@ -16,8 +17,8 @@ from prodigy.core.results import StepResult
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step, WriteFileAction
-from prodigy.runtime.agents import get_agent
-from prodigy.runtime.agents.base import AgentRequest, AgentSettings
+from prodigy.runtime.agents import agent_from_config
+from prodigy.runtime.agents.base import AgentRequest
 from prodigy.runtime.private_files import private_dir, write_private
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 from prodigy.runtime.steps.context import StepContext
@@ -148,7 +149,7 @@ async def _claude(
     started = time.monotonic()
     agent = ctx.agent
     if step.agent and step.agent != agent.name:
-        agent = get_agent(step.agent, ctx.agent_settings or AgentSettings())
+        agent = agent_from_config(step.agent, ctx.agent_config or Config())
     outcome = await agent.run(
         AgentRequest(
             prompt=prompt,

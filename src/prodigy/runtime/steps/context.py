@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prodigy.core.config import Config
 from prodigy.core.errors import StepFailedError
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Reporter
-from prodigy.runtime.agents.base import Agent, AgentSettings
+from prodigy.runtime.agents.base import Agent
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -23,7 +24,8 @@ class StepContext:
     worktree: Path  # steps run here; working_dir must stay inside it
     env: Mapping[str, str]  # complete base environment of children (user env + workflow env)
     agent: Agent
-    agent_settings: AgentSettings | None = None  # for steps that name their own `agent:`
+    # the configuration agents read their settings from, for steps that name their own `agent:`
+    agent_config: Config | None = None
     git_variables: bool = True  # compute ${step.*}/${workflow.*} after each step
     reporter: Reporter
     masker: Masker
