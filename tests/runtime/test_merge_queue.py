@@ -83,3 +83,26 @@ def test_merges_are_serialized(parent: Path, tmp_path: Path) -> None:
     first_parents = git(parent, "rev-list", "--first-parent", "--merges", "master").split()
     assert len(first_parents) == 4
     assert queue.waiting == 0
+
+
+def test_a_branch_shipped_as_a_bundle_lands_like_a_local_one(parent: Path, tmp_path: Path) -> None:
+    # A remote executor returns the agent's commits as a bundle; the branch is not local.
+    bundle = tmp_path / "agent-a.bundle"
+    git(parent, "bundle", "create", str(bundle), "agent-a")
+    commit = git(parent, "rev-parse", "agent-a").strip()
+    git(parent, "branch", "-D", "agent-a")
+    request = MergeRequest("job-1", "item_0", "agent-a", bundle=str(bundle))
+    result = asyncio.run(_queue(parent, tmp_path).merge(request))
+    assert result.merged
+    assert git(parent, "merge-base", "--is-ancestor", commit, "HEAD") == ""
+    assert "Prodigy-Item: job-1/item_0" in git(parent, "log", "-1", "--format=%B")
+
+
+def test_an_unreadable_bundle_is_refused_and_nothing_moves(parent: Path, tmp_path: Path) -> None:
+    head = git(parent, "rev-parse", "HEAD").strip()
+    bogus = tmp_path / "not-a.bundle"
+    bogus.write_text("nothing\n")
+    request = MergeRequest("job-1", "item_0", "agent-x", bundle=str(bogus))
+    result = asyncio.run(_queue(parent, tmp_path).merge(request))
+    assert not result.merged and "cannot read the agent's bundle" in (result.error or "")
+    assert git(parent, "rev-parse", "HEAD").strip() == head

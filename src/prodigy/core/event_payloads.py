@@ -20,6 +20,7 @@ Payload = dict[str, Any]
 JOB_STARTED = "job_started"
 JOB_COMPLETED = "job_completed"
 JOB_FAILED = "job_failed"
+JOB_PAUSED = "job_paused"  # the map phase was drained; pending items wait for a resume
 SETUP_STARTED = "setup_phase_started"
 SETUP_COMPLETED = "setup_phase_completed"
 MAP_STARTED = "map_phase_started"

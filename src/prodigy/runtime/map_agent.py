@@ -2,17 +2,26 @@
 
 Failures of every kind come back as a failed AgentOutcome (never raised), so one item cannot
 take the job down; only cancellation propagates (and kills the agent's processes).
+
+An `AgentTask` is plain data (it pickles: a remote executor ships it), and so is the
+`AgentOutcome` it comes back as, with the agent's branch to merge (or a git bundle of it,
+when the agent ran on another machine). `AgentSetting` holds what only this process has:
+the repository's paths, the step context with its reporter and masker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copyreg
 import itertools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
+from prodigy.core.config import Config
 from prodigy.core.errors import ProdigyError
 from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, agent_id
 from prodigy.core.mapreduce.results import AgentOutcome, AgentStatus, FailureKind, StepUsage
@@ -20,6 +29,7 @@ from prodigy.core.progress import Note, ProgressEvent, Reporter, StepOutput, Ste
 from prodigy.core.variables import JsonValue, Scope, item_values
 from prodigy.core.workflow import Step
 from prodigy.runtime import git
+from prodigy.runtime.agents import agent_from_config
 from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.steps.actions import step_label
 from prodigy.runtime.steps.context import StepContext
@@ -31,6 +41,33 @@ StepWatch = Callable[["AgentTask", str, int, int], None]  # task, step label, in
 _HANDLER_FAILED = "on_failure handler failed"
 
 
+def read_only(values: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(values)
+
+
+def _reduce_mapping_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[object, tuple[object]]:
+    return read_only, (dict(proxy),)
+
+
+# Workflow steps hold read-only mappings; a task crossing a process boundary (a remote
+# executor pickles it) carries them as plain dicts and gets them back read-only.
+copyreg.pickle(MappingProxyType, _reduce_mapping_proxy)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSpec:
+    """What every agent of one job runs; plain data, the same for each of its tasks."""
+
+    agent: str  # the registered agent backend that runs `claude:` steps
+    template: tuple[Step, ...]
+    variables: Mapping[str, JsonValue]  # workflow env, positional args, setup captures
+    # names of the environment variables the steps get; their values are taken where the
+    # agent runs, so secrets never travel inside a task
+    env_names: tuple[str, ...] = ()
+    timeout: float | None = None  # agent_timeout_secs: the whole template
+    grace_period: float | None = None  # SIGTERM -> SIGKILL; None: the configured one
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentTask:
     """One attempt at one work item; plain data, so any executor can ship it."""
@@ -39,7 +76,9 @@ class AgentTask:
     item_id: str
     index: int
     item: JsonValue
+    spec: AgentSpec
     attempt: int = 1
+    base_commit: str | None = None  # start here; None: the parent's HEAD when it starts
 
     @property
     def agent_id(self) -> str:
@@ -52,15 +91,12 @@ class AgentTask:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSetting:
-    """What every agent of one job shares (local services: a remote executor rebuilds them)."""
+    """What the agents of one job share in this process (a remote executor has its own)."""
 
     repo: Path  # the user's repository, where worktrees are registered
     parent: Path  # the parent worktree; agents start from its HEAD
     agents_root: Path  # agent worktrees live in agents_root/agent-<index>
-    template: Sequence[Step]
-    scope: Scope  # workflow env, positional args, setup captures
     ctx: StepContext  # the parent's context; each agent gets its own copy
-    timeout: float | None = None
     on_step: StepWatch | None = None
 
 
@@ -96,13 +132,14 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
     )
     try:
         await discard_agent_worktree(setting.repo, path, task.branch)
-        head = await git.head_sha(setting.parent)
+        head = task.base_commit or await git.head_sha(setting.parent)
         created = await create_worktree(setting.repo, path, task.branch, head)
         crash_point("during-worktree-add")
     except ProdigyError as exc:
         return _failed(base, began, "worktree", f"cannot create the agent worktree: {exc}")
     ctx = _agent_context(task, setting, created.path)
-    scope = setting.scope.with_values(item_values(task.item, task.index))
+    spec = task.spec
+    scope = Scope(spec.variables).with_values(item_values(task.item, task.index))
     outputs: list[str] = []
     usage: list[StepUsage] = []
     failure: list[tuple[int, Step, StepOutcome]] = []
@@ -119,16 +156,16 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
             raise _AgentStepFailedError
 
     try:
-        async with asyncio.timeout(setting.timeout):
-            sequence = await run_sequence(setting.template, scope, ctx, on_done=on_done)
+        async with asyncio.timeout(spec.timeout):
+            sequence = await run_sequence(spec.template, scope, ctx, on_done=on_done)
         if sequence.failed is not None and sequence.failed_index is not None:
-            step = setting.template[sequence.failed_index]
+            step = spec.template[sequence.failed_index]
             failure.append((sequence.failed_index, step, sequence.failed))
     except _AgentStepFailedError:
         pass
     except TimeoutError:
         timed_out = replace(base, usage=tuple(usage), output="".join(outputs))
-        limit = f" after {setting.timeout:g} s (agent_timeout_secs)" if setting.timeout else ""
+        limit = f" after {spec.timeout:g} s (agent_timeout_secs)" if spec.timeout else ""
         message = f"agent timed out{limit}"
         return _failed(timed_out, began, "timeout", message, status="timeout")
     except ProdigyError as exc:
@@ -176,17 +213,21 @@ def _handler_failed(outcome: StepOutcome) -> bool:
 
 
 def _agent_context(task: AgentTask, setting: AgentSetting, worktree: Path) -> StepContext:
+    spec, ctx = task.spec, setting.ctx
+    grace = ctx.grace_period if spec.grace_period is None else spec.grace_period
     env = {
-        **setting.ctx.env,
+        **{name: ctx.env[name] for name in spec.env_names if name in ctx.env},
         "PRODIGY_JOB_ID": task.job_id,
         "PRODIGY_ITEM_ID": task.item_id,
         "PRODIGY_AGENT_ID": task.agent_id,
         "PRODIGY_WORKTREE": str(worktree),
     }
     return replace(
-        setting.ctx,
+        ctx,
         worktree=worktree,
         env=env,
+        agent=agent_from_config(spec.agent, ctx.agent_config or Config(), grace),
+        grace_period=grace,
         reporter=_StepWatcher(task, setting.on_step, setting.ctx.reporter),
         log_dir=setting.ctx.log_dir / task.job_id / f"{task.item_id}-attempt-{task.attempt}",
         _log_seq=itertools.count(1),

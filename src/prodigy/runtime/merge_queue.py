@@ -23,6 +23,7 @@ class MergeRequest:
     job_id: str
     item_id: str
     branch: str
+    bundle: str | None = None  # a git bundle to fetch `branch` from first (a remote agent's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,11 @@ class MergeQueue:
 
     async def _merge(self, request: MergeRequest) -> BranchMergeResult:
         await git.abort_merge(self.parent)  # a crashed earlier merge must not be committed
+        if request.bundle is not None:
+            try:
+                await _fetch_bundle(self.parent, request.bundle, request.branch)
+            except GitError as exc:
+                return BranchMergeResult(False, error=f"cannot read the agent's bundle: {exc}")
         before = await git.head_sha(self.parent)
         was_dirty = await git.is_dirty(self.parent, include_untracked=False)
         try:
@@ -163,6 +169,12 @@ class MergeQueue:
                 await git.git(self.parent, "reset", "--merge", "--quiet", before)
         elif moved or await git.is_dirty(self.parent, include_untracked=False):
             await git.git(self.parent, "reset", "--hard", "--quiet", before)
+
+
+async def _fetch_bundle(repo: Path, bundle: str, branch: str) -> None:
+    """The branch a remote agent shipped as a bundle, as a local branch of the repository."""
+    await git.git(repo, "bundle", "verify", "--quiet", bundle)
+    await git.git(repo, "fetch", "--quiet", bundle, f"+refs/heads/{branch}:refs/heads/{branch}")
 
 
 async def _message(repo: Path) -> str:

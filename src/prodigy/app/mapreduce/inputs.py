@@ -34,6 +34,7 @@ class SetupFailedError(StepFailedError):
 
 
 SetupStepDone = Callable[[int, Scope, Mapping[str, str]], None]  # index, scope, captures
+StepFinished = Callable[[Step, StepOutcome], None]  # every step that ran, failed ones too
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +50,16 @@ async def run_setup(
     start: int = 0,
     captured: Mapping[str, str] | None = None,
     on_step: SetupStepDone | None = None,
+    on_finished: StepFinished | None = None,
 ) -> SetupOutput:
     """Run the setup steps (from `start`, with `captured` from before a resume) in the parent
-    worktree; `on_step` sees each step that did not fail. Raises SetupFailedError."""
+    worktree; `on_step` sees each step that did not fail, `on_finished` every step that ran.
+    Raises SetupFailedError."""
     captures: dict[str, str] = dict(captured or {})
 
     async def on_done(index: int, step: Step, outcome: StepOutcome) -> None:
+        if on_finished is not None:
+            on_finished(step, outcome)
         if outcome.fatal:
             return
         for name, spec in phase.capture_outputs.items():

@@ -26,7 +26,7 @@ from prodigy.core.variables import JsonValue
 from prodigy.core.workflow import ErrorPolicy
 from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import AgentRunner
-from prodigy.runtime.map_agent import AgentSetting, AgentTask, discard_agent_worktree
+from prodigy.runtime.map_agent import AgentSetting, AgentSpec, AgentTask, discard_agent_worktree
 from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
 from prodigy.store import Store
 
@@ -43,6 +43,7 @@ class MapJob:
     policy: ErrorPolicy
     max_parallel: int
     setting: AgentSetting  # where agent worktrees live (repo, agents_root)
+    spec: AgentSpec  # what every agent runs: the data each task carries
     runner: AgentRunner[AgentTask, AgentOutcome]  # where agents run
     queue: MergeQueue
     repo_key: str
@@ -93,7 +94,9 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
     payload = ev.merge_event(job.job_id, outcome.agent_id, outcome.item_id, branch)
     job.events.record(ev.MERGE_STARTED, payload, agent_id=outcome.agent_id)
     crash_point("before-merge")
-    merged = await job.queue.merge(MergeRequest(job.job_id, outcome.item_id, branch))
+    merged = await job.queue.merge(
+        MergeRequest(job.job_id, outcome.item_id, branch, bundle=outcome.bundle)
+    )
     if not merged.merged:
         error = merged.error or "the merge into the parent did not land"
         job.events.record(

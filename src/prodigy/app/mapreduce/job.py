@@ -25,15 +25,14 @@ from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.setup import SessionSetup
 from prodigy.core import event_payloads as ev
 from prodigy.core.clock import timestamp, utc_now
-from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
+from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunError, ProdigyError
 from prodigy.core.mapreduce.job_plan import MapLimits, item_id, new_job_id, timed_template
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
 from prodigy.core.variables import JsonValue, Scope, map_values
 from prodigy.runtime import git
-from prodigy.runtime.agents import agent_from_config
-from prodigy.runtime.map_agent import AgentSetting, local_runner
+from prodigy.runtime.map_agent import AgentSetting, AgentSpec, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.runtime.steps.context import StepContext
 
@@ -110,6 +109,8 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
     report_usage(setup, reporter)
     if summary.stop_reason is not None:
         return _stopped(setup, events, reporter, job_id, summary)
+    if summary.drain_reason is not None:
+        return _drained(setup, events, reporter, job_id, summary)
     _finish(setup, job_id, RunStatus.COMPLETED, None)
     usage = store.usage.for_job(job_id)
     events.record(
@@ -148,7 +149,7 @@ async def _phases(
         items = [record.data for record in store.items.find(job_id, unmasked=True)]
     if start.phase in {JobPhase.SETUP, JobPhase.MAP}:
         summary = await _map(setup, ctx, events, scope, limits, job_id, items, start.rerun)
-        if summary.stop_reason is not None:
+        if summary.stop_reason is not None or summary.drain_reason is not None:
             return summary, scope
         store.jobs.set_phase(job_id, JobPhase.REDUCE)
     else:
@@ -236,18 +237,21 @@ def map_job(
         )
 
     agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
-    agent_ctx = ctx
     if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
-        agent = agent_from_config(setup.agent_name, setup.config, limits.grace_period)
-        agent_ctx = replace(ctx, grace_period=limits.grace_period, agent=agent)
+        ctx = replace(ctx, grace_period=limits.grace_period)
+    spec = AgentSpec(
+        agent=setup.agent_name,
+        template=tuple(timed_template(map_config(setup.workflow).agent_template, limits)),
+        variables=dict(scope.items()),
+        env_names=tuple(sorted(ctx.env)),
+        timeout=limits.agent_timeout,
+        grace_period=limits.grace_period,
+    )
     setting = AgentSetting(
         repo=setup.repo,
         parent=setup.worktree,
         agents_root=agents_root,
-        template=timed_template(map_config(setup.workflow).agent_template, limits),
-        scope=scope,
-        ctx=agent_ctx,
-        timeout=limits.agent_timeout,
+        ctx=ctx,
         on_step=on_step if limits.monitoring else None,
     )
     return MapJob(
@@ -259,6 +263,7 @@ def map_job(
         policy=setup.workflow.error_policy,
         max_parallel=limits.max_parallel,
         setting=setting,
+        spec=spec,
         runner=local_runner(setting),
         timeout_action=limits.timeout_action,
         repo_key=repo_key(str(setup.repo)),
@@ -294,6 +299,28 @@ def _stopped(
         )
     )
     return EXIT_FAILED
+
+
+def _drained(
+    setup: SessionSetup, events: JobEvents, reporter: Reporter, job_id: str, summary: MapSummary
+) -> int:
+    """The map phase was drained: what ran has landed, the rest waits for a resume."""
+    reason = summary.drain_reason or "drained"
+    _finish(setup, job_id, RunStatus.INTERRUPTED, f"paused: {reason}")
+    events.record(
+        ev.JOB_PAUSED,
+        {"job_id": job_id, "reason": reason, "not_started": summary.not_started},
+    )
+    _summary_table(reporter, summary)
+    reporter.emit(
+        Note(
+            "warn",
+            f"Job {job_id} paused: {reason}. The agents that were running finished and"
+            f" landed in {setup.worktree}; {summary.not_started} item(s) were not started."
+            f" Continue with: prodigy resume {setup.session_id}",
+        )
+    )
+    return EXIT_INTERRUPTED
 
 
 def _summary_table(reporter: Reporter, summary: MapSummary) -> None:

@@ -38,6 +38,9 @@ class MapSummary:
 
     outcomes: dict[int, AgentOutcome] = field(default_factory=dict)
     stop_reason: str | None = None
+    # drained: why the phase started no more agents; the items it did not start stay pending
+    drain_reason: str | None = None
+    not_started: int = 0
 
     def ordered(self) -> list[AgentOutcome]:
         return [self.outcomes[i] for i in sorted(self.outcomes)]
@@ -60,8 +63,14 @@ ExecutorFactory = Callable[
 ]
 
 
+class _NotStartedError(Exception):
+    """The phase is draining: this task was not started and its item stays pending."""
+
+
 class MapRunner:
-    """Runs one job's items to the end (or until the policy stops the job)."""
+    """Runs one job's items to the end, until the policy stops the job (running agents are
+    cancelled), or until it is drained (running agents finish and land, no new one starts).
+    """
 
     def __init__(
         self,
@@ -80,7 +89,14 @@ class MapRunner:
         self.merging = 0
         self.failures_shown = 0
         self.stopping = False  # no retries once the job is being stopped
+        self.drain_reason: str | None = None
         self.executor = executor(self._work, job.max_parallel)
+
+    def drain(self, reason: str) -> None:
+        """Start no further agent (retries included); those running finish and land, and
+        the phase then returns with `drain_reason` set. Items not started stay pending, so
+        `prodigy resume` runs them later."""
+        self.drain_reason = self.drain_reason or reason
 
     async def run(self) -> MapSummary:
         for index, item in enumerate(self.items):
@@ -93,6 +109,7 @@ class MapRunner:
                     item_id=item_id(index),
                     index=index,
                     item=item,
+                    spec=self.job.spec,
                     attempt=attempt,
                 )
             )
@@ -107,7 +124,11 @@ class MapRunner:
                 for task in done:
                     if task is next_agent:
                         next_agent = None
-                        outcome = self._agent_outcome(task.result())  # type: ignore[arg-type]
+                        finished: Finished[AgentTask, AgentOutcome] = task.result()  # type: ignore[assignment]
+                        if isinstance(finished.error, _NotStartedError):
+                            self.summary.not_started += 1
+                            continue
+                        outcome = self._agent_outcome(finished)
                         if outcome.ok:
                             landings.add(asyncio.ensure_future(self._land(outcome)))
                         else:
@@ -121,11 +142,15 @@ class MapRunner:
         except BaseException:
             await self._stop(landings, next_agent)
             raise
+        if self.summary.not_started:
+            self.summary.drain_reason = self.drain_reason
         return self.summary
 
     async def _work(self, task: AgentTask) -> AgentOutcome:
         """One agent, inside an executor slot: breaker gate, state, events, the agent."""
         while True:
+            if self.drain_reason is not None:
+                raise _NotStartedError
             self.state, wait = fp.start_delay(self.job.policy, self.state, now=time.monotonic())
             if wait <= 0:
                 break
@@ -253,6 +278,7 @@ class MapRunner:
                 item_id=outcome.item_id,
                 index=outcome.index,
                 item=self.items[outcome.index],
+                spec=job.spec,
                 attempt=outcome.attempt + 1,
             ),
             delay=delay,

@@ -18,10 +18,11 @@ from prodigy.core.clock import timestamp
 from prodigy.core.errors import ProdigyError
 from prodigy.core.mapreduce.resume_plan import REDUCE_PASS, SETUP_PASS
 from prodigy.core.progress import Note
-from prodigy.core.records import Checkpoint
+from prodigy.core.records import Checkpoint, UsageRecord
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import Step
 from prodigy.runtime.crashpoints import crash_point
+from prodigy.runtime.steps.actions import step_label
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.runner import StepOutcome
 from prodigy.runtime.steps.sequence import run_sequence
@@ -67,6 +68,22 @@ def _save(setup: SessionSetup, phase_pass: int, progress: Progress) -> None:
     )
 
 
+def record_step_usage(setup: SessionSetup, job_id: str, step: Step, outcome: StepOutcome) -> None:
+    """What an agent step of the setup or reduce phase used, failed steps included, so the
+    job's and the session's usage count every step (map agents record theirs per item)."""
+    result = outcome.result
+    if result.log_path:  # only agent steps have a log; shell steps use no tokens
+        setup.store.usage.record(
+            UsageRecord(
+                session_id=setup.session_id,
+                step_id=step_label(step),
+                usage=result.usage,
+                job_id=job_id,
+                log_path=result.log_path,
+            )
+        )
+
+
 def _changes(base: Scope, after: Scope) -> dict[str, JsonValue]:
     return {k: v for k, v in after.items() if k not in base or base[k] != v}
 
@@ -96,6 +113,7 @@ async def setup_phase(
         start=progress.next_step,
         captured=progress.captures,
         on_step=on_step,
+        on_finished=lambda step, outcome: record_step_usage(setup, job_id, step, outcome),
     )
     setup.store.jobs.set_setup_captures(job_id, output.captures)
     events.record(ev.SETUP_COMPLETED, ev.phase(job_id, captures=sorted(output.captures)))
@@ -135,6 +153,7 @@ async def reduce_phase(
     base = scope
 
     async def on_done(index: int, step: Step, outcome: StepOutcome) -> None:
+        record_step_usage(setup, job_id, step, outcome)
         if not outcome.fatal:
             _save(setup, REDUCE_PASS, Progress(index + 1, _changes(base, outcome.scope)))
             crash_point(f"reduce-step-{index + 1}")

@@ -40,7 +40,9 @@ class AgentOutcome:
     files_modified: tuple[str, ...] = ()
     duration: float = 0.0
     worktree_path: str | None = None
-    branch: str | None = None
+    branch: str | None = None  # the agent's commits to merge, as a ref of the repository
+    # a git bundle file holding `branch`, when the agent ran where the repository is not
+    bundle: str | None = None
     error: str | None = None
     failure_kind: FailureKind | None = None
     exit_code: int | None = None
@@ -73,6 +75,7 @@ class AgentOutcome:
             "duration": self.duration,
             "worktree_path": self.worktree_path,
             "branch": self.branch,
+            "bundle": self.bundle,
             "error": self.error,
             "failure_kind": self.failure_kind,
             "exit_code": self.exit_code,
