@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {title}", flush=True)
             try:
                 found = bench(settings)
-            except Exception as exc:  # one broken benchmark must not hide the others' figures
+            except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' figures
                 traceback.print_exc()
                 found = [unavailable(title, "(all)", f"{type(exc).__name__}: {exc}"[:300])]
             for row in found:

@@ -9,6 +9,8 @@ import sys
 import urllib.error
 import urllib.request
 
+import pytest
+
 START = "from prodigy.cli.model_server_cmd import model_server; model_server()"
 
 
@@ -27,11 +29,9 @@ def test_serves_until_interrupted() -> None:
         request = urllib.request.Request(
             url + "/v1/messages", data=b'{"messages": []}', method="POST"
         )
-        try:
+        with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(request, timeout=5)
-            raise AssertionError("the injected 429 did not come")
-        except urllib.error.HTTPError as err:
-            assert err.code == 429
+        assert caught.value.code == 429
 
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=5) == 0

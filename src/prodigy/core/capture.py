@@ -16,7 +16,9 @@ class CaptureError(StepFailedError):
 
 
 def parse_output(text: str, fmt: str, *, success: bool) -> JsonValue:
-    """The value of `${name}` for capture_format `fmt` (spec §4.3; numbers stay numbers)."""
+    """The value of `${name}` for capture_format `fmt`; numbers stay numbers.
+
+    See docs/workflow-format.md."""
     if fmt == "json":
         try:
             value: JsonValue = json.loads(text)

@@ -1,4 +1,4 @@
-"""The workflow environment's pure rules (spec §9): value forms, profiles, precedence.
+"""The workflow environment's pure rules (docs/environment.md): value forms, profiles, precedence.
 
 `env:` values come in four forms: a string; `{command, cache}` (the command's output);
 `{condition, when_true, when_false}` (chosen by a `when:`-style expression); and
@@ -20,7 +20,7 @@ from prodigy.core.workflow.step_model import EnvValue
 
 EnvForm = Literal["static", "dynamic", "conditional", "secret"]
 
-# Where each name's value came from, lowest precedence first (spec §9.5).
+# Where each name's value came from, lowest precedence first (docs/environment.md).
 LAYERS = (
     "process environment",
     "env_files",

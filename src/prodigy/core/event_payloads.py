@@ -1,4 +1,4 @@
-"""Payloads of MapReduce job events, in the record shapes of prodigy's event log (§7.2).
+"""Payloads of MapReduce job events, in the record shapes of prodigy's event log (docs/events.md).
 
 Every payload carries `job_id`; agent events carry `agent_id` and `item_id`. Durations are
 `{"secs", "nanos"}` as prodigy serializes them; tokens and cost ride along where known.

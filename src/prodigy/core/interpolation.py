@@ -1,6 +1,6 @@
 """`${...}` placeholders: parsing, variable lookup, value rendering, plain-text interpolation.
 
-Grammar (spec §5.1, with undefined references kept verbatim instead of re-braced):
+Grammar (docs/interpolation.md, with undefined references kept verbatim instead of re-braced):
 `${path}`, `${path:-default}` and bare `$NAME`. A path is dotted names with `[N]` indexes
 (`item.tags[0].name`). `$$` is one token (the shell's PID), so `$$NAME` is never a placeholder;
 `$1`, `$?`, `$@`, `$(...)` and `$'...'` never match. Bare `$NAME` is substituted only when

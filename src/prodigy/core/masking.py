@@ -24,7 +24,7 @@ def secret_named(name: str) -> bool:
 
 
 def _encodings(secret: str) -> set[str]:
-    """The raw value plus the encodings a secret is commonly written in (see reliability §2).
+    """The raw value plus the encodings a secret is commonly written in (docs/environment.md).
 
     A multi-line secret (a PEM key from a file) is also masked line by line: output is
     streamed and shown a line at a time, so the whole value never appears in one piece.

@@ -95,7 +95,7 @@ class JobPhase(StrEnum):
 
 
 class WorktreeState(StrEnum):
-    """The states of prodigy's worktree metadata (cli-runtime §8.4)."""
+    """The states of prodigy's worktree metadata (docs/inspection.md)."""
 
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
@@ -217,7 +217,9 @@ class ItemRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DlqRecord:
-    """A dead-lettered item; fields and JSON names follow prodigy's DeadLetteredItem (§8.6)."""
+    """A dead-lettered item; fields and JSON names follow prodigy's DeadLetteredItem.
+
+    See docs/dlq.md."""
 
     job_id: str
     item_id: str
@@ -261,7 +263,7 @@ class EventRecord:
     agent_id: str | None = None
 
     def to_json(self) -> dict[str, Json]:
-        """The JSONL record shape of prodigy's event log (cli-runtime §7.2)."""
+        """The JSONL record shape of prodigy's event log (docs/events.md)."""
         return {
             "id": self.id,
             "timestamp": self.ts,

@@ -1,4 +1,4 @@
-"""Retry arithmetic for `retry:` (spec §7.3): delays, jitter, which failures retry, the budget.
+"""Retry arithmetic for `retry:` (docs/retry.md): delays, jitter, which failures retry, the budget.
 
 Pure: the clock and the random source are handed in, so every rule is tested without waiting.
 """

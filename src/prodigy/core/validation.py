@@ -1,4 +1,4 @@
-"""Reading a validator's completion report (spec §10.1) and deciding whether it passes.
+"""Reading a validator's completion report (docs/validation.md) and deciding whether it passes.
 
 A report is JSON such as `{"completion_percentage": 87.5, "status": "incomplete",
 "missing": [...], "gaps": {...}}`. Output that is not such JSON is a validation failure

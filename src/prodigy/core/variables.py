@@ -1,6 +1,6 @@
 """The variable scope of a step and typed builders for each family of workflow variables.
 
-A `Scope` maps top-level names to JSON-like values. Names may contain dots: spec §5.1 looks up
+A `Scope` maps top-level names to JSON-like values. Names may contain dots: a lookup tries
 the whole dotted string first, so `shell.output` or `name.exit_code` can be stored flat next to
 a structured value under `name`. The builders below are the one place that spells each
 family's names, so the executor never types `"map.results"` by hand.
@@ -86,7 +86,9 @@ def capture_values(
     success: bool = False,
     duration: float = 0.0,
 ) -> dict[str, JsonValue]:
-    """`capture: name` (spec §4.3): `${name}` plus `${name.stderr|exit_code|success|duration}`.
+    """`capture: name`: `${name}` plus `${name.stderr|exit_code|success|duration}`.
+
+    See docs/workflow-format.md.
 
     The sub-fields are stored flat, so `${name.exit_code}` resolves even when `${name}` is a
     string, and a JSON capture still walks (`${name.field}`).
@@ -129,7 +131,9 @@ def git_change_values(
     insertions: int = 0,
     deletions: int = 0,
 ) -> dict[str, JsonValue]:
-    """`${workflow.*}` / `${step.*}` git context (spec §5.4): file lists space-separated."""
+    """`${workflow.*}` / `${step.*}` git context: file lists space-separated.
+
+    See docs/git-variables.md."""
     changed = sorted({*files_added, *files_modified, *files_deleted})
     return {
         prefix: {

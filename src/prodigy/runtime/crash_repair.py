@@ -77,7 +77,8 @@ async def settle_git(repo: Path, places: list[Path], *, wait: float = LIVE_LOCK_
     (a `worktree add` half done); repairing under them would race them."""
     common = await git.common_dir(repo)
     deadline = time.monotonic() + wait
-    while git_users([repo, common, *places]) and time.monotonic() < deadline:
+    # other processes' state cannot be awaited as an event, only polled
+    while git_users([repo, common, *places]) and time.monotonic() < deadline:  # noqa: ASYNC110 - see above
         await asyncio.sleep(0.1)
 
 

@@ -82,7 +82,7 @@ class LocalExecutor(Generic[T, R]):
             self.running += 1
             try:
                 finished: Finished[T, R] = Finished(task, await self._work(task))
-            except Exception as exc:  # the work's own bug must not hang the phase
+            except Exception as exc:  # noqa: BLE001 - the work's own bug must not hang the phase
                 finished = Finished(task, None, exc)
             finally:
                 self.running -= 1

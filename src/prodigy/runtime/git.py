@@ -64,7 +64,7 @@ async def git(
     *args: str,
     check: bool = True,
     env: Mapping[str, str] | None = None,
-    timeout: float | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109 - run_process kills git's group at it
 ) -> ProcessResult:
     """Run `git ARGS` in `repo`; with check, a failure raises GitError with the output tail."""
     request = ProcessRequest(("git", *args), cwd=repo, env=git_env(env), timeout=timeout)

@@ -11,7 +11,6 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from prodigy.core.errors import LockedError, UsageError
 
@@ -77,12 +76,7 @@ class LockHandle:
     def __enter__(self) -> LockHandle:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.release()
 
 
@@ -174,12 +168,7 @@ class FileLock:
         self._handle = acquire_lock(self.path, owner=self.owner, subject=self.subject)
         return self._handle
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self._handle is not None:
             self._handle.release()
             self._handle = None

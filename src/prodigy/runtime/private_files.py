@@ -30,7 +30,7 @@ def open_private(path: Path) -> IO[str]:
     """`path` truncated and opened for writing text (created 0600, missing parents 0700)."""
     private_dir(path.parent)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
-    return open(os.open(path, flags, FILE_MODE), "w", encoding="utf-8")  # noqa: PTH123
+    return open(os.open(path, flags, FILE_MODE), "w", encoding="utf-8")  # noqa: PTH123 - Path.open cannot take an fd
 
 
 def write_private(path: Path, text: str) -> None:

@@ -113,7 +113,7 @@ class _LineSink(asyncio.Protocol):
             return
         try:
             self.callback(line.decode("utf-8", errors="replace"))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - kept and raised once the process has ended
             self.error = exc
 
     def text(self) -> str:

@@ -15,7 +15,7 @@ from prodigy.core.errors import GitError
 from prodigy.runtime import git as g
 
 # `git worktree add/remove` and branch deletion race on .git/config.lock and the worktree
-# admin directory when run in parallel (see reliability.md §1.5), so one process runs them
+# admin directory when run in parallel (docs/reliability.md), so one process runs them
 # one at a time per repository. Other processes on the same repository are rare and retried.
 _REPO_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
     weakref.WeakKeyDictionary()

@@ -199,7 +199,7 @@ def _check_existing(path: Path, busy_timeout_s: float) -> None:
 def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed state transition survives power loss, not only a process crash.
-    # Measured 0.24-3 ms per commit (libraries.md §9; this VM under load), against seconds
+    # Measured 0.24-3 ms per commit (on the development VM under load), against seconds
     # to minutes per agent step, so the cost is not worth trading for durability.
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")

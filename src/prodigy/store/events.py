@@ -104,7 +104,7 @@ class Events:
             params.append(job_id)
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                "DELETE FROM events WHERE " + " AND ".join(clauses),  # noqa: S608
+                "DELETE FROM events WHERE " + " AND ".join(clauses),  # noqa: S608 - clauses are constants, values are parameters
                 tuple(params),
             )
         return cursor.rowcount

@@ -148,7 +148,7 @@ class Items:
         assignments = ", ".join(f"{name} = ?" for name in columns)
         bump = ", attempts = attempts + 1" if target is ItemState.RUNNING else ""
         conn.execute(
-            f"UPDATE items SET {assignments}{bump} WHERE job_id = ? AND item_id = ?",  # noqa: S608
+            f"UPDATE items SET {assignments}{bump} WHERE job_id = ? AND item_id = ?",  # noqa: S608 - column names are constants, values are parameters
             (*columns.values(), job_id, item_id),
         )
 

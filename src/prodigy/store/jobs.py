@@ -128,7 +128,7 @@ class Jobs:
         assignments = "".join(f"{name} = ?, " for name in columns)
         with self._db.transaction() as conn:
             cursor = conn.execute(
-                f"UPDATE jobs SET {assignments}updated_at = ? WHERE id = ?",  # noqa: S608
+                f"UPDATE jobs SET {assignments}updated_at = ? WHERE id = ?",  # noqa: S608 - column names are constants, values are parameters
                 (*columns.values(), self._db.now(), job_id),
             )
             if cursor.rowcount == 0:

@@ -113,7 +113,7 @@ class Sessions:
             self.require(session_id)
             assignments = "".join(f"{name} = ?, " for name in changes)
             conn.execute(
-                f"UPDATE sessions SET {assignments}updated_at = ? WHERE id = ?",  # noqa: S608
+                f"UPDATE sessions SET {assignments}updated_at = ? WHERE id = ?",  # noqa: S608 - column names are constants, values are parameters
                 (*changes.values(), self._db.now(), session_id),
             )
         return self.require(session_id)

@@ -18,7 +18,7 @@ _COUNTS = (
 )
 # built from the constant column names above, never from input
 _SUMS = (
-    "SELECT "  # noqa: S608
+    "SELECT "  # noqa: S608 - constant column names
     + ", ".join(f"TOTAL({name}) AS {name}" for name in _COUNTS)
     + ", TOTAL(cost_usd) AS cost_usd, GROUP_CONCAT(DISTINCT model) AS models FROM usage"
 )

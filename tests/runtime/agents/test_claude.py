@@ -226,7 +226,7 @@ def test_cancelling_the_run_stops_claude_and_closes_the_log(
         task = asyncio.ensure_future(
             ClaudeAgent(FAST).run(request(repo, env, "/fake-sleep 30", log_path=log))
         )
-        while not fake_calls(Path(env["HOME"])):  # wait until the fake has started
+        while not fake_calls(Path(env["HOME"])):  # noqa: ASYNC110 - another process's state
             await asyncio.sleep(0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -140,7 +140,7 @@ def stats(store: Store, *, job_id: str | None = None) -> EventStats:
 
 
 def export_text(records: Sequence[EventRecord], fmt: str) -> str:
-    """JSONL (one record a line) or a JSON array, in prodigy's record format (§7.2)."""
+    """JSONL (one record a line) or a JSON array, in prodigy's record format (docs/events.md)."""
     if fmt == "jsonl":
         return "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
     # One compact record per line inside the array: still one JSON document, but written by

@@ -92,7 +92,7 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
     began = time.monotonic()
     try:
         summary, scope = await _phases(
-            setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id, start=start
+            _JobRun(setup, events, limits, job_id), ctx=ctx, scope=scope, start=start
         )
     except asyncio.CancelledError:
         _finish(setup, job_id, RunStatus.INTERRUPTED, "interrupted")
@@ -124,17 +124,21 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
     return await merge_back(setup, ctx, scope, reporter, read_line)
 
 
+@dataclass(frozen=True, slots=True)
+class _JobRun:
+    """What every phase of one run of a job works with."""
+
+    setup: SessionSetup
+    events: JobEvents
+    limits: MapLimits
+    job_id: str
+
+
 async def _phases(
-    setup: SessionSetup,
-    *,
-    ctx: StepContext,
-    events: JobEvents,
-    scope: Scope,
-    limits: MapLimits,
-    job_id: str,
-    start: JobStart,
+    run: _JobRun, *, ctx: StepContext, scope: Scope, start: JobStart
 ) -> tuple[MapSummary, Scope]:
     """setup -> items -> map -> reduce from `start`; returns the map summary and final scope."""
+    setup, events, job_id = run.setup, run.events, run.job_id
     store, workflow = setup.store, setup.workflow
     if start.phase is JobPhase.SETUP:
         if workflow.setup is not None and workflow.setup.steps:
@@ -148,7 +152,7 @@ async def _phases(
         scope, ctx = scope.with_values(captures), with_env(ctx, captures)
         items = [record.data for record in store.items.find(job_id, unmasked=True)]
     if start.phase in {JobPhase.SETUP, JobPhase.MAP}:
-        summary = await _map(setup, ctx, events, scope, limits, job_id, items, start.rerun)
+        summary = await _map(run, ctx, scope, items, start.rerun)
         if summary.stop_reason is not None or summary.drain_reason is not None:
             return summary, scope
         store.jobs.set_phase(job_id, JobPhase.REDUCE)
@@ -175,17 +179,15 @@ async def _phases(
     return summary, scope
 
 
-async def _map(  # noqa: PLR0917 - internal step of _phases
-    setup: SessionSetup,
+async def _map(
+    run: _JobRun,
     ctx: StepContext,
-    events: JobEvents,
     scope: Scope,
-    limits: MapLimits,
-    job_id: str,
     items: list[JsonValue],
     rerun: Mapping[int, int] | None,
 ) -> MapSummary:
     """The map phase: every item, or on resume just `rerun` next to what had settled."""
+    setup, events, limits, job_id = run.setup, run.events, run.limits, run.job_id
     reporter = ctx.reporter
     settled = {} if rerun is None else settled_outcomes(setup, job_id, skip=set(rerun))
     todo = len(items) if rerun is None else len(rerun)

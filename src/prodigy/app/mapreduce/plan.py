@@ -36,7 +36,7 @@ def lookup_env(scope: Scope, env: Mapping[str, str]) -> dict[str, str]:
 def dry_run_mapreduce(workflow: Workflow, scope: Scope, limits: MapLimits, out: Reporter) -> int:
     """The plan of a MapReduce run; nothing is created or run."""
     phase = map_config(workflow)
-    say: Callable[[str], None] = lambda text: out.emit(Note("info", f"[DRY RUN] {text}"))  # noqa: E731
+    say: Callable[[str], None] = lambda text: out.emit(Note("info", f"[DRY RUN] {text}"))  # noqa: E731 - a one-line helper
     say(f"{workflow.name}: MapReduce workflow")
     for index, step in enumerate(workflow.setup.steps if workflow.setup else (), start=1):
         say(f"setup {index}: {shown_command(step, scope)}")

@@ -45,7 +45,7 @@ class ResolvedEnvironment:
 
     def apply(self, child: Mapping[str, str]) -> dict[str, str]:
         """A child environment built from the workflow env, with env_files under the
-        workflow's own names and secrets over everything (spec §9.5)."""
+        workflow's own names and secrets over everything (docs/environment.md)."""
         out = dict(child)
         for name, value in self.files.items():
             if name not in self.workflow.env and not name.startswith("PRODIGY_"):

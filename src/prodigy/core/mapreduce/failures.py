@@ -1,7 +1,7 @@
 """Failed map items: the DLQ error type, the error signature and the seed DLQ fields.
 
 The runtime knows why most agents fail (timeout, exit code, merge conflict ...), so that
-decides first; prodigy's text heuristics (cli-runtime §4.12) only classify the rest.
+decides first; prodigy 0.4.4's text heuristics (docs/dlq.md) only classify the rest.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def reprocess_eligible(outcome: AgentOutcome) -> bool:
 
 
 def failure_entry(outcome: AgentOutcome, *, timestamp: str) -> dict[str, Any]:
-    """One element of the DLQ item's `failure_history` (cli-runtime §8.6)."""
+    """One element of the DLQ item's `failure_history` (docs/dlq.md)."""
     entry: dict[str, Any] = {
         "attempt_number": outcome.attempt,
         "timestamp": timestamp,

@@ -149,7 +149,7 @@ def parse_input_document(text: str, source: str) -> object:
 
 
 def parse_command_output(stdout: str) -> list[object]:
-    """Items from an input command's stdout (spec §6.2.1).
+    """Items from an input command's stdout (docs/mapreduce.md).
 
     The whole output as JSON (an array is the item list, anything else one item); otherwise
     each non-empty line is parsed as JSON, or becomes `{"item": "<line>"}`.

@@ -1,4 +1,4 @@
-"""What one map agent produced, and its `${map.results}` record (cli-runtime §4.11).
+"""What one map agent produced, and its `${map.results}` record (docs/mapreduce.md).
 
 `AgentOutcome` is plain data so it can cross a process boundary (a remote executor returns
 it as JSON); `result_record` gives the documented AgentResult shape.

@@ -1,4 +1,6 @@
-"""`setup.capture_outputs`: a setup step's output -> a variable for map and reduce (spec §6.1).
+"""`setup.capture_outputs`: a setup step's output -> a variable for map and reduce.
+
+See docs/mapreduce.md.
 
 Order: source -> max_size -> pattern -> multiline -> json_path. A value that cannot be
 extracted falls back to `default`, else the variable is not set (and the caller warns).

@@ -113,13 +113,18 @@ class Fields:
         self.error(node, key, f"expected true or false, got {type_name(node)}")
         return None
 
-    def whole(self, key: str, *, minimum: int | None = None) -> int | None:
+    def _whole_value(self, key: str) -> tuple[YNode | None, object]:
+        """The key's node and value; a string of digits is read as the whole number it spells."""
         node = self.node(key)
-        if node is None:
-            return None
         value = node.value if isinstance(node, YScalar) else None
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
+        return node, value
+
+    def whole(self, key: str, *, minimum: int | None = None) -> int | None:
+        node, value = self._whole_value(key)
+        if node is None:
+            return None
         if not isinstance(value, int) or isinstance(value, bool):
             self.error(node, key, f"expected a whole number, got {type_name(node)}")
             return None
@@ -140,12 +145,9 @@ class Fields:
 
     def int_or_var(self, key: str, *, minimum: int = 0) -> int | str | None:
         """An int, or a whole-value `$VAR`/`${VAR}` reference resolved when the run starts."""
-        node = self.node(key)
+        node, value = self._whole_value(key)
         if node is None:
             return None
-        value = node.value if isinstance(node, YScalar) else None
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
         if isinstance(value, str) and _VAR_REF.match(value.strip()):
             return value.strip()
         if not isinstance(value, int) or isinstance(value, bool):

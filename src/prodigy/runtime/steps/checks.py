@@ -1,4 +1,4 @@
-"""`step_validate:` (spec §10.2): checks that must pass after a step succeeded.
+"""`step_validate:` (docs/validation.md): checks that must pass after a step succeeded.
 
 Each check is a shell (or claude) command with an expected exit code and, optionally, a
 regex its output must match. `success_criteria` says how many must pass (all, any, at

@@ -1,4 +1,4 @@
-"""`foreach:` (spec §10.3): run the `do:` steps once per item, in the session worktree.
+"""`foreach:` (docs/foreach.md): run the `do:` steps once per item, in the session worktree.
 
 Items come from a static list or from the non-empty stdout lines of a shell command. Each
 item's steps run in order with `${item}`, `${index}` (0-based) and `${total}` added to the

@@ -229,7 +229,9 @@ async def _run_handlers(
 
 
 def _without_error(after: Scope, before: Scope) -> Scope:
-    """Handler variables stay visible, but `${error.*}` ends with the handler (spec §7.1.1)."""
+    """Handler variables stay visible, but `${error.*}` ends with the handler.
+
+    See on_failure in docs/running.md."""
     kept: Mapping[str, JsonValue] = {k: v for k, v in after.items() if k != "error"}
     if "error" in before:
         kept = {**kept, "error": before["error"]}

@@ -1,5 +1,5 @@
 """`validate:` after a successful step: run the validator, read its report, and loop through
-`on_incomplete` until the threshold is met or the attempts are used up (spec §10.1)."""
+`on_incomplete` until the threshold is met or the attempts are used up (docs/validation.md)."""
 
 from __future__ import annotations
 
