@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from prodigy.store import open_store
@@ -73,12 +74,9 @@ def test_reads_leave_the_store_untouched(shared_job: tuple[MapReduceRepo, str]) 
         assert len(take(stream.iter_lines(), 3)) == 3
     assert _fingerprint(db) == before
     with open_readonly(prodigy_home(mr)) as ro:  # type: ignore[union-attr]
-        try:
+        with pytest.raises(sqlite3.OperationalError) as caught:
             ro._conn.execute("DELETE FROM events")
-        except sqlite3.OperationalError as exc:
-            assert "readonly" in str(exc)
-        else:
-            raise AssertionError("the dashboard's connection could write")
+        assert "readonly" in str(caught.value)
     assert _fingerprint(db) == before
 
 
