@@ -97,6 +97,11 @@ def create_app(settings: Settings) -> Starlette:
     def missing(what: str) -> Response:
         return JSONResponse({"error": f"not found: {what}"}, status_code=404)
 
+    def session_view(ro: ReadOnlyStore | None, session_id: str) -> dict[str, Any] | None:
+        if ro is None:
+            return None
+        return views.session_detail(ro, session_id, settings.clock(), home=settings.home)
+
     # --- pages ---------------------------------------------------------------------------
     def index(request: Request) -> Response:
         with reader() as ro:
@@ -114,7 +119,11 @@ def create_app(settings: Settings) -> Starlette:
     def session_page(request: Request) -> Response:
         session_id = request.path_params["session_id"]
         with reader() as ro:
-            data = views.session_detail(ro, session_id, settings.clock()) if ro else None
+            data = (
+                views.session_detail(ro, session_id, settings.clock(), home=settings.home)
+                if ro
+                else None
+            )
         if data is None:
             return page(request, "missing.html", 404, what=f"session {session_id}")
         return page(request, "session.html", **data)
@@ -163,7 +172,11 @@ def create_app(settings: Settings) -> Starlette:
     def api_session(request: Request) -> Response:
         session_id = request.path_params["session_id"]
         with reader() as ro:
-            data = views.session_detail(ro, session_id, settings.clock()) if ro else None
+            data = (
+                views.session_detail(ro, session_id, settings.clock(), home=settings.home)
+                if ro
+                else None
+            )
         return JSONResponse(data) if data is not None else missing(f"session {session_id}")
 
     async def api_events(request: Request) -> Response:
