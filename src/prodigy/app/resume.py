@@ -116,7 +116,10 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     repo = Path(repo_record.path)
     remove_scratch(prodigy_home(env), record.id)  # a dead run's large values (issue 12)
     options = RunOptions.from_json(
-        record.options, workflow=path, yes=request.yes, verbosity=request.verbosity
+        store.sessions.run_options(record.id),
+        workflow=path,
+        yes=request.yes,
+        verbosity=request.verbosity,
     )
     environment = await load_environment(options, reporter, env, repo)
     workflow = environment.workflow

@@ -170,5 +170,9 @@ _V3 = (
     "ALTER TABLE items ADD COLUMN sealed_result BLOB",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# v4 (issue 12): the run's options sealed too: `--args` holding a secret must reach a
+# resumed run as the real value.
+_V4 = ("ALTER TABLE sessions ADD COLUMN sealed_options BLOB",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -211,7 +211,10 @@ async def _setup(  # noqa: PLR0917 - one call site
     if not path.exists():
         raise UsageError(f"the workflow file {path} of {job.id} no longer exists; restore it")
     options = RunOptions.from_json(
-        session.options, workflow=path, yes=request.yes, verbosity=request.verbosity
+        store.sessions.run_options(session.id),
+        workflow=path,
+        yes=request.yes,
+        verbosity=request.verbosity,
     )
     environment = await resolve_environment(
         load(options, reporter),

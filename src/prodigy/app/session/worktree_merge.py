@@ -38,7 +38,9 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
         assert repo_record is not None
         repo = Path(repo_record.path)
         path = Path(record.workflow_path)
-        options = RunOptions.from_json(record.options, workflow=path, yes=True)
+        options = RunOptions.from_json(
+            store.sessions.run_options(record.id), workflow=path, yes=True
+        )
         # The merge steps see the workflow's environment as the run did (secrets, profile...).
         environment = await load_environment(options, reporter, env, repo)
         workflow = environment.workflow
