@@ -60,6 +60,30 @@ class ClaudeSettings(_Frozen):
     ] = None
 
 
+class AgentCliSettings(_Frozen):
+    """How one agent CLI starts: config `agents.<name>.executable|args|model`."""
+
+    executable: Annotated[
+        Annotated[str, Field(min_length=1)] | None,
+        Key("a non-empty command name or path", None, "runtime/agents (agent executable)"),
+    ] = None
+    args: Annotated[
+        tuple[str, ...], Key("a list of strings", None, "runtime/agents (agent argv)")
+    ] = ()
+    model: Annotated[
+        Annotated[str, Field(min_length=1)] | None,
+        Key("a model name", None, "runtime/agents (agent model flag)"),
+    ] = None
+
+
+class AgentsSettings(_Frozen):
+    """Per-agent settings; `agents.claude.*` wins over the older `claude.*` keys."""
+
+    claude: AgentCliSettings = Field(default_factory=AgentCliSettings)
+    codex: AgentCliSettings = Field(default_factory=AgentCliSettings)
+    gemini: AgentCliSettings = Field(default_factory=AgentCliSettings)
+
+
 class ProjectSettings(_Frozen):
     """Project metadata kept from prodigy 0.4.4; nothing reads it yet."""
 
@@ -109,8 +133,12 @@ class Config(_Frozen):
     auto_commit: Annotated[bool, Key(_BOOL, "PRODIGY_AUTO_COMMIT")] = True
     default_editor: Annotated[str | None, Key(_TEXT, "PRODIGY_EDITOR")] = None
     agent: Annotated[
-        Literal["claude", "scripted"],
-        Key("one of claude, scripted", "PRODIGY_AGENT", "app/run (agent for claude: steps)"),
+        Literal["claude", "codex", "gemini", "scripted"],
+        Key(
+            "one of claude, codex, gemini, scripted",
+            "PRODIGY_AGENT",
+            "app/run (agent for claude: steps)",
+        ),
     ] = "claude"
     max_parallel: Annotated[
         int,
@@ -135,6 +163,7 @@ class Config(_Frozen):
         bool, Key(_BOOL, "PRODIGY_AUTO_CLEANUP", "app/run (remove worktree after merge)")
     ] = True
     claude: ClaudeSettings = Field(default_factory=ClaudeSettings)
+    agents: AgentsSettings = Field(default_factory=AgentsSettings)
     project: ProjectSettings = Field(default_factory=ProjectSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     dlq: DlqSettings = Field(default_factory=DlqSettings)
@@ -172,7 +201,10 @@ def _collect(model: type[BaseModel], prefix: str = "") -> Iterator[KeySpec]:
 
 
 KEYS: Mapping[str, KeySpec] = {spec.key: spec for spec in _collect(Config)}
-SECTIONS = frozenset(key.rpartition(".")[0] for key in KEYS if "." in key)
+# every proper prefix of a key: `claude`, `agents`, `agents.codex`, ...
+SECTIONS = frozenset(
+    ".".join(parts[:end]) for parts in (k.split(".") for k in KEYS) for end in range(1, len(parts))
+)
 # Keys of prodigy 0.4.4 that mean nothing here; they warn instead of failing old config files.
 _LEGACY = {
     "prodigy_home": "set the PRODIGY_HOME environment variable instead",
@@ -374,7 +406,9 @@ def parse_text(spec: KeySpec, raw: str) -> object:
 def _nest(flat: Mapping[str, object]) -> dict[str, object]:
     nested: dict[str, Any] = {}
     for key, value in flat.items():
-        head, _, leaf = key.rpartition(".")
-        target = nested.setdefault(head, {}) if head else nested
+        *heads, leaf = key.split(".")
+        target = nested
+        for head in heads:
+            target = target.setdefault(head, {})
         target[leaf] = value
     return nested

@@ -174,5 +174,12 @@ _V3 = (
 # resumed run as the real value.
 _V4 = ("ALTER TABLE sessions ADD COLUMN sealed_options BLOB",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# v5: agents other than Claude (issue 15): reasoning tokens, and whether a cost was reported
+# by the agent, estimated from prodigy's price table, or unknown.
+_V5 = (
+    "ALTER TABLE usage ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE usage ADD COLUMN cost_source TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, scratch_dir
+from prodigy.app.session.agent_settings import agent_settings
 from prodigy.app.session.environment import child_env
 from prodigy.app.session.event_recorder import RecordingReporter
 from prodigy.app.session.merge import (
@@ -24,12 +25,11 @@ from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunErr
 from prodigy.core.git_var_use import uses_git_variables
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import RunStatus, SessionRecord
-from prodigy.core.usage import Usage
+from prodigy.core.usage import Usage, cost_text
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, Workflow, all_steps
-from prodigy.runtime.agents import get_agent
+from prodigy.runtime.agents import check_agent, get_agent
 from prodigy.runtime.agents.base import AgentSettings
-from prodigy.runtime.agents.claude import check_available
 from prodigy.runtime.steps.context import StepContext
 from prodigy.store import Store
 
@@ -60,20 +60,17 @@ class SessionSetup:
         return self.options.agent or self.workflow.agent or self.config.agent
 
     def agent_settings(self) -> AgentSettings:
-        return AgentSettings(
-            claude_executable=self.config.claude.executable,
-            claude_args=self.config.claude.args,
-            grace_period=self.config.grace_period,
-        )
+        return agent_settings(self.config)
 
     async def check_agent(self) -> None:
-        """Fail before anything is created when `claude` steps cannot run."""
-        needs_claude = any(
-            isinstance(s.action, ClaudeAction) and (s.agent or self.agent_name) == "claude"
+        """Fail before anything is created when an agent of a `claude:` step cannot run."""
+        needed = {
+            self.options.agent or s.agent or self.agent_name
             for s in all_steps(self.workflow)
-        )
-        if needs_claude:
-            await check_available(self.agent_settings(), self.env, label=self.workflow.name)
+            if isinstance(s.action, ClaudeAction)
+        }
+        for name in sorted(needed):
+            await check_agent(name, self.agent_settings(), self.env, label=self.workflow.name)
 
     def context(self, reporter: Reporter) -> StepContext:
         return StepContext(
@@ -82,6 +79,7 @@ class SessionSetup:
             worktree=self.worktree,
             env=self.env,
             agent=get_agent(self.agent_name, self.agent_settings()),
+            agent_override=self.options.agent is not None,
             reporter=RecordingReporter(reporter, self.store, self.session_id),
             masker=self.store.masker,
             log_dir=self.log_dir,
@@ -204,8 +202,8 @@ def report_usage(setup: SessionSetup, reporter: Reporter) -> None:
         reporter.emit(
             Note(
                 "info",
-                f"Claude usage: {usage.input_tokens} in / {usage.output_tokens} out tokens"
-                f" ({usage.cache_read_input_tokens} cache read), ${usage.cost_usd:.4f},"
+                f"Agent usage: {usage.input_tokens} in / {usage.output_tokens} out tokens"
+                f" ({usage.cache_read_input_tokens} cache read), {cost_text(usage)},"
                 f" {usage.turns} turn(s)",
             )
         )

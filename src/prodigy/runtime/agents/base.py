@@ -27,12 +27,23 @@ class AgentRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class CliSettings:
+    """How one agent CLI is started: config `agents.<name>.executable|args|model`."""
+
+    executable: str
+    args: tuple[str, ...] = ()  # before the prompt, after prodigy's own flags
+    model: str | None = None  # passed as the CLI's model flag when set
+
+
+@dataclass(frozen=True, slots=True)
 class AgentSettings:
-    """How agents are started; from config `claude.*` and `PRODIGY_CLAUDE`."""
+    """How agents are started; from config `claude.*`, `agents.*` and `PRODIGY_CLAUDE`."""
 
     claude_executable: str = "claude"
     claude_args: tuple[str, ...] = ()
     grace_period: float = 5.0  # SIGTERM -> SIGKILL delay on timeout or cancellation
+    codex: CliSettings = CliSettings("codex")
+    gemini: CliSettings = CliSettings("gemini")
 
 
 class Agent(Protocol):

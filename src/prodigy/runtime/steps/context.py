@@ -24,6 +24,7 @@ class StepContext:
     env: Mapping[str, str]  # complete base environment of children (user env + workflow env)
     agent: Agent
     agent_settings: AgentSettings | None = None  # for steps that name their own `agent:`
+    agent_override: bool = False  # `--agent` was given: it wins over every step's `agent:`
     git_variables: bool = True  # compute ${step.*}/${workflow.*} after each step
     reporter: Reporter
     masker: Masker
