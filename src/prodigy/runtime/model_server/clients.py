@@ -74,9 +74,14 @@ def gemini_settings() -> dict[str, object]:
 def gemini_client_env(base_url: str, home: Path) -> dict[str, str]:
     """Write `home/.gemini/settings.json` for the server; the variables Gemini then needs.
 
-    `home` becomes the CLI's HOME: its settings, sessions and caches stay inside it.
+    `GEMINI_CLI_HOME=home` moves only the CLI's own folder (settings, sessions, caches),
+    not HOME, so git and everything else still see the user's home.
     """
     folder = home / ".gemini"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "settings.json").write_text(json.dumps(gemini_settings(), indent=2), encoding="utf-8")
-    return {"HOME": str(home), "GOOGLE_GEMINI_BASE_URL": base_url, "GEMINI_API_KEY": "scripted"}
+    return {
+        "GEMINI_CLI_HOME": str(home),
+        "GOOGLE_GEMINI_BASE_URL": base_url,
+        "GEMINI_API_KEY": "scripted",
+    }
