@@ -243,7 +243,10 @@ def test_the_demo_runs_offline_with_a_real_cli(
 ) -> None:
     cli = request.getfixturevalue(f"{backend}_cli")
     env = prodigy_env(tmp_path)
-    env["PATH"] = f"{cli.parent}{os.pathsep}{env['PATH']}"
+    bin_dir = tmp_path / "cli-bin"  # the demo finds the CLI under its own name on PATH
+    bin_dir.mkdir()
+    (bin_dir / backend).symlink_to(cli)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
     env["TMPDIR"] = str(tmp_path)
     target = tmp_path / "demo"
 
