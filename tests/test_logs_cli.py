@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from prodigy.app.inspect.logs import follow
 from prodigy.app.paths import logs_dir
 from prodigy.core.records import RunStatus, UsageRecord
 from prodigy.core.usage import Usage
@@ -213,3 +214,14 @@ def test_tail_of_a_running_session_waits_for_its_first_log(tmp_path: Path) -> No
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "001-claude-first.jsonl" in out and "[result] success" in out
+
+
+@pytest.mark.parametrize("name", ["codex-commit.jsonl", "gemini-commit.jsonl"])
+def test_following_a_codex_or_gemini_log_ends_at_its_final_event(tmp_path: Path, name: str) -> None:
+    recorded = Path(__file__).parent / "fixtures" / "agents" / name
+    path = tmp_path / name
+    path.write_text(recorded.read_text() + '{"type": "after the end"}\n')
+
+    lines = list(follow(path, sleep=lambda _: pytest.fail("waited for more lines")))
+
+    assert lines == recorded.read_text().splitlines(keepends=True)

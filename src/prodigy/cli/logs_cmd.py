@@ -23,6 +23,7 @@ from prodigy.cli.inspect_format import cost, human_bytes, short_time, table
 from prodigy.cli.sessions_cmd import home
 from prodigy.core.errors import UsageError
 from prodigy.core.records import SessionRecord
+from prodigy.core.usage import cost_text
 from prodigy.store import Store, open_store
 
 
@@ -105,7 +106,7 @@ def _list(session: SessionRecord, found: list[LogFile]) -> None:
                 f.name,
                 human_bytes(f.size),
                 short_time(f.modified),
-                cost(u.usage.cost_usd) if u else "-",
+                cost_text(u.usage) if u else "-",
                 step,
             ]
         )

@@ -16,6 +16,7 @@ from typing import Any
 from prodigy.app.paths import logs_dir
 from prodigy.core.errors import UsageError
 from prodigy.core.records import SessionRecord, UsageRecord
+from prodigy.runtime.agents.cli_agent import FINAL_EVENTS
 from prodigy.runtime.agents.stream_json import StreamSummary, echo_lines, fold, parse_record
 from prodigy.store import Store
 
@@ -216,8 +217,8 @@ def follow(
     poll: float = 0.2,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[str]:
-    """The log's lines, then each new line as it is written, until a `result` record arrives
-    (the agent finished). Stop earlier with Ctrl-C."""
+    """The log's lines, then each new line as it is written, until the agent's final record
+    arrives (Claude's or Gemini's `result`, Codex's end of turn). Stop earlier with Ctrl-C."""
     partial = ""
     with path.open(encoding="utf-8", errors="replace") as handle:
         while True:
@@ -231,7 +232,7 @@ def follow(
             line, partial = partial, ""
             yield line
             record = parse_record(line)
-            if record is not None and record.get("type") == "result":
+            if record is not None and record.get("type") in FINAL_EVENTS:
                 return
 
 

@@ -28,6 +28,9 @@ from prodigy.runtime.process import (
 
 STDERR_TAIL_LINES = 40
 DETAIL_CHARS = 500
+# The record that ends a run's stream: Claude Code's and Gemini CLI's `result`, the end of
+# Codex's one `exec` turn. A log reader following a live log stops after one of them.
+FINAL_EVENTS = frozenset({"result", "turn.completed", "turn.failed"})
 # Exit statuses of a CLI killed by Ctrl-C or SIGTERM from outside (negative: by signal).
 INTERRUPTED = frozenset({-2, -15, 130, 143})
 
@@ -116,6 +119,7 @@ class _Recorder:
 
 
 __all__ = [
+    "FINAL_EVENTS",
     "INTERRUPTED",
     "AgentCliNotFoundError",
     "CliOutcome",
