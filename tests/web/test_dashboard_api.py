@@ -160,6 +160,10 @@ def test_json_api(client: TestClient, shared_job: tuple[MapReduceRepo, str]) -> 
     assert session["session"]["job_id"] == job and session["session"]["status"] == "completed"
     assert client.get("/api/jobs/nope", headers=BEARER).status_code == 404
     assert client.get("/api/sessions/nope", headers=BEARER).status_code == 404
+    # the sealed copies of secrets and the stored workflow text are never read or sent
+    for url in ("/api/jobs", f"/api/jobs/{job}", f"/api/sessions/{ids['session']}"):
+        text = client.get(url, headers=BEARER).text
+        assert "sealed" not in text and "workflow_text" not in text
 
 
 def test_logs_are_served_only_from_the_logs_directory(
