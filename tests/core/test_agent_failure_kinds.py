@@ -50,6 +50,17 @@ def test_no_time_said_is_none() -> None:
         ("[API Error: API key not valid. Please pass a valid API key.]", "auth"),
         ("the tests broke at line 401", "task"),
         ("exceeded retry limit, last status: 529", "overloaded"),
+        (
+            "We’re currently experiencing high demand, which may cause temporary errors.",
+            "overloaded",
+        ),
+        ('[API Error: {"error":{"code":503,"status":"UNAVAILABLE"}}]', "overloaded"),
+        (
+            "unexpected status 401 Unauthorized: scripted model server: injected HTTP 401",
+            "auth",
+        ),
+        ('[API Error: {"error":{"code":401,"status":"UNAUTHENTICATED"}}]', "auth"),
+        ('[API Error: {"error":{"code":500,"status":"INTERNAL"}}]', "task"),
     ],
 )
 def test_agent_failures_are_classified(text: str, kind: str) -> None:

@@ -96,6 +96,13 @@ _AUTH = re.compile(
 
 # Gemini CLI's words for a 429 it gave up on ("Please wait and try again later").
 _SLOW_DOWN = re.compile(r"try again later|resource_exhausted", re.IGNORECASE)
+# A busy provider: Codex says "We're currently experiencing high demand" for a 5xx, Google
+# answers 503 UNAVAILABLE.
+_BUSY = re.compile(
+    r"experiencing high demand|\bUNAVAILABLE\b|service unavailable"
+    r"|\b(?:error|status(?: code)?|http(?:/[\d.]+)?|code)\W{0,3}503\b",
+    re.IGNORECASE,
+)
 
 
 def classify_agent_failure(*texts: str) -> ErrorKind:
@@ -109,7 +116,11 @@ def classify_agent_failure(*texts: str) -> ErrorKind:
     if _AUTH.search(joined):
         return "auth"
     kind = classify_failure(*texts)
-    return "rate_limit" if kind == "task" and _SLOW_DOWN.search(joined) else kind
+    if kind == "task" and _SLOW_DOWN.search(joined):
+        return "rate_limit"
+    if kind == "task" and _BUSY.search(joined):
+        return "overloaded"
+    return kind
 
 
 def classify_failure(*texts: str) -> ErrorKind:
