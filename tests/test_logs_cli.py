@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from prodigy.app.inspect.logs import follow, render_lines, summarize
 from prodigy.app.paths import logs_dir
 from prodigy.core.records import RunStatus, UsageRecord
 from prodigy.core.usage import Usage
@@ -213,3 +214,34 @@ def test_tail_of_a_running_session_waits_for_its_first_log(tmp_path: Path) -> No
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "001-claude-first.jsonl" in out and "[result] success" in out
+
+
+@pytest.mark.parametrize("name", ["codex-commit.jsonl", "gemini-commit.jsonl"])
+def test_following_a_codex_or_gemini_log_ends_at_its_final_event(tmp_path: Path, name: str) -> None:
+    recorded = Path(__file__).parent / "fixtures" / "agents" / name
+    path = tmp_path / name
+    path.write_text(recorded.read_text() + '{"type": "after the end"}\n')
+
+    lines = list(follow(path, sleep=lambda _: pytest.fail("waited for more lines")))
+
+    assert lines == recorded.read_text().splitlines(keepends=True)
+
+
+def test_codex_and_gemini_logs_read_as_well_as_claude_ones() -> None:
+    fixtures = Path(__file__).parent / "fixtures" / "agents"
+    codex = list(render_lines((fixtures / "codex-commit.jsonl").read_text().splitlines()))
+    gemini = list(render_lines((fixtures / "gemini-commit.jsonl").read_text().splitlines()))
+
+    assert codex[0].startswith("[init] codex thread ")
+    assert "assistant: greeting added" in codex
+    assert codex[-1].startswith("[result] success · 29,228 in / 146 out tokens")
+    assert "  → write_file: /tmp/prodigy-fixture/repo/hello.txt" in gemini
+    assert gemini[-1].startswith("[result] success · 37,031 in / 128 out tokens")
+
+    failed = summarize(fixtures / "codex-usage-limit.jsonl")
+    assert failed.summary.is_error
+    assert failed.summary.result_text.startswith("You’ve hit your usage limit")
+    done = summarize(fixtures / "gemini-commit.jsonl")
+    assert not done.summary.is_error
+    assert (done.tool_calls, done.usage.cost_source) == (2, "estimated")
+    assert done.usage.model == "gemini-2.5-flash"

@@ -199,7 +199,7 @@ def test_bad_environment_values_name_the_variable(home: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(repo_root=None, env=env)
     assert str(caught.value).splitlines() == [
-        "PRODIGY_AGENT: agent: must be one of claude, scripted, got 'gpt'",
+        "PRODIGY_AGENT: agent: must be one of claude, codex, gemini, scripted, got 'gpt'",
         "PRODIGY_MAX_PARALLEL: max_parallel: must be an integer >= 1, got 'lots'",
     ]
 

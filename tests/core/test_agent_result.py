@@ -82,4 +82,6 @@ def test_error_kinds_are_the_documented_ones() -> None:
         "no_result",
         "not_found",
         "interrupted",
+        "quota",
+        "auth",
     }

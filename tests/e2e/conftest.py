@@ -15,20 +15,36 @@ import pytest
 
 from prodigy.runtime.model_server import ModelServer
 from tests.e2e.helpers import ClaudeRunner
-from tests.support.claude_cli import locate_claude_cli
+from tests.support.agent_clis import locate_agent_cli
+from tests.support.claude_cli import ClaudeCli, locate_claude_cli
 from tests.support.repos import make_repo
+
+
+def _required(found: ClaudeCli, what: str) -> Path:
+    if found.path is None:
+        message = f"{what} unavailable: {found.reason}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message} (CI=true: the e2e tier must run on CI)", pytrace=False)
+        pytest.skip(message)
+    return found.path
 
 
 @pytest.fixture(scope="session")
 def claude_cli() -> Path:
     """The real `claude` executable; skips (fails on CI) when it cannot be had."""
-    found = locate_claude_cli()
-    if found.path is None:
-        message = f"Claude Code CLI unavailable: {found.reason}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message} (CI=true: the e2e tier must run on CI)", pytrace=False)
-        pytest.skip(message)
-    return found.path
+    return _required(locate_claude_cli(), "Claude Code CLI")
+
+
+@pytest.fixture(scope="session")
+def codex_cli() -> Path:
+    """The real `codex` executable; skips (fails on CI) when it cannot be had."""
+    return _required(locate_agent_cli("codex"), "Codex CLI")
+
+
+@pytest.fixture(scope="session")
+def gemini_cli() -> Path:
+    """The real `gemini` executable; skips (fails on CI) when it cannot be had."""
+    return _required(locate_agent_cli("gemini"), "Gemini CLI")
 
 
 @pytest.fixture

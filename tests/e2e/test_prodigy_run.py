@@ -65,8 +65,8 @@ def test_two_claude_steps_commit_in_the_worktree_and_merge(
     subjects = git(repo, "log", "--format=%s", "-3").splitlines()
     assert subjects[0].startswith("Merge ")
     assert subjects[1:] == ["append again", "add hello"]
-    assert "Claude usage:" in done.stdout
-    assert "$0.00" not in done.stdout.split("Claude usage:", 1)[1].split("\n", 1)[0]
+    assert "Agent usage:" in done.stdout
+    assert "$0.00" not in done.stdout.split("Agent usage:", 1)[1].split("\n", 1)[0]
     logs = list((Path(run_env["PRODIGY_HOME"]) / "logs").rglob("*.jsonl"))
     assert len(logs) == 2
 

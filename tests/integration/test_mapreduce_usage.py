@@ -33,4 +33,4 @@ def test_setup_and_reduce_steps_record_their_usage(tmp_path: Path) -> None:
     by_item = sorted((r["item_id"] or "-") for r in rows)
     assert by_item == ["-", "-", "item_0", "item_1"]  # setup, reduce, then each agent
     # four claude calls at the fake's 10 in / 5 out tokens each
-    assert "Claude usage: 40 in / 20 out tokens" in done.stdout + done.stderr
+    assert "Agent usage: 40 in / 20 out tokens" in done.stdout + done.stderr

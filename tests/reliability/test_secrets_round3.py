@@ -271,7 +271,7 @@ commands:
     capture: c
   - shell: test -e "$HOME/go"
   - shell: |
-      printf 'sign=%s\\nc=%s\\n' "${sign}" "${c}" > sign.txt
+      printf 'sign=%s\\nc=%s\\narg=%s\\n' "${sign}" "${c}" "${ARG_1}" > sign.txt
       git add sign.txt && git commit -qm sign
 """
 
@@ -283,17 +283,17 @@ def _key_is_private(cr: CrashRepo) -> None:
 
 
 def test_resume_of_a_sequential_session_uses_the_real_secret(cr: CrashRepo) -> None:
-    """Captures holding a secret, used after the resume point, are the real values (the
-    store keeps `***`, with the real value sealed under a key outside it)."""
+    """Captures and `--args` holding a secret, used after the resume point, are the real
+    values (the store keeps `***`, with the real value sealed under a key outside it)."""
     token = "sk-" + secrets.token_hex(12)
     env = {"SIGN_SOURCE": token}
     cr.write_workflow(SEQ_RESUME_WF)
-    failed = cr.call("run", str(cr.workflow_path), "-y", env=env)
+    failed = cr.call("run", str(cr.workflow_path), "-y", "--args", token, env=env)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     (cr.home / "go").touch()
     done = cr.call("resume", _session(cr), "-y", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert cr.cat("sign.txt") == f"sign=sig-{token}\nc=cap-{token}-{token}\n"
+    assert cr.cat("sign.txt") == f"sign=sig-{token}\nc=cap-{token}-{token}\narg={token}\n"
     _key_is_private(cr)
     texts = {
         "run": failed.stdout + failed.stderr,
@@ -373,7 +373,7 @@ map:
   agent_template:
     - shell: |
         test -e "$HOME/go" || exit 1
-        mkdir -p out && printf '%s\\n' "${item.v}" > "out/${item.id}.txt"
+        mkdir -p out && printf '%s %s\\n' "${item.v}" "${ARG_1}" > "out/${item.id}.txt"
         git add out && git commit -qm "item ${item.id}"
       commit_required: true
 """
@@ -384,12 +384,13 @@ def test_dlq_retry_of_an_item_holding_a_secret_commits_the_real_value(cr: CrashR
     env = {"TOKEN_SOURCE": token}
     cr.items([{"id": "k1", "v": f"value {token}"}])
     cr.write_workflow(RETRY_WF)
-    failed = cr.call("run", str(cr.workflow_path), "-y", env=env)
+    failed = cr.call("run", str(cr.workflow_path), "-y", "--args", token, env=env)
     assert cr.items_state() == {"item_0": "dead_lettered"}, failed.stdout + failed.stderr
     (cr.home / "go").touch()
     retried = cr.call("dlq", "retry", cr.job_id(), "-y", env=env)
     assert retried.returncode == 0, retried.stdout + retried.stderr
-    cr.check(expect_items=["item_0"], expect_files={"out/k1.txt": f"value {token}\n"})
+    expected = {"out/k1.txt": f"value {token} {token}\n"}  # item data and `--args`
+    cr.check(expect_items=["item_0"], expect_files=expected)
     texts = {
         "run": failed.stdout + failed.stderr,
         "retry": retried.stdout + retried.stderr,

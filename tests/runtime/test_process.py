@@ -136,6 +136,15 @@ def test_timeout_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
     assert wait_gone(pid_from(pid_file))
 
 
+def test_timeout_kills_descendants_that_left_the_group(tmp_path: Path) -> None:
+    # Agent CLIs run shell commands in a group or session of their own (Gemini CLI: setsid)
+    pid_file = tmp_path / "pid"
+    script = f"setsid bash -c 'echo $$ > {pid_file}; exec sleep 60' & wait"
+    result = run(["bash", "-c", script], tmp_path, timeout=1, grace_period=0.5)
+    assert result.timed_out
+    assert wait_gone(pid_from(pid_file))
+
+
 def test_timeout_sigterm_ends_a_polite_child_before_grace(tmp_path: Path) -> None:
     start = time.monotonic()
     result = run(["sleep", "30"], tmp_path, timeout=0.3, grace_period=10)

@@ -160,6 +160,10 @@ def test_json_api(client: TestClient, shared_job: tuple[MapReduceRepo, str]) -> 
     assert session["session"]["job_id"] == job and session["session"]["status"] == "completed"
     assert client.get("/api/jobs/nope", headers=BEARER).status_code == 404
     assert client.get("/api/sessions/nope", headers=BEARER).status_code == 404
+    # the sealed copies of secrets and the stored workflow text are never read or sent
+    for url in ("/api/jobs", f"/api/jobs/{job}", f"/api/sessions/{ids['session']}"):
+        text = client.get(url, headers=BEARER).text
+        assert "sealed" not in text and "workflow_text" not in text
 
 
 def test_logs_are_served_only_from_the_logs_directory(
@@ -299,3 +303,25 @@ def test_a_paused_session_shows_its_reason_and_a_countdown(
     page = client.get("/", headers=BEARER).text
     assert page.count("paused: quota reached, resumes in <span data-countdown=") == 2
     assert "paused: quota reached" in client.get(f"/jobs/{job}", headers=BEARER).text
+
+
+def test_a_session_page_lists_its_agent_logs_as_they_grow(
+    client: TestClient, shared_job: tuple[MapReduceRepo, str]
+) -> None:
+    mr, job = shared_job
+    ids = _ids(mr, job)
+    repo_key = mr.query("SELECT repo_key FROM sessions")[0]["repo_key"]
+    folder = prodigy_home(mr) / "logs" / repo_key / ids["session"]
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "001-agent-item_0.jsonl"
+    log.write_text('{"type": "system"}\n')
+    api = client.get(f"/api/sessions/{ids['session']}", headers=BEARER).json()
+    assert (api["logs"][0]["name"], api["logs"][0]["size"]) == ("001-agent-item_0.jsonl", 19)
+    page = client.get(f"/sessions/{ids['session']}", headers=BEARER).text
+    href = f"/logs/{repo_key}/{ids['session']}/001-agent-item_0.jsonl"
+    assert f'href="{href}"' in page and ">001-agent-item_0.jsonl</a>" in page
+    with log.open("a") as handle:
+        handle.write('{"type": "result"}\n')
+    again = client.get(f"/api/sessions/{ids['session']}", headers=BEARER).json()
+    assert again["logs"][0]["size"] == 38
+    assert client.get(href, headers=BEARER).text.endswith('{"type": "result"}\n')

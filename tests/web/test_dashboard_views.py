@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from prodigy.app.dashboard.views import session_summary, staleness
-from prodigy.store.db import format_ts
+from prodigy.core.clock import format_ts
 from prodigy.web.filters import ago, clock, money, when
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)

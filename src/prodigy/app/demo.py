@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from prodigy.app.run import start_run
@@ -12,6 +14,9 @@ from prodigy.app.session.options import RunOptions
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.runtime import git
+from prodigy.runtime.model_server import ModelServer
+
+DEMO_AGENTS = ("scripted", "claude", "codex", "gemini")
 
 # Each file carries one "ISSUE" comment for an agent to fix; the one marked (hard) makes the
 # scripted fixer fail, so the demo also shows a failed item landing in the dead letter queue.
@@ -73,10 +78,44 @@ def create_demo_repo(directory: Path) -> Path:
     return workflow
 
 
+@contextlib.contextmanager
+def offline_agent_env(agent: str, env: Mapping[str, str]) -> Iterator[dict[str, str]]:
+    """`env` pointing `agent`'s real CLI at a scripted model server started for the demo.
+
+    The server answers the prompts' directives the way the scripted agent follows them, so
+    the demo runs the real CLI offline and free. Codex and Gemini CLI get their own
+    configuration folders, removed afterwards; the scripted agent needs nothing.
+    """
+    if agent == "scripted":
+        yield dict(env)
+        return
+    homes = Path(tempfile.mkdtemp(prefix=f"prodigy-demo-{agent}-"))
+    try:
+        with ModelServer() as server:
+            extra = {
+                "claude": lambda: {**server.client_env(max_retries=0), "IS_SANDBOX": "1"},
+                "codex": lambda: server.codex_env(homes / "codex-home"),
+                "gemini": lambda: server.gemini_env(homes / "gemini-home"),
+            }[agent]()
+            yield {**env, **extra}
+    finally:
+        shutil.rmtree(homes, ignore_errors=True)
+
+
 async def run_demo(
-    directory: Path | None, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
+    directory: Path | None,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    read_line: ReadLine,
+    agent: str = "scripted",
 ) -> int:
-    """Create the sample repository and run its workflow with the scripted agent."""
+    """Create the sample repository and run its workflow with `agent`.
+
+    `scripted` needs no model; `claude`, `codex` and `gemini` run the real CLI against a
+    scripted model server on loopback (docs/testing.md), still offline.
+    """
+    if agent not in DEMO_AGENTS:
+        raise UsageError(f"unknown demo agent {agent!r}; choose one of {', '.join(DEMO_AGENTS)}")
     target = directory or Path(tempfile.mkdtemp(prefix="prodigy-demo-"))
     workflow = create_demo_repo(target)
     identity = ("-c", "user.name=prodigy demo", "-c", "user.email=demo@prodigy.invalid")
@@ -86,13 +125,14 @@ async def run_demo(
     await git.git(target, "add", "-A")
     await git.git(target, *identity, "commit", "-qm", "demo: sample project with issues")
     reporter.emit(Note("info", f"Demo repository: {target}"))
-    options = RunOptions(workflow=workflow, repo=target, yes=True, agent="scripted")
-    code = await start_run(options, reporter, env, read_line)
+    options = RunOptions(workflow=workflow, repo=target, yes=True, agent=agent)
+    with offline_agent_env(agent, env) as run_env:
+        code = await start_run(options, reporter, run_env, read_line)
     reporter.emit(
         Note(
             "info",
             "What happened: setup counted the files with ISSUE comments; the map phase gave "
-            "each file to its own agent (the scripted agent: no model) in its own worktree, "
+            f"each file to its own agent ({_who(agent)}) in its own worktree, "
             "3 at a time, and merged each fix into the session; src/dates.py failed on "
             "purpose and went to the dead letter queue; reduce wrote SUMMARY.md; the session "
             "was merged into main.\n"
@@ -101,3 +141,9 @@ async def run_demo(
         )
     )
     return code
+
+
+def _who(agent: str) -> str:
+    if agent == "scripted":
+        return "the scripted agent: no model"
+    return f"the real {agent} CLI, answered by a scripted model server"

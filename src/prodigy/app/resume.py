@@ -12,8 +12,13 @@ from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.execute import START, execute_session
 from prodigy.app.session.merge import ReadLine
-from prodigy.app.session.opening import refuse_changed_workflow, reopen_session, saved_scope
-from prodigy.app.session.options import RunOptions, map_inputs
+from prodigy.app.session.opening import (
+    refuse_changed_workflow,
+    reopen_session,
+    saved_scope,
+    stored_options,
+)
+from prodigy.app.session.options import map_inputs
 from prodigy.app.session.passes import Position
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
@@ -88,12 +93,7 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
         raise UsageError(
             f"the worktree of {record.id} is gone ({record.worktree_path}); it cannot be resumed"
         )
-    options = RunOptions.from_json(
-        record.options,
-        workflow=Path(record.workflow_path),
-        yes=request.yes,
-        verbosity=request.verbosity,
-    )
+    options = stored_options(store, record, yes=request.yes, verbosity=request.verbosity)
     checkpoint = store.checkpoints.latest(record.id)
     start = Position(checkpoint.iteration, checkpoint.next_step_index) if checkpoint else START
     setup, scope = await reopen_session(

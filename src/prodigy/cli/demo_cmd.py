@@ -12,13 +12,22 @@ from prodigy.cli.common import verbosity
 
 @click.command("demo")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--agent",
+    type=click.Choice(["scripted", "claude", "codex", "gemini"]),
+    default="scripted",
+    show_default=True,
+    help="Who fixes the issues: the scripted agent, or a real agent CLI answered by a "
+    "scripted model server on loopback (offline, free; the CLI must be installed).",
+)
 @click.pass_context
-def demo(ctx: click.Context, /, directory: Path | None) -> int:
+def demo(ctx: click.Context, /, directory: Path | None, agent: str) -> int:
     """Run an offline demo in a new sample repository (no model, no network).
 
     Creates DIRECTORY (default: a new temporary directory) with a few source files that
-    carry ISSUE comments and a workflow that fixes them with the scripted agent, runs it
-    in a session worktree and merges the result.
+    carry ISSUE comments and a workflow that fixes them with the scripted agent (or, with
+    --agent, a real agent CLI talking to prodigy's scripted model server), runs it in a
+    session worktree and merges the result.
     """
     from prodigy.app.demo import run_demo
     from prodigy.cli.asyncrun import run_async
@@ -27,7 +36,7 @@ def demo(ctx: click.Context, /, directory: Path | None) -> int:
 
     display = make_display(verbosity(ctx))
     try:
-        return run_async(run_demo(directory, display, dict(os.environ), read_line))
+        return run_async(run_demo(directory, display, dict(os.environ), read_line, agent))
     finally:
         display.close()
 

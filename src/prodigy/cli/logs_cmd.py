@@ -19,10 +19,11 @@ from prodigy.app.inspect.logs import (
 )
 from prodigy.app.session.state import live_holder
 from prodigy.cli.common import json_option
-from prodigy.cli.inspect_format import cost, human_bytes, short_time, table
+from prodigy.cli.inspect_format import human_bytes, short_time, table
 from prodigy.cli.sessions_cmd import home
 from prodigy.core.errors import UsageError
 from prodigy.core.records import SessionRecord
+from prodigy.core.usage import cost_text
 from prodigy.store import Store, open_store
 
 
@@ -105,7 +106,7 @@ def _list(session: SessionRecord, found: list[LogFile]) -> None:
                 f.name,
                 human_bytes(f.size),
                 short_time(f.modified),
-                cost(u.usage.cost_usd) if u else "-",
+                cost_text(u.usage) if u else "-",
                 step,
             ]
         )
@@ -122,7 +123,7 @@ def _show(path: Path, *, tail: bool, summary: bool, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps({"path": str(path), **facts.to_json()}, indent=2))
             return
-        s, usage = facts.summary, facts.summary.usage()
+        s, usage = facts.summary, facts.usage
         state = "running" if s.result is None else ("error" if s.is_error else "success")
         click.echo(f"{path}\n  outcome: {state}, model {s.model or '?'}")
         click.echo(
@@ -130,7 +131,7 @@ def _show(path: Path, *, tail: bool, summary: bool, as_json: bool) -> None:
         )
         click.echo(
             f"  {usage.total_tokens:,} tokens (in {usage.input_tokens:,}, "
-            f"out {usage.output_tokens:,}), {cost(usage.cost_usd)}"
+            f"out {usage.output_tokens:,}), {cost_text(usage)}"
         )
         return
     click.echo(f"== {path}")

@@ -21,10 +21,11 @@ from prodigy.runtime.model_server.wire import ERROR_TYPES
 )
 @click.option("--delay", default=0.0, type=click.FloatRange(min=0), help="Seconds before answers.")
 def model_server(host: str, port: int, errors: tuple[str, ...], delay: float) -> None:
-    """Serve the Anthropic Messages API, answering prompts' @directives as tool calls.
+    """Serve the Anthropic, OpenAI Responses and Gemini APIs, answering @directives as tool calls.
 
-    Point Claude Code at it with the printed ANTHROPIC_BASE_URL; it then performs a
-    prompt's @write/@run/@commit lines itself, offline. Stop it with Ctrl-C.
+    Point Claude Code at it with the printed ANTHROPIC_BASE_URL (Codex and Gemini CLI as
+    printed); it then performs a prompt's @write/@run/@commit lines itself, offline. Stop
+    it with Ctrl-C.
     """
     answer_ctrl_c()
     options = ServerOptions(host=host, port=port, errors=tuple(map(int, errors)), delay=delay)
@@ -33,6 +34,12 @@ def model_server(host: str, port: int, errors: tuple[str, ...], delay: float) ->
     click.echo("use it with:")
     for name, value in server.client_env().items():
         click.echo(f"  export {name}={value}")
+    click.echo(
+        f"Codex: a model provider with base_url = {server.base_url}/v1 and wire_api = "
+        '"responses" in $CODEX_HOME/config.toml; Gemini CLI: GOOGLE_GEMINI_BASE_URL='
+        f"{server.base_url} GEMINI_API_KEY=scripted and API-key auth in its settings "
+        '(docs/agents.md, "Offline test setup")'
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -17,11 +17,11 @@ from prodigy.app.paths import prodigy_home
 from prodigy.app.scratch import sweep_scratch
 from prodigy.app.session.state import CRASHED, parse_age, parse_ts
 from prodigy.cli.common import json_option
-from prodigy.cli.inspect_format import cost, short_time, table
+from prodigy.cli.inspect_format import short_time, table
 from prodigy.core.clock import utc_now
 from prodigy.core.errors import UsageError
 from prodigy.core.records import RunStatus
-from prodigy.core.usage import Usage
+from prodigy.core.usage import Usage, cost_text
 from prodigy.store import open_store
 
 STATUSES = [*(str(s) for s in RunStatus), CRASHED]
@@ -155,7 +155,7 @@ def usage_line(usage: Usage, agent_steps: int) -> str:
         f"cache write {usage.cache_creation_input_tokens:,})"
     )
     model = f", {usage.model}" if usage.model else ""
-    return f"{agent_steps} agent step(s), {tokens}, {cost(usage.cost_usd)}{model}"
+    return f"{agent_steps} agent step(s), {tokens}, {cost_text(usage)}{model}"
 
 
 @sessions.command("clean")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, get_args
 
+from prodigy.core.quota import is_quota_text
 from prodigy.core.usage import Usage
 
 ErrorKind = Literal[
@@ -17,6 +18,8 @@ ErrorKind = Literal[
     "no_result",  # the process ended without a final `result` record
     "not_found",  # the agent executable does not exist
     "interrupted",  # killed by SIGINT/SIGTERM from outside
+    "quota",  # a usage limit or quota of the account: wait until `resets_at`, then retry
+    "auth",  # the API key or login was refused: retrying cannot help
 ]
 ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 
@@ -40,6 +43,7 @@ class AgentResult:
     error_kind: ErrorKind | None = None
     error_message: str = ""
     stderr_tail: str = ""
+    resets_at: float | None = None  # quota failures: when the limit lifts (epoch s), if said
 
     def __bool__(self) -> bool:
         return self.success
@@ -62,6 +66,7 @@ class AgentResult:
             "error_kind": self.error_kind,
             "error_message": self.error_message,
             "stderr_tail": self.stderr_tail,
+            "resets_at": self.resets_at,
         }
 
 
@@ -77,6 +82,45 @@ _OVERLOADED = re.compile(
     r"|\b(?:api error|error|status(?: code)?|http(?:/[\d.]+)?|code)\W{0,3}529\b",
     re.IGNORECASE,
 )
+
+
+# Gemini CLI stops retrying a 429 by itself when told to wait this long: an account quota.
+_LONG_RETRY = re.compile(r"retry in \d{3,}(?:\.\d+)?s\b", re.IGNORECASE)
+_AUTH = re.compile(
+    r"authentication_error|unauthenticated|unauthori[sz]ed|permission_denied"
+    r"|invalid[ _]api[ _]key|api key not valid|incorrect api key|invalid auth method"
+    r"|\b(?:api error|error|status(?: code)?|http(?:/[\d.]+)?|code)\W{0,3}40[13]\b",
+    re.IGNORECASE,
+)
+
+
+# Gemini CLI's words for a 429 it gave up on ("Please wait and try again later").
+_SLOW_DOWN = re.compile(r"try again later|resource_exhausted", re.IGNORECASE)
+# A busy provider: Codex says "We're currently experiencing high demand" for a 5xx, Google
+# answers 503 UNAVAILABLE.
+_BUSY = re.compile(
+    r"experiencing high demand|\bUNAVAILABLE\b|service unavailable"
+    r"|\b(?:error|status(?: code)?|http(?:/[\d.]+)?|code)\W{0,3}503\b",
+    re.IGNORECASE,
+)
+
+
+def classify_agent_failure(*texts: str) -> ErrorKind:
+    """Like `classify_failure`, telling also a quota ('quota') and a refused key ('auth').
+
+    Used by the Codex and Gemini agents, whose CLIs say both plainly.
+    """
+    joined = "\n".join(texts)
+    if is_quota_text(joined) or _LONG_RETRY.search(joined):
+        return "quota"
+    if _AUTH.search(joined):
+        return "auth"
+    kind = classify_failure(*texts)
+    if kind == "task" and _SLOW_DOWN.search(joined):
+        return "rate_limit"
+    if kind == "task" and _BUSY.search(joined):
+        return "overloaded"
+    return kind
 
 
 def classify_failure(*texts: str) -> ErrorKind:

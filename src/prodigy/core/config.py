@@ -63,6 +63,30 @@ class ClaudeSettings(_Frozen):
     ] = None
 
 
+class AgentCliSettings(_Frozen):
+    """How one agent CLI starts: config `agents.<name>.executable|args|model`."""
+
+    executable: Annotated[
+        Annotated[str, Field(min_length=1)] | None,
+        Key("a non-empty command name or path", None, "runtime/agents (agent executable)"),
+    ] = None
+    args: Annotated[
+        tuple[str, ...], Key("a list of strings", None, "runtime/agents (agent argv)")
+    ] = ()
+    model: Annotated[
+        Annotated[str, Field(min_length=1)] | None,
+        Key("a model name", None, "runtime/agents (agent model flag)"),
+    ] = None
+
+
+class AgentsSettings(_Frozen):
+    """Per-agent settings; `agents.claude.*` wins over the older `claude.*` keys."""
+
+    claude: AgentCliSettings = Field(default_factory=AgentCliSettings)
+    codex: AgentCliSettings = Field(default_factory=AgentCliSettings)
+    gemini: AgentCliSettings = Field(default_factory=AgentCliSettings)
+
+
 class ProjectSettings(_Frozen):
     """Project metadata kept from prodigy 0.4.4; nothing reads it yet."""
 
@@ -144,6 +168,7 @@ class Config(_Frozen):
         bool, Key(_BOOL, "PRODIGY_AUTO_CLEANUP", "app/run (remove worktree after merge)")
     ] = True
     claude: ClaudeSettings = Field(default_factory=ClaudeSettings)
+    agents: AgentsSettings = Field(default_factory=AgentsSettings)
     project: ProjectSettings = Field(default_factory=ProjectSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     dlq: DlqSettings = Field(default_factory=DlqSettings)
@@ -181,7 +206,10 @@ def _collect(model: type[BaseModel], prefix: str = "") -> Iterator[KeySpec]:
 
 
 KEYS: Mapping[str, KeySpec] = {spec.key: spec for spec in _collect(Config)}
-SECTIONS = frozenset(key.rpartition(".")[0] for key in KEYS if "." in key)
+# every proper prefix of a key: `claude`, `agents`, `agents.codex`, ...
+SECTIONS = frozenset(
+    ".".join(parts[:end]) for parts in (k.split(".") for k in KEYS) for end in range(1, len(parts))
+)
 # Keys of prodigy 0.4.4 that mean nothing here; they warn instead of failing old config files.
 _LEGACY = {
     "prodigy_home": "set the PRODIGY_HOME environment variable instead",
@@ -401,7 +429,9 @@ def parse_text(spec: KeySpec, raw: str) -> object:
 def _nest(flat: Mapping[str, object]) -> dict[str, object]:
     nested: dict[str, Any] = {}
     for key, value in flat.items():
-        head, _, leaf = key.rpartition(".")
-        target = nested.setdefault(head, {}) if head else nested
+        *heads, leaf = key.split(".")
+        target = nested
+        for head in heads:
+            target = target.setdefault(head, {})
         target[leaf] = value
     return nested

@@ -57,6 +57,7 @@ def usage_json(usage: Usage) -> Payload:
         "output_tokens": usage.output_tokens,
         "cache_read_input_tokens": usage.cache_read_input_tokens,
         "cost_usd": usage.cost_usd,
+        "cost_source": usage.cost_source,
     }
 
 

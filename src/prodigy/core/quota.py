@@ -35,17 +35,21 @@ _RESETS_FORM = re.compile(
     r"(?:\s*\((?P<zone>[^)]+)\))?",
     re.IGNORECASE,
 )
-# Codex: "You've hit your usage limit… try again at Dec 8th, 2026 3:20 AM."
+# Codex: "You've hit your usage limit… try again at Dec 8th, 2026 3:20 AM." and, when the
+# reset is today, "You’ve hit your usage limit. Try again at 8:13 PM." (Codex 0.171.0)
 _TRY_AGAIN_FORM = re.compile(
-    r"try again (?:at|after)\s+(?P<month>[A-Za-z]{3})[a-z]*\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?"
-    r"\s+(?:(?P<year>\d{4}),?\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*"
+    r"try again (?:at|after)\s+(?:(?P<month>[A-Za-z]{3})[a-z]*\.?\s+(?P<day>\d{1,2})"
+    r"(?:st|nd|rd|th)?,?\s+(?:(?P<year>\d{4}),?\s+)?)?(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*"
     r"(?P<ampm>[ap]\.?m\.?)?(?:\s*\((?P<zone>[^)]+)\))?",
     re.IGNORECASE,
 )
+# Gemini CLI: "… Please retry in 3600s." (a wait it judged too long to retry by itself)
+_RETRY_IN_FORM = re.compile(r"retry in (\d+(?:\.\d+)?)\s*(ms|s)\b", re.IGNORECASE)
 _QUOTA_TEXT = re.compile(
-    r"you've hit your (?:\w+[ -])*limit|you have hit your (?:\w+[ -])*limit"
+    r"you['’]ve hit your (?:\w+[ -])*limit|you have hit your (?:\w+[ -])*limit"
     r"|usage limit reached|\b(?:session|weekly|daily|5-hour|opus|sonnet) limit reached"
-    r"|usage_limit_reached",
+    r"|usage_limit_reached|insufficient_quota|quota exceeded|exceeded your (?:current )?quota"
+    r"|exhausted your (?:capacity|quota)|TerminalQuotaError",
     re.IGNORECASE,
 )
 
@@ -93,6 +97,12 @@ def parse_reset(text: str, now: datetime, local_tz: tzinfo = UTC) -> datetime | 
     epoch = _EPOCH_FORM.search(text)
     if epoch:
         return _from_epoch(int(epoch.group(1)))
+    relative = _RETRY_IN_FORM.search(text)
+    if relative:
+        amount = float(relative.group(1))
+        return now + timedelta(
+            seconds=amount / 1000 if relative.group(2).lower() == "ms" else amount
+        )
     match = _TRY_AGAIN_FORM.search(text) or _RESETS_FORM.search(text)
     if match is None:
         return None

@@ -234,14 +234,58 @@ def _stdin_file(data: bytes | None) -> Iterator[int | IO[bytes]]:
 
 
 async def _terminate(proc: asyncio.subprocess.Process, grace: float) -> None:
-    """SIGTERM the group, wait up to `grace` for the leader (less after hurry()), SIGKILL."""
+    """SIGTERM the group, wait up to `grace` for the leader (less after hurry()), SIGKILL.
+
+    Descendants that left the group are signalled too: agent CLIs start their shell
+    commands in a group (Gemini CLI: a session) of their own, which a group kill misses.
+    They are found while the leader lives, before their parent dies and they are orphaned.
+    """
+    escaped = _escaped(proc.pid)
     _signal_group(proc.pid, signal.SIGTERM)
+    _signal_groups(escaped, signal.SIGTERM)
     try:
         if grace > 0 and not _HURRY.active and proc.returncode is None:
             await _wait_or_hurry(proc, grace)
     finally:
+        _signal_groups(escaped | _escaped(proc.pid), signal.SIGKILL)
         _signal_group(proc.pid, signal.SIGKILL)
         await _reap(proc)
+
+
+def _escaped(leader: int) -> set[int]:
+    """Process groups of `leader`'s live descendants other than its own (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    groups: dict[int, int] = {}
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:
+        return set()  # no /proc: only the group kill
+    for entry in entries:
+        name = entry.name
+        if not name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        # fields after the command name, which may hold spaces and parentheses
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(name))
+        groups[int(name)] = int(fields[2])
+    found: set[int] = set()
+    todo = [leader]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            todo.append(child)
+            if groups[child] != leader:
+                found.add(groups[child])
+    return found
+
+
+def _signal_groups(pgids: set[int], sig: signal.Signals) -> None:
+    own = os.getpgrp()
+    for pgid in pgids - {own}:
+        _signal_group(pgid, sig)
 
 
 async def _reap(proc: asyncio.subprocess.Process) -> None:

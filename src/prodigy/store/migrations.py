@@ -170,5 +170,16 @@ _V3 = (
     "ALTER TABLE items ADD COLUMN sealed_result BLOB",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# v4 (issue 12): the run's options sealed too: `--args` holding a secret must reach a
+# resumed run as the real value.
+_V4 = ("ALTER TABLE sessions ADD COLUMN sealed_options BLOB",)
+
+# v5: agents other than Claude (issue 15): reasoning tokens, and whether a cost was reported
+# by the agent, estimated from prodigy's price table, or unknown.
+_V5 = (
+    "ALTER TABLE usage ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE usage ADD COLUMN cost_source TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -27,6 +27,19 @@ ACTIVITY_WINDOW = 5000
 
 Row = dict[str, Any]
 
+# Named columns, never `*`: the sealed copies of secrets (sealed_* BLOBs) and the stored
+# workflow text and options are never read by the dashboard.
+_JOB_COLUMNS = ", ".join(
+    f"j.{c}"
+    for c in ("id", "session_id", "phase", "status", "parent_branch", "total_items",
+              "created_at", "updated_at", "finished_at", "error")
+)  # fmt: skip
+_SESSION_COLUMNS = (
+    "id", "repo_key", "workflow_path", "workflow_hash", "status", "mode", "worktree_path",
+    "branch", "target_branch", "started_at", "updated_at", "finished_at", "error",
+    "iteration", "job_id",
+)  # fmt: skip
+
 
 def _bound(limit: int, ceiling: int = MAX_ROWS) -> int:
     return max(1, min(int(limit), ceiling))
@@ -86,7 +99,7 @@ class ReadOnlyStore:
             if {"pause_reason", "resume_at"} <= self.columns("sessions")
             else ""
         )
-        columns = "j.*, s.workflow_path, s.repo_key, s.status AS session_status" + pause
+        columns = _JOB_COLUMNS + ", s.workflow_path, s.repo_key, s.status AS session_status" + pause
         return (
             f"SELECT {columns},"  # noqa: S608 - constant text only
             " (SELECT COUNT(*) FROM dlq d WHERE d.job_id = j.id) AS dlq_count,"
@@ -101,7 +114,7 @@ class ReadOnlyStore:
         rows = self._rows(
             self._job_sql() + " ORDER BY j.created_at DESC, j.id DESC LIMIT ?", (_bound(limit),)
         )
-        jobs = [_decode(r, "setup_captures") for r in rows]
+        jobs = [dict(r) for r in rows]
         counts = self.item_counts([j["id"] for j in jobs])
         for job in jobs:
             job["item_counts"] = counts.get(job["id"], {})
@@ -111,7 +124,7 @@ class ReadOnlyStore:
         rows = self._rows(self._job_sql() + " WHERE j.id = ?", (job_id,))
         if not rows:
             return None
-        job = _decode(rows[0], "setup_captures")
+        job = dict(rows[0])
         job["item_counts"] = self.item_counts([job_id]).get(job_id, {})
         return job
 
@@ -201,22 +214,27 @@ class ReadOnlyStore:
         return [_decode(r, "item_data", "failure_history", "worktree_artifacts") for r in rows]
 
     # --- sessions --------------------------------------------------------------------------
+    def _session_columns(self) -> str:
+        pause = [c for c in ("pause_reason", "resume_at") if c in self.columns("sessions")]
+        return ", ".join(f"s.{c}" for c in (*_SESSION_COLUMNS, *pause))
+
     def sessions(self, limit: int = 100) -> list[Row]:
         """The newest sessions with their cost; without the stored workflow text."""
         rows = self._rows(
-            "SELECT s.*, (SELECT TOTAL(cost_usd) FROM usage u WHERE u.session_id = s.id)"
-            " AS cost_usd FROM sessions s ORDER BY s.started_at DESC, s.id DESC LIMIT ?",
+            f"SELECT {self._session_columns()}, (SELECT TOTAL(cost_usd) FROM usage u"  # noqa: S608
+            " WHERE u.session_id = s.id) AS cost_usd FROM sessions s"
+            " ORDER BY s.started_at DESC, s.id DESC LIMIT ?",
             (_bound(limit),),
         )
-        return [_session(r) for r in rows]
+        return [dict(r) for r in rows]
 
     def session(self, session_id: str) -> Row | None:
         rows = self._rows(
-            "SELECT s.*, (SELECT TOTAL(cost_usd) FROM usage u WHERE u.session_id = s.id)"
-            " AS cost_usd FROM sessions s WHERE s.id = ?",
+            f"SELECT {self._session_columns()}, (SELECT TOTAL(cost_usd) FROM usage u"  # noqa: S608
+            " WHERE u.session_id = s.id) AS cost_usd FROM sessions s WHERE s.id = ?",
             (session_id,),
         )
-        return _session(rows[0]) if rows else None
+        return dict(rows[0]) if rows else None
 
     def steps(self, session_id: str, limit: int = 200) -> list[Row]:
         rows = self._rows(
@@ -236,12 +254,6 @@ class ReadOnlyStore:
     def repo_path(self, repo_key: str) -> str | None:
         rows = self._rows("SELECT path FROM repositories WHERE key = ?", (repo_key,))
         return str(rows[0]["path"]) if rows else None
-
-
-def _session(row: sqlite3.Row) -> Row:
-    out = _decode(row, "options")
-    out.pop("workflow_text", None)  # large and not needed to look at a session
-    return out
 
 
 def open_readonly(home: Path, *, busy_timeout_s: float = 5.0) -> ReadOnlyStore | None:

@@ -32,18 +32,19 @@ class Sessions:
     ) -> SessionRecord:
         """A new session in status `running`."""
         now = self._db.now()
+        shown, sealed = self._db.json_sealed(dict(options or {}), _context(session_id))
         with self._db.transaction() as conn:
             if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone():
                 raise StoreError(f"{self._db.path}: session {session_id} already exists")
             conn.execute(
                 "INSERT INTO sessions (id, repo_key, workflow_path, workflow_hash, status, mode,"
                 " worktree_path, branch, target_branch, started_at, updated_at, job_id,"
-                " options, workflow_text)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " options, sealed_options, workflow_text)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id, repo_key, workflow_path, workflow_hash, RunStatus.RUNNING, mode,
                     worktree_path, branch, target_branch, now, now, job_id,
-                    self._db.json(dict(options or {})), self._db.text(workflow_text),
+                    shown, sealed, self._db.text(workflow_text),
                 ),
             )  # fmt: skip
         return self.require(session_id)
@@ -51,6 +52,23 @@ class Sessions:
     def get(self, session_id: str) -> SessionRecord | None:
         rows = self._db.query("SELECT * FROM sessions WHERE id = ?", (session_id,))
         return _record(rows[0]) if rows else None
+
+    def run_options(self, session_id: str) -> dict[str, object]:
+        """The run's options with their real values (unsealed: `--args` may hold a secret),
+        to run the session again; never show them."""
+        rows = self._db.query(
+            "SELECT options, sealed_options FROM sessions WHERE id = ?", (session_id,)
+        )
+        if not rows:
+            self.require(session_id)
+        return dict(
+            self._db.unsealed_json(
+                rows[0]["options"],
+                rows[0]["sealed_options"],
+                _context(session_id),
+                f"the options of {session_id}",
+            )
+        )
 
     def require(self, session_id: str) -> SessionRecord:
         found = self.get(session_id)
@@ -123,6 +141,10 @@ class Sessions:
         with self._db.transaction() as conn:
             cursor = conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         return cursor.rowcount > 0
+
+
+def _context(session_id: str) -> str:
+    return f"sessions.options:{session_id}"
 
 
 def _record(row: sqlite3.Row) -> SessionRecord:

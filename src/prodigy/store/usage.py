@@ -15,12 +15,21 @@ _COUNTS = (
     "output_tokens",
     "cache_creation_input_tokens",
     "cache_read_input_tokens",
+    "reasoning_tokens",
 )
+# the weakest source wins a roll-up: unknown > estimated > reported (core.usage)
+_SOURCE_RANK = (
+    "MAX(CASE cost_source WHEN 'reported' THEN 1 WHEN 'estimated' THEN 2"
+    " WHEN 'unknown' THEN 3 END) AS source_rank"
+)
+_SOURCES = {1: "reported", 2: "estimated", 3: "unknown"}
 # built from the constant column names above, never from input
 _SUMS = (
     "SELECT "  # noqa: S608 - constant column names
     + ", ".join(f"TOTAL({name}) AS {name}" for name in _COUNTS)
-    + ", TOTAL(cost_usd) AS cost_usd, GROUP_CONCAT(DISTINCT model) AS models FROM usage"
+    + ", TOTAL(cost_usd) AS cost_usd, GROUP_CONCAT(DISTINCT model) AS models, "
+    + _SOURCE_RANK
+    + " FROM usage"
 )
 
 
@@ -29,13 +38,15 @@ def insert_usage(db: Db, conn: sqlite3.Connection, record: UsageRecord) -> None:
     conn.execute(
         "INSERT INTO usage (session_id, job_id, item_id, step_id, duration_ms, turns,"
         " input_tokens, output_tokens, cache_creation_input_tokens, cache_read_input_tokens,"
-        " cost_usd, model, claude_session_id, log_path, recorded_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " cost_usd, model, claude_session_id, log_path, recorded_at, reasoning_tokens,"
+        " cost_source)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.session_id, record.job_id, record.item_id, db.text(record.step_id),
             u.duration_ms, u.turns, u.input_tokens, u.output_tokens,
             u.cache_creation_input_tokens, u.cache_read_input_tokens, u.cost_usd, u.model,
             record.claude_session_id, record.log_path, record.recorded_at or db.now(),
+            u.reasoning_tokens, u.cost_source,
         ),
     )  # fmt: skip
 
@@ -68,12 +79,16 @@ class UsageLog:
             **{name: int(row[name]) for name in _COUNTS},
             cost_usd=row["cost_usd"],
             model=",".join(models) or None,
+            cost_source=_SOURCES.get(row["source_rank"]),  # type: ignore[arg-type]
         )
 
 
 def _record(row: sqlite3.Row) -> UsageRecord:
     usage = Usage(
-        **{name: row[name] for name in _COUNTS}, cost_usd=row["cost_usd"], model=row["model"]
+        **{name: row[name] for name in _COUNTS},
+        cost_usd=row["cost_usd"],
+        model=row["model"],
+        cost_source=row["cost_source"],
     )
     return UsageRecord(
         session_id=row["session_id"],

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -33,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 from prodigy.app.dashboard import actions, views
 from prodigy.app.paths import logs_dir
 from prodigy.app.session.cancel import NotRunningError
+from prodigy.core.clock import utc_now
 from prodigy.core.errors import ProdigyError, StoreError, UsageError
 from prodigy.store.readonly import ReadOnlyStore, open_readonly
 from prodigy.web import filters, sse
@@ -40,10 +41,6 @@ from prodigy.web.auth import TokenAuth
 
 HERE = Path(__file__).parent
 LOG_TAIL_BYTES = 64 * 1024
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +51,7 @@ class Settings:
     ping_s: float = 15.0
     poll_s: float = 0.25
     refresh_ms: int = 5000  # pages also re-read themselves this often (ages, non-job sessions)
-    clock: Callable[[], datetime] = _now
+    clock: Callable[[], datetime] = utc_now
     stopping: threading.Event = field(default_factory=threading.Event)  # set on Ctrl-C
 
 
@@ -97,6 +94,11 @@ def create_app(settings: Settings) -> Starlette:
     def missing(what: str) -> Response:
         return JSONResponse({"error": f"not found: {what}"}, status_code=404)
 
+    def session_view(ro: ReadOnlyStore | None, session_id: str) -> dict[str, Any] | None:
+        if ro is None:
+            return None
+        return views.session_detail(ro, session_id, settings.clock(), home=settings.home)
+
     # --- pages ---------------------------------------------------------------------------
     def index(request: Request) -> Response:
         with reader() as ro:
@@ -111,10 +113,15 @@ def create_app(settings: Settings) -> Starlette:
             return page(request, "missing.html", 404, what=f"job {job_id}")
         return page(request, "job.html", **data)
 
+    def session_data(session_id: str) -> dict[str, Any] | None:
+        with reader() as ro:
+            if ro is None:
+                return None
+            return views.session_detail(ro, session_id, settings.clock(), home=settings.home)
+
     def session_page(request: Request) -> Response:
         session_id = request.path_params["session_id"]
-        with reader() as ro:
-            data = views.session_detail(ro, session_id, settings.clock()) if ro else None
+        data = session_data(session_id)
         if data is None:
             return page(request, "missing.html", 404, what=f"session {session_id}")
         return page(request, "session.html", **data)
@@ -162,8 +169,7 @@ def create_app(settings: Settings) -> Starlette:
 
     def api_session(request: Request) -> Response:
         session_id = request.path_params["session_id"]
-        with reader() as ro:
-            data = views.session_detail(ro, session_id, settings.clock()) if ro else None
+        data = session_data(session_id)
         return JSONResponse(data) if data is not None else missing(f"session {session_id}")
 
     async def api_events(request: Request) -> Response:

@@ -202,10 +202,11 @@ def test_check_available_resolves_against_the_given_path(env: dict[str, str]) ->
     assert isinstance(caught.value, UsageError)
 
 
-def test_registry_knows_claude_and_scripted() -> None:
-    assert get_agent("claude", AgentSettings()).name == "claude"
-    assert get_agent("scripted", AgentSettings()).name == "scripted"
-    with pytest.raises(UsageError, match="unknown agent 'gpt'; known agents: claude, scripted"):
+def test_registry_knows_every_agent() -> None:
+    for name in ("claude", "codex", "gemini", "scripted"):
+        assert get_agent(name, AgentSettings()).name == name
+    known = "known agents: claude, codex, gemini, scripted"
+    with pytest.raises(UsageError, match=f"unknown agent 'gpt'; {known}"):
         get_agent("gpt", AgentSettings())
 
 

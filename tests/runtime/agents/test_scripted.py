@@ -42,7 +42,9 @@ def test_write_and_commit_create_a_commit(repo: Path, env: dict[str, str]) -> No
     assert git(repo, "status", "--porcelain") == ""
     assert result.text == "added 1 file"
     assert result.exit_code == 0
-    assert result.usage == Usage(duration_ms=result.usage.duration_ms, turns=4, model="scripted")
+    assert result.usage == Usage(
+        duration_ms=result.usage.duration_ms, turns=4, model="scripted", cost_source="reported"
+    )
     assert result.session_id is not None and result.session_id.startswith("scripted-")
 
 

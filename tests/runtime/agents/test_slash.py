@@ -29,6 +29,14 @@ def test_expands_with_arguments_and_strips_frontmatter(tmp_path: Path) -> None:
     )
 
 
+def test_positional_arguments_are_words_and_missing_ones_are_empty(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    command(repo, "move", "Move $1 to $2 ($3), all: $ARGUMENTS")
+    assert expand_slash_command("/move 'a b.py' c.py", repo) == (
+        "Move a b.py to c.py (), all: 'a b.py' c.py"
+    )
+
+
 def test_found_from_a_subdirectory_up_to_the_repository_root(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     command(repo, "fix", "fix $ARGUMENTS")

@@ -46,6 +46,7 @@ def test_a_full_session_gives_session_result_and_usage() -> None:
         cache_read_input_tokens=20480,
         cost_usd=0.0421,
         model=MODEL,
+        cost_source="reported",
     )
 
 
@@ -113,7 +114,7 @@ def test_without_a_result_record_the_stream_is_an_error_with_zero_usage() -> Non
     summary = feed_all([json.dumps(INIT), json.dumps(ASSISTANT_TOOLS)]).summary
     assert summary.result is None
     assert summary.is_error
-    assert summary.usage() == Usage(model=MODEL)
+    assert summary.usage() == Usage(model=MODEL, cost_source="unknown")
     assert summary.result_text == "I'll check the repository state first.\nThen fix it."
 
 

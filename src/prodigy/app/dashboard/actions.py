@@ -13,13 +13,13 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from prodigy.app.paths import logs_dir
 from prodigy.app.session.cancel import cancel_session
 from prodigy.app.session.state import live_holder
+from prodigy.core.clock import utc_now
 from prodigy.core.errors import ProdigyError, UsageError
 from prodigy.runtime.process import spawn_detached
 from prodigy.store.readonly import ReadOnlyStore
@@ -82,7 +82,7 @@ def _start(
     home: Path,
     env: Mapping[str, str],
 ) -> Started:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S%f")
     log = logs_dir(home) / "dashboard" / f"{action}-{_FILE_SAFE.sub('_', job['id'])}-{stamp}.log"
     repo = ro.repo_path(job["repo_key"])
     cwd = Path(repo) if repo and Path(repo).is_dir() else home

@@ -6,12 +6,16 @@ HTML pages and the JSON API use, so the two can never disagree.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from prodigy.app.paths import logs_dir
 from prodigy.app.session.state import parse_ts
+from prodigy.core.clock import format_ts
 from prodigy.store.readonly import ReadOnlyStore, Row
 
 # Gas Town's colours for the time since the last event of something still running:
@@ -22,6 +26,7 @@ STUCK_RED_S = 300.0
 # Item states that are finished for the job's progress count.
 _DONE_STATES = ("merged", "dead_lettered", "failed")
 _TAIL_CHARS = 4000
+LOG_SCAN = 5000
 
 
 def staleness(last: str | None, now: datetime, *, running: bool) -> dict[str, Any]:
@@ -190,12 +195,41 @@ def _tail(text: str | None) -> str | None:
     return "…" + text[-_TAIL_CHARS:]
 
 
-def session_detail(ro: ReadOnlyStore, session_id: str, now: datetime) -> dict[str, Any] | None:
+def log_files(home: Path, repo_key: str, session_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The session's agent logs under `logs/<repo-key>/<session-id>/` (app/inspect/logs.py;
+    a MapReduce job's agents log one folder deeper), last written first: a running agent's
+    log grows. At most LOG_SCAN entries are looked at."""
+    root = logs_dir(home).resolve()
+    folder = (root / repo_key / session_id).resolve()
+    if folder.parent.parent != root or not folder.is_dir():  # ids are data, never a path
+        return []
+    found = []
+    for path in itertools.islice(folder.rglob("*"), LOG_SCAN):
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            if path.is_file():
+                found.append((stat.st_mtime, path, stat.st_size))
+    found.sort(key=lambda entry: (entry[0], str(entry[1])), reverse=True)
+    return [
+        {
+            "name": str(path.relative_to(folder)),
+            "path": str(path),
+            "size": size,
+            "modified": format_ts(datetime.fromtimestamp(mtime, UTC)),
+        }
+        for mtime, path, size in found[:limit]
+    ]
+
+
+def session_detail(
+    ro: ReadOnlyStore, session_id: str, now: datetime, *, home: Path
+) -> dict[str, Any] | None:
     """The `/sessions/SESSION` page and `/api/sessions/SESSION`: steps, outputs, agent logs."""
     row = ro.session(session_id)
     if row is None:
         return None
     return {
+        "logs": log_files(home, row["repo_key"], session_id),
         "session": session_summary(row, now),
         "workflow_path": row.get("workflow_path"),
         "branch": row.get("branch"),

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from prodigy.app.paths import logs_dir
 from prodigy.core.errors import UsageError
+from prodigy.core.prices import estimate_cost
 from prodigy.core.records import SessionRecord, UsageRecord
+from prodigy.core.usage import Usage
+from prodigy.runtime.agents.cli_agent import FINAL_EVENTS
+from prodigy.runtime.agents.codex_events import CodexEvents
+from prodigy.runtime.agents.gemini_events import GeminiEvents
 from prodigy.runtime.agents.stream_json import StreamSummary, echo_lines, fold, parse_record
 from prodigy.store import Store
 
@@ -105,9 +110,67 @@ def render_record(record: Mapping[str, Any]) -> list[str]:
         return _assistant(record)
     if kind == "user":
         return _tool_results(record)
+    if kind == "result" and "is_error" not in record and "status" in record:
+        return _gemini_result(record)
     if kind == "result":
         return _result(record)
+    return _codex_or_gemini(record)
+
+
+def _codex_or_gemini(record: Mapping[str, Any]) -> list[str]:
+    """Lines for the events of `codex exec --json` and `gemini --output-format stream-json`."""
+    kind = record.get("type")
+    if kind == "thread.started":
+        return [f"[init] codex thread {record.get('thread_id', '?')}"]
+    if kind == "init":
+        return [
+            f"[init] model {record.get('model', '?')} · gemini session "
+            f"{record.get('session_id', '?')}"
+        ]
+    if kind == "turn.completed":
+        usage = CodexEvents()
+        usage.feed(record)
+        return [f"[result] success · {_tokens(usage.usage(None))}"]
+    if kind == "turn.failed":
+        error = record.get("error")
+        message = error.get("message") if isinstance(error, Mapping) else None
+        return [f"[result] error: {_clip(str(message or '?'))}"]
+    if kind == "error":
+        return [f"error: {_clip(str(record.get('message') or '?'))}"]
+    if kind == "message" and record.get("role") == "assistant":
+        text = str(record.get("content") or "").strip()
+        return [f"assistant: {_clip(text)}"] if text else []
+    if kind == "tool_result":
+        output = str(record.get("output") or "").strip()
+        label = "result" if record.get("status") == "success" else "error"
+        return [f"  ← {label}: {_clip(output.splitlines()[0]) if output else '(no output)'}"]
+    if kind == "item.completed" and isinstance(record.get("item"), Mapping):
+        item = record["item"]
+        if item.get("type") == "command_execution":
+            output = str(item.get("aggregated_output") or "").strip()
+            first = _clip(output.splitlines()[0]) if output else "(no output)"
+            return [f"  ← exit {item.get('exit_code')}: {first}"]
+        return [f"assistant: {line}" for line in CodexEvents().feed(record)]
+    if kind in ("item.started", "tool_use"):
+        echo = CodexEvents().feed(record) if kind == "item.started" else GeminiEvents().feed(record)
+        return [f"  {line}" for line in echo]
     return []
+
+
+def _gemini_result(record: Mapping[str, Any]) -> list[str]:
+    events = GeminiEvents()
+    events.feed(record)
+    usage, _ = events.usage()
+    if events.succeeded:
+        return [f"[result] success · {_tokens(usage)}"]
+    return [f"[result] error · {_tokens(usage)}", f"  {_clip(events.failure)}"]
+
+
+def _tokens(usage: Usage) -> str:
+    return (
+        f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens"
+        f" ({usage.cache_read_input_tokens:,} cache read)"
+    )
 
 
 def _blocks(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -178,9 +241,10 @@ def render_lines(lines: Iterable[str]) -> Iterator[str]:
 
 @dataclass(frozen=True, slots=True)
 class LogSummary:
-    summary: StreamSummary
+    summary: StreamSummary  # for Codex and Gemini logs: session, model, outcome and text only
     assistant_messages: int
     tool_calls: int
+    usage: Usage
 
     def to_json(self) -> dict[str, object]:
         s = self.summary
@@ -192,22 +256,63 @@ class LogSummary:
             "tool_calls": self.tool_calls,
             "finished": s.result is not None,
             "is_error": s.is_error if s.result is not None else None,
-            "usage": s.usage().to_dict(),
+            "usage": self.usage.to_dict(),
         }
 
 
 def summarize(path: Path) -> LogSummary:
-    summary, messages, calls = StreamSummary(), 0, 0
+    """What a log says: Claude Code's stream-json, or Codex's or Gemini CLI's events."""
+    records = []
     with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            record = parse_record(line)
-            if record is None:
-                continue
-            summary = fold(summary, record)
-            if record.get("type") == "assistant":
-                messages += 1
-                calls += sum(b.get("type") == "tool_use" for b in _blocks(record))
-    return LogSummary(summary, messages, calls)
+        records = [r for r in map(parse_record, handle) if r is not None]
+    first = records[0].get("type") if records else None
+    if first == "thread.started":
+        return _summarize_codex(records)
+    if first == "init":
+        return _summarize_gemini(records)
+    summary, messages, calls = StreamSummary(), 0, 0
+    for record in records:
+        summary = fold(summary, record)
+        if record.get("type") == "assistant":
+            messages += 1
+            calls += sum(b.get("type") == "tool_use" for b in _blocks(record))
+    return LogSummary(summary, messages, calls, summary.usage())
+
+
+def _summarize_codex(records: list[dict[str, Any]]) -> LogSummary:
+    events = CodexEvents()
+    for record in records:
+        events.feed(record)
+    items = [r.get("item") for r in records if r.get("type") == "item.completed"]
+    kinds = [i.get("type") for i in items if isinstance(i, Mapping)]
+    ended = events.turns_completed > 0 or events.failure is not None
+    result = {"is_error": not events.succeeded, "result": events.failure or events.last_message}
+    summary = StreamSummary(
+        session_id=events.thread_id, result=result if ended else None, records=len(records)
+    )
+    usage = events.usage(None)  # Codex's events do not name the model
+    return LogSummary(
+        summary,
+        kinds.count("agent_message"),
+        sum(k in ("command_execution", "file_change", "mcp_tool_call") for k in kinds),
+        replace(usage, cost_source="unknown"),  # no model, no price (the store has the estimate)
+    )
+
+
+def _summarize_gemini(records: list[dict[str, Any]]) -> LogSummary:
+    events = GeminiEvents()
+    for record in records:
+        events.feed(record)
+    usage, per_model = events.usage()
+    result = {"is_error": not events.succeeded, "result": events.failure or events.text}
+    summary = StreamSummary(
+        session_id=events.session_id,
+        model=usage.model,
+        result=result if events.result is not None else None,
+        records=len(records),
+    )
+    messages = sum(r.get("type") == "message" and r.get("role") == "assistant" for r in records)
+    return LogSummary(summary, messages, events.tool_calls, estimate_cost(usage, per_model))
 
 
 def follow(
@@ -216,8 +321,8 @@ def follow(
     poll: float = 0.2,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[str]:
-    """The log's lines, then each new line as it is written, until a `result` record arrives
-    (the agent finished). Stop earlier with Ctrl-C."""
+    """The log's lines, then each new line as it is written, until the agent's final record
+    arrives (Claude's or Gemini's `result`, Codex's end of turn). Stop earlier with Ctrl-C."""
     partial = ""
     with path.open(encoding="utf-8", errors="replace") as handle:
         while True:
@@ -231,7 +336,7 @@ def follow(
             line, partial = partial, ""
             yield line
             record = parse_record(line)
-            if record is not None and record.get("type") == "result":
+            if record is not None and record.get("type") in FINAL_EVENTS:
                 return
 
 

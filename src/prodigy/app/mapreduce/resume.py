@@ -28,8 +28,7 @@ from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import initial_scope
 from prodigy.app.session.merge import ReadLine
-from prodigy.app.session.opening import refuse_changed_workflow, reopen_session
-from prodigy.app.session.options import RunOptions
+from prodigy.app.session.opening import refuse_changed_workflow, reopen_session, stored_options
 from prodigy.app.session.setup import SessionSetup
 from prodigy.core import event_payloads as ev
 from prodigy.core.errors import UsageError
@@ -104,9 +103,7 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     killed = await repair.stop_job_processes(job.id)
     if killed:
         reporter.emit(Note("warn", f"stopped {len(killed)} process(es) left by the dead run"))
-    options = RunOptions.from_json(
-        session.options, workflow=path, yes=request.yes, verbosity=request.verbosity
-    )
+    options = stored_options(store, session, yes=request.yes, verbosity=request.verbosity)
     setup, _ = await reopen_session(store, session, options, reporter, env)
     events = JobEvents(store, job.id, session.id, reporter)
     await _repair(setup, job, events, reporter)

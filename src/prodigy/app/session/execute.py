@@ -12,7 +12,7 @@ from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import RunStatus
-from prodigy.core.usage import Usage
+from prodigy.core.usage import Usage, cost_text
 from prodigy.core.variables import Scope
 from prodigy.runtime.steps.context import StepContext
 
@@ -92,8 +92,8 @@ def report_usage(setup: SessionSetup, reporter: Reporter) -> None:
         reporter.emit(
             Note(
                 "info",
-                f"Claude usage: {usage.input_tokens} in / {usage.output_tokens} out tokens"
-                f" ({usage.cache_read_input_tokens} cache read), ${usage.cost_usd:.4f},"
+                f"Agent usage: {usage.input_tokens} in / {usage.output_tokens} out tokens"
+                f" ({usage.cache_read_input_tokens} cache read), {cost_text(usage)},"
                 f" {usage.turns} turn(s)",
             )
         )

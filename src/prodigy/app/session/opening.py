@@ -88,6 +88,18 @@ def refuse_changed_workflow(record: SessionRecord, *, force: bool) -> None:
         )
 
 
+def stored_options(
+    store: Store, record: SessionRecord, *, yes: bool = False, verbosity: int = 0
+) -> RunOptions:
+    """How the session was run, with this invocation's `-y` and verbosity."""
+    return RunOptions.from_json(
+        store.sessions.run_options(record.id),
+        workflow=Path(record.workflow_path),
+        yes=yes,
+        verbosity=verbosity,
+    )
+
+
 def session_repo(store: Store, record: SessionRecord) -> Path:
     """The repository the session was started in."""
     repo_record = store.repos.get(record.repo_key)

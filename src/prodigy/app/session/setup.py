@@ -19,7 +19,7 @@ from prodigy.core.progress import Reporter
 from prodigy.core.records import SessionRecord
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, Workflow, all_steps
-from prodigy.runtime.agents import AGENTS, agent_from_config, check_agent_available
+from prodigy.runtime.agents import agent_from_config, check_agent_available
 from prodigy.runtime.steps.context import StepContext
 from prodigy.store import Store
 
@@ -47,16 +47,17 @@ class SessionSetup:
         return self.options.agent or self.workflow.agent or self.config.agent
 
     def agent_names(self) -> set[str]:
-        """The agents this session's `claude:` steps run with."""
+        """The agents this session's `claude:` steps run with (--agent wins over a step's)."""
         return {
-            s.agent or self.agent_name
+            self.options.agent or s.agent or self.agent_name
             for s in all_steps(self.workflow)
             if isinstance(s.action, ClaudeAction)
         }
 
     async def check_agent(self) -> None:
-        """Fail before anything is created when an agent of `claude:` steps cannot run."""
-        for name in sorted(self.agent_names() & set(AGENTS)):  # unknown: refused where used
+        """Fail before anything is created when an agent of a `claude:` step cannot run
+        (an unknown name, or a backend that is not installed)."""
+        for name in sorted(self.agent_names()):
             await check_agent_available(name, self.config, self.env, label=self.workflow.name)
 
     def context(self, reporter: Reporter) -> StepContext:
@@ -66,6 +67,7 @@ class SessionSetup:
             worktree=self.worktree,
             env=self.env,
             agent=agent_from_config(self.agent_name, self.config),
+            agent_override=self.options.agent is not None,
             reporter=RecordingReporter(reporter, self.store, self.session_id),
             masker=self.store.masker,
             log_dir=self.log_dir,

@@ -8,8 +8,7 @@ from pathlib import Path
 from prodigy.app.ids import resolve_session
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.session.execute import merge_and_clean
-from prodigy.app.session.opening import reopen_session
-from prodigy.app.session.options import RunOptions
+from prodigy.app.session.opening import reopen_session, stored_options
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Reporter
 from prodigy.core.records import RunStatus
@@ -32,9 +31,7 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
         worktree = Path(str(record.worktree_path))
         if not worktree.exists():
             raise UsageError(f"the worktree of {name} is gone ({worktree}); nothing to merge")
-        options = RunOptions.from_json(
-            record.options, workflow=Path(record.workflow_path), yes=True
-        )
+        options = stored_options(store, record, yes=True)
         checkpoint = store.checkpoints.latest(record.id, unmasked=True)
         scope = Scope(checkpoint.variables if checkpoint else {}).with_values(env_values(env))
         with acquire_lock(

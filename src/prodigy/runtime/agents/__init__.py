@@ -11,9 +11,17 @@ from typing import Any
 
 from prodigy.core.config import Config
 from prodigy.core.errors import UsageError
-from prodigy.runtime.agents import claude, scripted
-from prodigy.runtime.agents.base import Agent, AgentPlugin, AgentRequest, AgentSettings
+from prodigy.runtime.agents import claude, codex, gemini, scripted
+from prodigy.runtime.agents.base import (
+    Agent,
+    AgentPlugin,
+    AgentRequest,
+    AgentSettings,
+    CliSettings,
+)
 from prodigy.runtime.agents.claude import ClaudeAgent, ClaudeSettings, check_available
+from prodigy.runtime.agents.codex import CodexAgent
+from prodigy.runtime.agents.gemini import GeminiAgent
 from prodigy.runtime.agents.scripted import ScriptedAgent
 
 AGENTS: dict[str, AgentPlugin[Any]] = {}
@@ -24,6 +32,8 @@ def register(plugin: AgentPlugin[Any]) -> None:
 
 
 register(claude.PLUGIN)
+register(codex.PLUGIN)
+register(gemini.PLUGIN)
 register(scripted.PLUGIN)
 
 
@@ -78,6 +88,9 @@ __all__ = [
     "AgentSettings",
     "ClaudeAgent",
     "ClaudeSettings",
+    "CliSettings",
+    "CodexAgent",
+    "GeminiAgent",
     "ScriptedAgent",
     "agent_from_config",
     "agent_names",

@@ -43,6 +43,15 @@ class AgentSettings:
     grace_period: float = 5.0  # SIGTERM -> SIGKILL delay on timeout or cancellation
 
 
+@dataclass(frozen=True, slots=True)
+class CliSettings(AgentSettings):
+    """How an agent CLI is started: config `agents.<name>.executable|args|model`."""
+
+    executable: str = ""  # empty: the agent's own command name
+    args: tuple[str, ...] = ()  # before the prompt, after prodigy's own flags
+    model: str | None = None  # passed as the CLI's model flag when set
+
+
 class Agent(Protocol):
     """Runs prompts. Failures come back as AgentResult; only cancellation raises."""
 

@@ -56,8 +56,15 @@ class ClaudeSettings(AgentSettings):
 
 
 def settings_from_config(config: Config, grace_period: float) -> ClaudeSettings:
+    """`agents.claude.*` over the older `claude.*` keys; a model becomes `--model`."""
+    newer = config.agents.claude
+    args = newer.args or config.claude.args
+    if newer.model:
+        args = ("--model", newer.model, *args)
     return ClaudeSettings(
-        executable=config.claude.executable, args=config.claude.args, grace_period=grace_period
+        executable=newer.executable or config.claude.executable,
+        args=args,
+        grace_period=grace_period,
     )
 
 

@@ -7,11 +7,13 @@ written for Claude (`claude: /lint ${item.path}`) run unchanged.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
 _SLASH = re.compile(r"/([A-Za-z0-9_][\w.-]*(?::[A-Za-z0-9_][\w.-]*)*)(?:[ \t\r\n](.*))?\Z", re.S)
 ARGUMENTS = "$ARGUMENTS"
+_POSITIONAL = re.compile(r"\$([1-9][0-9]?)")
 
 
 def expand_slash_command(prompt: str, cwd: Path, home: Path | None = None) -> str:
@@ -52,8 +54,18 @@ def _repo_dirs(cwd: Path) -> Iterator[Path]:
 
 
 def render_command(text: str, arguments: str) -> str:
-    """Command file text without its `---` frontmatter, with `$ARGUMENTS` replaced."""
-    return strip_frontmatter(text).replace(ARGUMENTS, arguments)
+    """Command file text without its `---` frontmatter, `$ARGUMENTS` and `$1`, `$2`… replaced.
+
+    `$N` is the Nth word of the arguments (shell-style quotes group words), '' if missing.
+    """
+    try:
+        words = shlex.split(arguments)
+    except ValueError:  # an unbalanced quote: plain words
+        words = arguments.split()
+    body = strip_frontmatter(text).replace(ARGUMENTS, arguments)
+    return _POSITIONAL.sub(
+        lambda m: words[int(m.group(1)) - 1] if int(m.group(1)) <= len(words) else "", body
+    )
 
 
 def strip_frontmatter(text: str) -> str:

@@ -85,7 +85,13 @@ class StreamSummary:
             cache_read_input_tokens=int_field(tokens.get("cache_read_input_tokens")),
             cost_usd=float_field(result.get("total_cost_usd")),
             model=self.model or _main_model(result.get("modelUsage")),
+            # Claude Code reports its cost; without a result record nobody knows it
+            cost_source="reported" if _is_number(result.get("total_cost_usd")) else "unknown",
         )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def parse_record(line: str) -> Record | None:

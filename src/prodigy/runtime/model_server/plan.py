@@ -1,15 +1,15 @@
 """A prompt's directives as the turns of a scripted model: one tool call per turn, then text.
 
-Pure: directives in, turns out. `@write` becomes Claude Code's `Write` tool, `@append`,
-`@run` and `@commit` become `Bash`, `@print` lines form the final answer. `@sleep`, `@flaky`
-and `@fail` are gates the server checks before it answers the turn they precede.
+Pure: directives in, turns out. `@write` becomes the CLI's file-writing tool (Claude Code's
+`Write`, see `toolsets.py`), `@append`, `@run` and `@commit` its shell tool, `@print` lines
+form the final answer. `@sleep`, `@flaky` and `@fail` are gates the server checks before it
+answers the turn they precede.
 """
 
 from __future__ import annotations
 
 import posixpath
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from prodigy.core.directives import (
@@ -25,18 +25,9 @@ from prodigy.core.directives import (
     WriteFile,
     describe,
 )
+from prodigy.runtime.model_server.toolsets import CLAUDE_TOOLS, ToolCall, Toolset
 
 Gate = Sleep | Flaky | Fail
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """One `tool_use` block: Claude Code runs `name` with `input` in its working directory."""
-
-    name: str
-    input: Mapping[str, str]
-    note: str  # what the directive does, sent as a text block before the call
-    may_fail: bool = False  # an error result is expected and does not fail the run
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +46,11 @@ class Plan:
     final_text: str
 
 
-def plan_script(script: Script, cwd: str | None) -> Plan:
+def plan_script(script: Script, cwd: str | None, tools: Toolset = CLAUDE_TOOLS) -> Plan:
     """The turns for `script` run in the absolute directory `cwd`. Raises DirectiveError.
 
-    `cwd` is only needed to turn `@write`/`@append` paths into the absolute paths `Write` wants.
+    `cwd` is only needed to turn `@write`/`@append` paths into absolute paths; `tools` says
+    which tool calls the CLI on the other end understands.
     """
     turns: list[Turn] = []
     gates: list[Gate] = []
@@ -69,7 +61,7 @@ def plan_script(script: Script, cwd: str | None) -> Plan:
         elif isinstance(directive, PrintText):
             printed.append(directive.text)
         else:
-            for call in _tool_calls(directive, cwd):
+            for call in _tool_calls(directive, cwd, tools):
                 turns.append(Turn(tuple(gates), call))
                 gates = []
     turns.append(Turn(tuple(gates), None))
@@ -79,44 +71,35 @@ def plan_script(script: Script, cwd: str | None) -> Plan:
 
 
 def _tool_calls(
-    directive: WriteFile | AppendFile | RunCommand | Commit, cwd: str | None
+    directive: WriteFile | AppendFile | RunCommand | Commit, cwd: str | None, tools: Toolset
 ) -> tuple[ToolCall, ...]:
     note = describe(directive)
     match directive:
         case WriteFile(path=path, content=content):
-            target = _inside(cwd, path, directive.line)
-            # Claude Code's Write refuses to replace a file it has not Read in this session;
-            # the Read fails harmlessly when the file does not exist yet
-            return (
-                ToolCall("Read", {"file_path": target}, note, may_fail=True),
-                ToolCall("Write", {"file_path": target, "content": content}, note),
-            )
+            return tools.write(_inside(cwd, path, directive.line), content, note)
         case AppendFile(path=path, content=content):
             target = _inside(cwd, path, directive.line)
             folder = shlex.quote(posixpath.dirname(target))
             command = (
                 f"mkdir -p {folder} && printf '%s' {shlex.quote(content)} >> {shlex.quote(target)}"
             )
-            return (_bash(command, note),)
+            return (tools.shell(command, note),)
         case RunCommand(command=command):
-            return (_bash(command, note),)
+            return (tools.shell(command, note),)
         case Commit(message=message):
             # nothing staged is not an error, as in the scripted agent
             quoted = shlex.quote(message)
             command = f"git add -A && (git diff --cached --quiet || git commit -q -m {quoted})"
-            return (_bash(command, note),)
-
-
-def _bash(command: str, note: str) -> ToolCall:
-    return ToolCall("Bash", {"command": command, "description": note}, note)
+            return (tools.shell(command, note),)
 
 
 def _inside(cwd: str | None, path: str, line: int) -> str:
     if cwd is None:
         raise DirectiveError(
             line,
-            "the model server cannot place this file: the request has no "
-            "'Primary working directory:' line (Claude Code's environment section)",
+            "the model server cannot place this file: the request does not say the "
+            "agent's working directory (Claude Code's 'Primary working directory:' line, "
+            "Codex's <cwd>, Gemini's 'Workspace Directories')",
         )
     root = posixpath.normpath(cwd)
     target = posixpath.normpath(posixpath.join(root, path))

@@ -1,21 +1,20 @@
-"""Decide the answer to one Messages API request from the prompt's directives.
+"""Decide the answer to one model request from the prompt's directives, for any wire format.
 
-Failures map to HTTP errors, the only way a model can make Claude Code end a `-p` run with
-`is_error: true`: a rate-limit message gives 429 `rate_limit_error`, an overload message 529
-`overloaded_error` (both as `classify_failure` reads them), anything else 400
-`invalid_request_error`, which the CLI does not retry.
+Failures map to HTTP errors, the only way a model can make an agent CLI end a headless run
+with an error: a rate-limit message gives 429 (`rate_limit_error` in the Messages API), an
+overload message 529 (both as `classify_failure` reads them), anything else 400, which the
+CLIs do not retry. The wire modules dress the answer in each vendor's shape.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Any
 
 from prodigy.core.agent_result import classify_failure
 from prodigy.core.directives import DirectiveError, Fail, Flaky, Sleep, parse_script
-from prodigy.runtime.model_server.conversation import Conversation, read_conversation
+from prodigy.runtime.model_server.conversation import Conversation
 from prodigy.runtime.model_server.plan import Gate, Plan, plan_script
+from prodigy.runtime.model_server.toolsets import Toolset
 from prodigy.runtime.model_server.wire import Answer, ApiError, Reply, text_block, tool_use_block
 
 _STATUS_BY_KIND = {"rate_limit": 429, "overloaded": 529}
@@ -31,13 +30,12 @@ class Responder:
         self._counters: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def reply(self, body: Mapping[str, Any]) -> Reply:
-        conversation = read_conversation(body)
+    def reply(self, conversation: Conversation, tools: Toolset) -> Reply:
         if not conversation.has_tools:
-            # Claude Code's own side requests (titles, summaries) carry no tools and no script
+            # the CLIs' own side requests (titles, summaries, routing) carry no tools
             return Answer((text_block(SIDE_ANSWER),), "end_turn")
         try:
-            plan = plan_script(parse_script(conversation.prompt), conversation.cwd)
+            plan = plan_script(parse_script(conversation.prompt), conversation.cwd, tools)
         except DirectiveError as err:
             return ApiError(400, f"scripted model server: {err}")
         return self._turn(plan, conversation)

@@ -1,7 +1,10 @@
-"""The scripted model server: an HTTP server on loopback that the real Claude Code CLI talks to.
+"""The scripted model server: an HTTP server on loopback that the real agent CLIs talk to.
 
-`ANTHROPIC_BASE_URL=server.base_url` makes `claude -p` send its Messages API requests here;
-the server answers each with the next directive of the prompt as a tool call (see
+It speaks three wire formats, all driven by the same directives: the Anthropic Messages API
+(`POST /v1/messages`, Claude Code with `ANTHROPIC_BASE_URL`), the OpenAI Responses API
+(`POST /v1/responses`, Codex with a `config.toml` provider) and the Gemini API (`POST
+/v1beta/models/M:streamGenerateContent`, Gemini CLI with `GOOGLE_GEMINI_BASE_URL`). Each
+request is answered with the next directive of the prompt as a tool call (see
 `responder.py`). It runs in a background thread, so tests and `prodigy model-server` can use
 it the same way. Requests it does not know are answered `{}` and logged.
 """
@@ -10,28 +13,53 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-from prodigy.runtime.model_server.responder import Responder
+from prodigy.runtime.model_server.clients import (
+    CLAUDE_OFFLINE_ENV,
+    CODEX_MODEL,
+    claude_client_env,
+    codex_client_env,
+    gemini_client_env,
+)
+from prodigy.runtime.model_server.conversation import Conversation, read_conversation
+from prodigy.runtime.model_server.gemini_api import (
+    gemini_chunk,
+    gemini_error,
+    gemini_events,
+    read_gemini_conversation,
+    side_answer,
+)
+from prodigy.runtime.model_server.responder import SIDE_ANSWER, Responder
+from prodigy.runtime.model_server.responses_api import (
+    read_responses_conversation,
+    responses_error,
+    responses_events,
+)
+from prodigy.runtime.model_server.toolsets import (
+    CLAUDE_TOOLS,
+    CODEX_TOOLS,
+    GEMINI_TOOLS,
+    Toolset,
+)
 from prodigy.runtime.model_server.wire import Answer, ApiError, message_json, sse_events, usage
 
 LOG = logging.getLogger("prodigy.model_server")
 DEFAULT_MODEL = "claude-scripted"
+_GEMINI_ROUTE = re.compile(
+    r"/v1(?:beta|alpha)?/models/([^/:]+):(streamGenerateContent|generateContent|countTokens)"
+)
 _POLL_SECONDS = 0.05  # how soon close() takes effect
 
-# Keep Claude Code from calling home: no telemetry, error reports, update checks or extras.
-OFFLINE_ENV = {
-    "DISABLE_TELEMETRY": "1",
-    "DISABLE_ERROR_REPORTING": "1",
-    "DISABLE_AUTOUPDATER": "1",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-}
+OFFLINE_ENV = CLAUDE_OFFLINE_ENV
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +115,15 @@ class ModelServer:
 
     def client_env(self, max_retries: int | None = None) -> dict[str, str]:
         """Variables that point Claude Code at this server and keep it offline."""
-        env = {"ANTHROPIC_BASE_URL": self.base_url, "ANTHROPIC_API_KEY": "scripted", **OFFLINE_ENV}
-        if max_retries is not None:
-            env["CLAUDE_CODE_MAX_RETRIES"] = str(max_retries)
-        return env
+        return claude_client_env(self.base_url, max_retries)
+
+    def codex_env(self, codex_home: Path, model: str = CODEX_MODEL) -> dict[str, str]:
+        """Write a Codex `config.toml` for this server in `codex_home`; the variables to set."""
+        return codex_client_env(self.base_url, codex_home, model)
+
+    def gemini_env(self, home: Path) -> dict[str, str]:
+        """Write Gemini CLI settings for this server under `home`; the variables to set."""
+        return gemini_client_env(self.base_url, home)
 
     def inject(self, *statuses: int) -> None:
         """Answer the next message requests with these HTTP error statuses, one each."""
@@ -124,13 +157,24 @@ class ModelServer:
     def answer_message(self, body: dict[str, Any]) -> tuple[Answer | ApiError, str]:
         """The reply to POST /v1/messages and the model name to report."""
         model = str(body.get("model") or DEFAULT_MODEL)
-        with self._lock:
-            injected = self._errors.popleft() if self._errors else None
-        if self.options.delay:
-            self._stop.wait(self.options.delay)
-        if injected is not None:
-            return ApiError(injected, f"scripted model server: injected HTTP {injected}"), model
-        return self._responder.reply(body), model
+        return self.answer(read_conversation(body), CLAUDE_TOOLS), model
+
+    def answer(
+        self, conversation: Conversation, tools: Toolset, *, faults: bool = True
+    ) -> Answer | ApiError:
+        """The reply to one request of any wire format: an injected fault, or the next directive.
+
+        `faults=False` for Gemini's routing request, which the CLI survives failing: the
+        injected error is kept for the turn that follows.
+        """
+        if faults:
+            with self._lock:
+                injected = self._errors.popleft() if self._errors else None
+            if self.options.delay:
+                self._stop.wait(self.options.delay)
+            if injected is not None:
+                return ApiError(injected, f"scripted model server: injected HTTP {injected}")
+        return self._responder.reply(conversation, tools)
 
     def record(self, served: Served) -> None:
         with self._lock:
@@ -156,10 +200,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self._read_body()
         route = self.path.split("?", 1)[0].rstrip("/")
+        gemini = _GEMINI_ROUTE.fullmatch(route)
         if route == "/v1/messages":
             self._messages(raw)
         elif route == "/v1/messages/count_tokens":
             self._json(200, {"input_tokens": _tokens(raw)})
+        elif route == "/v1/responses":
+            self._responses(raw)
+        elif gemini is not None and gemini.group(2) == "countTokens":
+            self._json(200, {"totalTokens": _tokens(raw)})
+        elif gemini is not None:
+            self._gemini(raw, gemini.group(1), stream=gemini.group(2) == "streamGenerateContent")
         else:
             self._json(200, {}, known=False)
 
@@ -200,6 +251,48 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(sse_events(reply, message_id, model, tokens))
         else:
             self._send(200, "application/json", message_json(reply, message_id, model, tokens))
+
+    def _responses(self, raw: bytes) -> None:
+        body = self._json_body(raw)
+        if body is None:
+            self._json(400, {"error": {"message": "the body is not a JSON object"}})
+            return
+        model = str(body.get("model") or "gpt-scripted")
+        reply = self.server.owner.answer(read_responses_conversation(body), CODEX_TOOLS)
+        if isinstance(reply, ApiError):
+            status, data = responses_error(reply)
+            self._send(status, "application/json", data)
+            return
+        response_id = f"resp_scripted_{uuid.uuid4().hex[:20]}"
+        out_tokens = _tokens(json.dumps(list(reply.blocks)).encode())
+        self._stream(responses_events(reply, response_id, model, _tokens(raw), out_tokens))
+
+    def _gemini(self, raw: bytes, model: str, *, stream: bool) -> None:
+        body = self._json_body(raw)
+        if body is None:
+            self._json(400, {"error": {"code": 400, "message": "the body is not a JSON object"}})
+            return
+        conversation = read_gemini_conversation(body)
+        reply = self.server.owner.answer(conversation, GEMINI_TOOLS, faults=stream)
+        if isinstance(reply, ApiError):
+            status, data = gemini_error(reply)
+            self._send(status, "application/json", data)
+            return
+        if not _list(body.get("tools")):
+            reply = Answer(({"type": "text", "text": side_answer(body, SIDE_ANSWER)},), "end_turn")
+        out_tokens = _tokens(json.dumps(list(reply.blocks)).encode())
+        chunk = gemini_chunk(reply, model, _tokens(raw), out_tokens)
+        if stream:
+            self._stream(gemini_events(chunk))
+        else:
+            self._json(200, chunk)
+
+    def _json_body(self, raw: bytes) -> dict[str, Any] | None:
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
 
     def _stream(self, frames: Iterator[bytes]) -> None:
         self._record(200)  # before answering, so `served` is complete when the client is done
@@ -249,6 +342,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         LOG.debug("model server: " + format, *args)
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _tokens(data: bytes) -> int:

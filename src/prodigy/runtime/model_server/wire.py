@@ -53,7 +53,7 @@ def text_block(text: str) -> Block:
     return {"type": "text", "text": text}
 
 
-def tool_use_block(tool_id: str, name: str, tool_input: Mapping[str, str]) -> Block:
+def tool_use_block(tool_id: str, name: str, tool_input: Mapping[str, object]) -> Block:
     return {"type": "tool_use", "id": tool_id, "name": name, "input": dict(tool_input)}
 
 

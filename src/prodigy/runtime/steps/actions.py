@@ -148,7 +148,7 @@ async def _claude(
     ctx.reporter.emit(Note("info", f"  {label}: log {log_path}"))
     started = time.monotonic()
     agent = ctx.agent
-    if step.agent and step.agent != agent.name:
+    if step.agent and step.agent != agent.name and not ctx.agent_override:
         agent = agent_from_config(step.agent, ctx.agent_config or Config())
     outcome = await agent.run(
         AgentRequest(

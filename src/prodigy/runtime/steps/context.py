@@ -26,6 +26,7 @@ class StepContext:
     agent: Agent
     # the configuration agents read their settings from, for steps that name their own `agent:`
     agent_config: Config | None = None
+    agent_override: bool = False  # `--agent` was given: it wins over every step's `agent:`
     git_variables: bool = True  # compute ${step.*}/${workflow.*} after each step
     reporter: Reporter
     masker: Masker
