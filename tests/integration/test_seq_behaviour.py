@@ -763,8 +763,16 @@ def test_init_then_a_merge_conflict_falls_back_to_prodigy_merge_worktree(sc: Sce
     assert sc.cat("master:README.md") == "# demo\nuser\n# demo\nsession\n"
     assert {"session-side", "user-side"} <= set(sc.subjects("master"))
     calls = sc.calls()
-    assert [c["prompt"] for c in calls] == [f"/prodigy-merge-worktree prodigy-{session} master"]
-    assert Path(calls[0]["cwd"]).name == session
+    # Claude merges into a scratch branch in a scratch worktree, never in the user's checkout
+    scratch = f"prodigy-merge-{session}"
+    assert [c["prompt"] for c in calls] == [f"/prodigy-merge-worktree prodigy-{session} {scratch}"]
+    assert Path(calls[0]["cwd"]).name == f"merge-{session}"
+    # what lands is one merge commit: the user's tip first, the session's tip second
+    first, second = sc.parents("master")
+    assert sc.git("log", "-1", "--format=%s", first).strip() == "user-side"
+    assert sc.git("log", "-1", "--format=%s", second).strip() == "session-side"
+    assert sc.subjects("master")[0] == f"Merge {session} into master"
+    assert scratch not in sc.branches()
     assert sc.status() == ""
     assert "<<<<<<<" not in (sc.repo / "README.md").read_text()
     assert sc.session_worktrees() == []

@@ -20,14 +20,19 @@ from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.core.variables import Scope, env_values
+from prodigy.runtime.checkout_state import refuse_if_busy
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.store import Store, open_store
+
+_RESUMABLE = frozenset(
+    {RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.RUNNING, RunStatus.MERGING}
+)
 
 
 def latest_resumable(store: Store) -> SessionRecord:
     """The newest session that can be resumed, for `prodigy resume` without an id."""
     for record in store.sessions.find():
-        if record.status in {RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.RUNNING}:
+        if record.status in _RESUMABLE:
             return record
     raise UsageError("no session to resume; `prodigy sessions ls` lists sessions")
 
@@ -73,6 +78,10 @@ async def resume(
             subject=record.id,
         ):
             try:
+                if record.status is RunStatus.MERGING:  # the steps are done; the merge is not
+                    from prodigy.app.session.worktree_merge import merge_recorded
+
+                    return await merge_recorded(store, record, reporter, env)
                 if record.mode == "mapreduce":
                     from prodigy.app.mapreduce.resume import JobResumeRequest, resume_locked
 
@@ -115,6 +124,7 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     assert repo_record is not None
     repo = Path(repo_record.path)
     remove_scratch(prodigy_home(env), record.id)  # a dead run's large values (issue 12)
+    await refuse_if_busy(repo, "resume")
     options = RunOptions.from_json(
         store.sessions.run_options(record.id),
         workflow=path,

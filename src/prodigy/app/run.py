@@ -28,6 +28,7 @@ from prodigy.core.records import repo_key
 from prodigy.core.retry import with_retry_defaults
 from prodigy.core.workflow import Workflow, load_workflow
 from prodigy.runtime import git
+from prodigy.runtime.checkout_state import refuse_if_busy
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.steps.sequence import shown_command
 from prodigy.runtime.worktrees import create_worktree
@@ -106,6 +107,7 @@ async def start_run(
     if options.dry_run:
         return dry_run(workflow, options, env, reporter)
     inputs = map_inputs(repo, options.map_globs)
+    await refuse_if_busy(repo, "run prodigy")
     target = await git.current_branch(repo)
     if await git.is_dirty(repo):
         reporter.emit(

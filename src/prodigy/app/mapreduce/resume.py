@@ -81,6 +81,10 @@ async def resume_job(
             subject=session.id,
         ):
             try:
+                if session.status is RunStatus.MERGING:  # the job is done; its merge is not
+                    from prodigy.app.session.worktree_merge import merge_recorded
+
+                    return await merge_recorded(store, session, reporter, env)
                 return await resume_locked(store, session, request, reporter, env, read_line)
             finally:
                 remove_scratch(home, session.id)

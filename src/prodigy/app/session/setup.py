@@ -11,23 +11,20 @@ from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, scratch_dir
 from prodigy.app.session.agent_settings import agent_settings
 from prodigy.app.session.environment import child_env
 from prodigy.app.session.event_recorder import RecordingReporter
-from prodigy.app.session.merge import (
-    MergePlan,
-    ask_to_merge,
-    merge_session,
-    remove_session_worktree,
-)
+from prodigy.app.session.merge import ask_to_merge, merge_session, remove_session_worktree
+from prodigy.app.session.merge_plan import MergePlan, SessionMergeResult
 from prodigy.app.session.options import RunOptions, passes
 from prodigy.app.session.passes import PassesResult, Position, SessionRunner
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
 from prodigy.core.config import Config
-from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunError
+from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, GitError, InterruptedRunError
 from prodigy.core.git_var_use import uses_git_variables
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.core.usage import Usage, cost_text
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, Workflow, all_steps
+from prodigy.runtime import git
 from prodigy.runtime.agents import check_agent, get_agent
 from prodigy.runtime.agents.base import AgentSettings
 from prodigy.runtime.steps.context import StepContext
@@ -226,9 +223,22 @@ async def merge_back(
 async def merge_and_clean(
     setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter
 ) -> int:
-    """Merge the session into its target and remove its worktree; report either way."""
+    """Merge the session into its target and remove its worktree; report either way.
+
+    The session is `merging` until the merge landed or failed having changed nothing; a run
+    stopped in between leaves it `merging`, and `prodigy resume` finishes the merge.
+    """
     plan = setup.plan()
-    result = await merge_session(plan, ctx, scope, setup.workflow.merge)
+    sessions = setup.store.sessions
+    if sessions.require(setup.session_id).status is not RunStatus.MERGING:
+        sessions.set_status(setup.session_id, RunStatus.MERGING)
+    try:
+        result = await merge_session(plan, ctx, scope, setup.workflow.merge)
+    except asyncio.CancelledError:
+        raise await _interrupted_merge(setup, reporter) from None
+    except GitError as exc:
+        result = SessionMergeResult(False, str(exc))
+    sessions.set_status(setup.session_id, RunStatus.COMPLETED)
     if not result.merged:
         reporter.emit(
             Note(
@@ -245,6 +255,29 @@ async def merge_and_clean(
     if setup.config.auto_cleanup:
         await remove_session_worktree(plan)
     return 0
+
+
+async def _interrupted_merge(setup: SessionSetup, reporter: Reporter) -> InterruptedRunError:
+    """What a stop during the merge leaves: either it landed whole, or nothing changed."""
+    if await git.is_ancestor(setup.repo, setup.branch, setup.target):
+        setup.store.sessions.set_status(setup.session_id, RunStatus.COMPLETED)
+        reporter.emit(
+            Note(
+                "warn",
+                f"Interrupted after the merge into {setup.target} landed; the worktree is kept"
+                f" at {setup.worktree} (`prodigy worktree clean {setup.session_id}` removes it)",
+            )
+        )
+        return InterruptedRunError("interrupted after the merge landed")
+    hint = f"prodigy resume {setup.session_id}"
+    reporter.emit(
+        Note(
+            "warn",
+            f"Interrupted during the merge into {setup.target}; {setup.target} and your"
+            f" checkout are unchanged. Resume with: {hint}",
+        )
+    )
+    return InterruptedRunError(f"interrupted; resume with: {hint}")
 
 
 __all__ = ["EXIT_INTERRUPTED", "SessionSetup", "execute_session"]

@@ -1,4 +1,7 @@
-"""`prodigy worktree merge`: merge a session worktree that was kept unmerged."""
+"""`prodigy worktree merge`: merge a session worktree that was kept unmerged.
+
+Also how `prodigy resume` finishes a session whose merge was stopped (status `merging`).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +16,13 @@ from prodigy.app.run import load_environment
 from prodigy.app.session.options import RunOptions
 from prodigy.app.session.setup import merge_and_clean, setup_from_record
 from prodigy.core.errors import UsageError
-from prodigy.core.progress import Reporter
-from prodigy.core.records import RunStatus
+from prodigy.core.progress import Note, Reporter
+from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.core.variables import Scope, env_values
 from prodigy.runtime.locks import acquire_lock, lock_path
-from prodigy.store import open_store
+from prodigy.store import Store, open_store
+
+MERGEABLE = frozenset({RunStatus.COMPLETED, RunStatus.MERGING})
 
 
 async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, str]) -> int:
@@ -26,36 +31,41 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
     with open_store(home) as store:
         record = resolve_session(store, name)
         name = record.id
-        if record.status is not RunStatus.COMPLETED:
+        if record.status not in MERGEABLE:
             raise UsageError(
                 f"{name} is {record.status}, not completed; finish it first with "
                 f"`prodigy resume {name}`"
             )
-        worktree = Path(str(record.worktree_path))
-        if not worktree.exists():
-            raise UsageError(f"the worktree of {name} is gone ({worktree}); nothing to merge")
-        repo_record = store.repos.get(record.repo_key)
-        assert repo_record is not None
-        repo = Path(repo_record.path)
-        path = Path(record.workflow_path)
-        options = RunOptions.from_json(
-            store.sessions.run_options(record.id), workflow=path, yes=True
-        )
-        # The merge steps see the workflow's environment as the run did (secrets, profile...).
-        environment = await load_environment(options, reporter, env, repo)
-        workflow = environment.workflow
-        store.add_secrets(environment.masked)
-        config = load_config(repo_root=repo, env=env)
-        store.add_secrets(config.secrets())
-        checkpoint = store.checkpoints.latest(record.id, unmasked=True)
-        scope = Scope(checkpoint.variables if checkpoint else {}).with_values(env_values(env))
         with acquire_lock(
             lock_path(locks_dir(home), record.id),
             owner=f"prodigy worktree merge {record.id}",
             subject=record.id,
         ):
-            setup = setup_from_record(
-                store, record, repo, workflow, options, config.values, env, scope
-            )
-            setup = replace(setup, env=environment.apply(setup.env))
-            return await merge_and_clean(setup, setup.context(reporter), scope, reporter)
+            return await merge_recorded(store, record, reporter, env)
+
+
+async def merge_recorded(
+    store: Store, record: SessionRecord, reporter: Reporter, env: Mapping[str, str]
+) -> int:
+    """Merge a completed (or stopped while merging) session; the caller holds its lock."""
+    worktree = Path(str(record.worktree_path))
+    if not worktree.exists():
+        raise UsageError(f"the worktree of {record.id} is gone ({worktree}); nothing to merge")
+    repo_record = store.repos.get(record.repo_key)
+    assert repo_record is not None
+    repo = Path(repo_record.path)
+    path = Path(record.workflow_path)
+    options = RunOptions.from_json(store.sessions.run_options(record.id), workflow=path, yes=True)
+    # The merge steps see the workflow's environment as the run did (secrets, profile...).
+    environment = await load_environment(options, reporter, env, repo)
+    workflow = environment.workflow
+    store.add_secrets(environment.masked)
+    config = load_config(repo_root=repo, env=env)
+    store.add_secrets(config.secrets())
+    checkpoint = store.checkpoints.latest(record.id, unmasked=True)
+    scope = Scope(checkpoint.variables if checkpoint else {}).with_values(env_values(env))
+    setup = setup_from_record(store, record, repo, workflow, options, config.values, env, scope)
+    setup = replace(setup, env=environment.apply(setup.env))
+    if record.status is RunStatus.MERGING:
+        reporter.emit(Note("info", f"Finishing the merge of {record.id} into {setup.target}"))
+    return await merge_and_clean(setup, setup.context(reporter), scope, reporter)
