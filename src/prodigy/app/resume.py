@@ -16,6 +16,7 @@ from prodigy.app.session.environment import initial_scope
 from prodigy.app.session.options import RunOptions
 from prodigy.app.session.passes import Position
 from prodigy.app.session.setup import ReadLine, execute_session, setup_from_record
+from prodigy.app.step_processes import stop_left_steps
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
@@ -146,6 +147,7 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     setup = replace(setup, env=environment.apply(setup.env))
     store.add_secrets(environment.masked)
     await setup.check_agent()
+    await stop_left_steps(store, record.id, reporter, setup.config.grace_period)
     if record.status is not RunStatus.RUNNING:
         store.sessions.set_status(record.id, RunStatus.RUNNING)
     reporter.emit(

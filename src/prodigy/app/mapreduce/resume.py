@@ -30,6 +30,7 @@ from prodigy.app.resume import changed_workflow
 from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import initial_scope
 from prodigy.app.session.setup import ReadLine, SessionSetup
+from prodigy.app.step_processes import stop_left_steps
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, item_id
@@ -123,6 +124,7 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
         reporter,
         env,
     )
+    await stop_left_steps(store, session.id, reporter, setup.config.grace_period)
     events = JobEvents(store, job.id, session.id, reporter)
     await _repair(setup, job, events, reporter)
     scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)

@@ -16,6 +16,7 @@ from prodigy.app.session.merge_plan import MergePlan, SessionMergeResult
 from prodigy.app.session.options import RunOptions, passes
 from prodigy.app.session.passes import PassesResult, Position, SessionRunner
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
+from prodigy.app.step_processes import tracked_steps
 from prodigy.core.config import Config
 from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, GitError, InterruptedRunError
 from prodigy.core.git_var_use import uses_git_variables
@@ -151,9 +152,13 @@ async def execute_session(
     runner = SessionRunner(setup.store, setup.session_id, setup.workflow, setup.workflow_hash, ctx)
     all_passes = passes(setup.options, inputs)
     try:
-        outcome = await runner.run_passes(
-            all_passes, scope, start, early_stop=not inputs and setup.options.max_iterations > 1
-        )
+        with tracked_steps(setup.store, setup.session_id):
+            outcome = await runner.run_passes(
+                all_passes,
+                scope,
+                start,
+                early_stop=not inputs and setup.options.max_iterations > 1,
+            )
     except asyncio.CancelledError:
         setup.store.sessions.set_status(setup.session_id, RunStatus.INTERRUPTED)
         reporter.emit(
@@ -233,7 +238,8 @@ async def merge_and_clean(
     if sessions.require(setup.session_id).status is not RunStatus.MERGING:
         sessions.set_status(setup.session_id, RunStatus.MERGING)
     try:
-        result = await merge_session(plan, ctx, scope, setup.workflow.merge)
+        with tracked_steps(setup.store, setup.session_id):
+            result = await merge_session(plan, ctx, scope, setup.workflow.merge)
     except asyncio.CancelledError:
         raise await _interrupted_merge(setup, reporter) from None
     except GitError as exc:

@@ -15,6 +15,7 @@ from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.run import load_environment
 from prodigy.app.session.options import RunOptions
 from prodigy.app.session.setup import merge_and_clean, setup_from_record
+from prodigy.app.step_processes import stop_left_steps
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
@@ -68,4 +69,5 @@ async def merge_recorded(
     setup = replace(setup, env=environment.apply(setup.env))
     if record.status is RunStatus.MERGING:
         reporter.emit(Note("info", f"Finishing the merge of {record.id} into {setup.target}"))
+    await stop_left_steps(store, record.id, reporter, setup.config.grace_period)
     return await merge_and_clean(setup, setup.context(reporter), scope, reporter)

@@ -102,6 +102,7 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
                 env=child_env,
                 timeout=call.timeout,
                 grace_period=ctx.grace_period,
+                track=True,
             ),
             on_stdout=_echo(ctx, call.index, "stdout"),
             on_stderr=_echo(ctx, call.index, "stderr"),
