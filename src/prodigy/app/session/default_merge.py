@@ -26,10 +26,12 @@ from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.worktrees import create_worktree, list_worktrees, remove_worktree
 
+SCRATCH_PREFIX = "prodigy-merge-"  # + session id: the branch a merge is computed on
+
 
 def scratch(plan: MergePlan) -> tuple[Path, str]:
     """Where the merge is computed: a worktree beside the session's, and its branch."""
-    return plan.worktree.with_name(f"merge-{plan.session_id}"), f"prodigy-merge-{plan.session_id}"
+    return plan.worktree.with_name(f"merge-{plan.session_id}"), SCRATCH_PREFIX + plan.session_id
 
 
 async def target_checkout(plan: MergePlan) -> Path | None:
