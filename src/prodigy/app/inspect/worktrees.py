@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prodigy.app.default_merge import SCRATCH_PREFIX
 from prodigy.app.paths import worktrees_dir
+from prodigy.app.session.default_merge import SCRATCH_PREFIX
 from prodigy.app.session.state import (
     FINAL,
     display_status,
