@@ -21,11 +21,14 @@ def cr(tmp_path: Path) -> CrashRepo:
     return CrashRepo(tmp_path)
 
 
-def once_step(seconds: int) -> str:
-    """The first run starts, then writes `old` after `seconds`; a resumed run writes `new`."""
+def once_step() -> str:
+    """The first run starts, then waits for $HOME/release and writes `old`; a resumed run
+    writes `new`. The test releases only after resume finished: a survivor would write."""
     return (
         '      if [ -e "$HOME/resumed" ]; then echo new >> "$HOME/marker"; else\n'
-        f'        touch "$HOME/started"; sleep {seconds}; echo old >> "$HOME/marker"; fi\n'
+        '        touch "$HOME/started"\n'
+        '        while [ ! -e "$HOME/release" ]; do sleep 0.1; done\n'
+        '        echo old >> "$HOME/marker"; fi\n'
     )
 
 
@@ -46,16 +49,14 @@ def step_processes(home: Path) -> list[int]:
     return found
 
 
-def crash_during_step(cr: CrashRepo, workflow: str) -> float:
-    """Run, SIGKILL prodigy's whole process group while the step sleeps; the kill's time."""
+def crash_during_step(cr: CrashRepo, workflow: str) -> None:
+    """Run, then SIGKILL prodigy's whole process group while the step waits."""
     cr.write_workflow(workflow)
     proc = cr.start("run", str(cr.workflow_path), "-y")
     wait_until((cr.home / "started").exists)
     kill_group(proc)
-    killed = time.monotonic()
     assert step_processes(cr.home), "the step should have outlived prodigy"
     (cr.home / "resumed").touch()
-    return killed
 
 
 def session_id(cr: CrashRepo) -> str:
@@ -63,10 +64,10 @@ def session_id(cr: CrashRepo) -> str:
     return str(row["id"])
 
 
-def assert_ran_once(cr: CrashRepo, killed: float, seconds: int) -> None:
+def assert_ran_once(cr: CrashRepo) -> None:
     assert not step_processes(cr.home)
-    # wait past the moment the old step would have written, had it survived
-    time.sleep(max(0.0, killed + seconds + 1 - time.monotonic()))
+    (cr.home / "release").touch()  # an old step still alive would write `old` now
+    time.sleep(1.0)
     assert (cr.home / "marker").read_text() == "new\n"
     assert not cr.query("SELECT * FROM step_processes")
 
@@ -74,31 +75,30 @@ def assert_ran_once(cr: CrashRepo, killed: float, seconds: int) -> None:
 def test_a_sequential_step_left_by_a_crash_is_stopped_before_resume_runs_it(
     cr: CrashRepo,
 ) -> None:
-    killed = crash_during_step(cr, "commands:\n  - shell: |\n" + once_step(4))
+    crash_during_step(cr, "commands:\n  - shell: |\n" + once_step())
     resumed = cr.call("resume", session_id(cr), "-y")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "left running by the dead run" in resumed.stdout + resumed.stderr
-    assert_ran_once(cr, killed, 4)
+    assert_ran_once(cr)
 
 
 def test_a_setup_step_left_by_a_crash_is_stopped_before_resume_job_runs_it(
     cr: CrashRepo,
 ) -> None:
     cr.numbered(2)
-    workflow = item_workflow(setup="- shell: |\n" + once_step(4))
-    killed = crash_during_step(cr, workflow)
+    crash_during_step(cr, item_workflow(setup="- shell: |\n" + once_step()))
     resumed = cr.call("resume-job", cr.job_id(), "-y")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert_ran_once(cr, killed, 4)
+    assert_ran_once(cr)
     assert len(cr.check(expect_items=["item_0", "item_1"]).landed) == 2
 
 
 def test_a_reduce_step_left_by_a_crash_is_stopped_before_resume_runs_it(cr: CrashRepo) -> None:
     cr.numbered(2)
-    killed = crash_during_step(cr, item_workflow(reduce="- shell: |\n" + once_step(4)))
+    crash_during_step(cr, item_workflow(reduce="- shell: |\n" + once_step()))
     resumed = cr.resume()
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert_ran_once(cr, killed, 4)
+    assert_ran_once(cr)
 
 
 @pytest.mark.slow
