@@ -22,6 +22,7 @@ from prodigy.app.session.workflow_env import ResolvedEnvironment, resolve_enviro
 from prodigy.app.templates.registry import template_dirs
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
+from prodigy.core.mapreduce.item_checks import BadItemsError
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import repo_key
@@ -31,7 +32,7 @@ from prodigy.runtime import git
 from prodigy.runtime.checkout_state import refuse_if_busy
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.steps.sequence import shown_command
-from prodigy.runtime.worktrees import create_worktree
+from prodigy.runtime.worktrees import create_worktree, remove_worktree
 from prodigy.store import open_store
 
 ReadLine = Callable[[str], str]
@@ -169,5 +170,21 @@ async def start_run(
             if limits is not None:
                 return await execute_mapreduce(setup, reporter, scope, read_line, limits)
             return await execute_session(setup, reporter, scope, inputs, read_line, fresh=True)
+        except BadItemsError:
+            await _discard_if_untouched(setup, head)
+            raise
         finally:
             remove_scratch(home, session_id)
+
+
+async def _discard_if_untouched(setup: SessionSetup, head: str) -> None:
+    """Bad map input stops a run before any agent: a session whose worktree holds nothing
+    new (no commit, no change) is removed with its worktree and branch, leaving no trace.
+    Work a setup phase did stays, with the session, for the user to inspect."""
+    worktree = setup.worktree
+    if await git.head_sha(worktree) != head or await git.is_dirty(worktree):
+        return
+    await remove_worktree(
+        setup.repo, worktree, delete_branch=True, force=False, branch=setup.branch
+    )
+    setup.store.sessions.delete(setup.session_id)

@@ -143,4 +143,4 @@ async def _command_items(
             f"{phase.location}: map.input command `{source}` {how}:\n{result.tail(10)}\n"
             "No agent was started."
         )
-    return parse_command_output(result.stdout)
+    return parse_command_output(result.stdout, f"command `{source}`")
