@@ -151,3 +151,33 @@ def test_a_read_only_prodigy_home_reads_and_refuses_writes_in_one_line(
     assert "PRODIGY_HOME" in _one_line_error(written)
     assert mr.worktrees() == [str(mr.repo)]
     assert sorted(p.name for p in home.rglob("*")) == before
+
+
+REDOS = """
+name: redos
+mode: mapreduce
+map:
+  input: items.json
+  filter: "text matches '^(a+)+$'"
+  agent_template:
+    - shell: printf '%s' '${item.text}' > out-${item_index}.txt && git add -A && git commit -qm x
+"""
+
+
+def test_a_catastrophic_regex_in_a_filter_finishes_at_once(mr: MapReduceRepo) -> None:
+    """Item 12: with a backtracking engine this filter ran for more than ten minutes."""
+    mr.items([{"text": "a" * 40 + "!"}, {"text": "a" * 40}] * 3)
+    done = mr.run(REDOS, timeout=60)  # RE2 is linear: a hang would hit this timeout
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Processing 3 items" in done.stdout + done.stderr
+    assert len(mr.dlq()) == 0
+
+
+def test_a_regex_re2_cannot_run_is_a_one_line_validate_error(mr: MapReduceRepo) -> None:
+    path = mr.root / "wf" / "backref.yml"
+    path.write_text(REDOS.replace("^(a+)+$", "(a)\\\\1"))
+    done = _prodigy(mr, "validate", str(path))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "patterns use RE2 syntax: no backreferences" in done.stdout + done.stderr
+    assert "absl" not in done.stderr  # RE2's own logging stays quiet
