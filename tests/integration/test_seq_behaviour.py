@@ -6,6 +6,7 @@ dry runs, the merge prompt, step options and the merge-conflict fallback.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -88,7 +89,13 @@ def test_hostile_args_reach_steps_as_data_and_verbose_shows_commands(sc: Scenari
     assert sc.cat("master:b.txt") == HOSTILE
     assert not list(sc.root.rglob("PWNED*"))
     shown = re.search(r"^\s+\$ shell: printf (.*)$", run.stdout, re.M)
-    assert shown and '"dq"' in shown.group(1), "-v shows the command after interpolation"
+    # -v shows what bash runs: references to the values, then each value (issue 12 item 15)
+    assert (
+        shown
+        and shown.group(1)
+        == """'%s' "${PRODIGY_V_0}" > a.txt && printf '%s' "$PRODIGY_V_0" > b.txt"""
+    )
+    assert f"with PRODIGY_V_0={json.dumps(HOSTILE)[:60]}" in run.stdout
 
 
 # --- Ctrl-C, resume, timeouts, the lock ----------------------------------------------

@@ -132,3 +132,25 @@ map:
     [entry] = mr.dlq()
     assert entry["item_id"] == "item_1", done.stdout + done.stderr
     assert "only a variable name is accepted" in json.dumps(entry["failure_history"])
+
+
+def test_verbose_shows_what_runs_never_a_pasted_command_line(mr: MapReduceRepo) -> None:
+    """Item 15: `-v` printed `$ shell: echo $(touch ...)` for a command that only prints it."""
+    sandbox = _sandbox(mr)
+    workflow = """
+name: verbose
+steps:
+  - shell: echo "x ${ARG}" > out.txt && git add out.txt && git commit -qm out
+"""
+    args = ("-v", "--args", PWNED)
+    done = mr.run(workflow, *args, env={"SANDBOX": str(sandbox)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    shown = done.stdout + done.stderr
+    assert '$ shell: echo "x ${PRODIGY_V_0}" > out.txt && git add' in shown, shown
+    assert 'with PRODIGY_V_0="$(touch $SANDBOX/pwned)"' in shown, shown
+    assert 'echo "x $(touch' not in shown
+    dry = mr.run(workflow, "--dry-run", *args, env={"SANDBOX": str(sandbox)})
+    assert 'echo "x ${PRODIGY_V_0}"' in dry.stdout + dry.stderr
+    assert 'echo "x $(touch' not in dry.stdout + dry.stderr
+    assert mr.cat("out.txt") == f"x {PWNED}\n"
+    assert list(sandbox.iterdir()) == []
