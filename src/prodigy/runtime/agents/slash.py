@@ -11,9 +11,42 @@ import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
+from prodigy.core.provenance import Marked
+
 _SLASH = re.compile(r"/([A-Za-z0-9_][\w.-]*(?::[A-Za-z0-9_][\w.-]*)*)(?:[ \t\r\n](.*))?\Z", re.S)
 ARGUMENTS = "$ARGUMENTS"
 _POSITIONAL = re.compile(r"\$([1-9][0-9]?)")
+
+
+def expand_marked(prompt: Marked, cwd: Path, home: Path | None = None) -> Marked:
+    """`expand_slash_command` for a prompt that knows which of its text is data: the command
+    name must be the workflow's own text; the arguments keep their data ranges wherever
+    `$ARGUMENTS` puts them, and the command file itself is the repository's text."""
+    match = _SLASH.match(prompt.text)
+    if match is None or prompt.flags()[: match.end(1)].count(True):
+        return prompt
+    path = find_command(match.group(1), cwd, home)
+    if path is None:
+        return prompt
+    raw = match.group(2) or ""
+    start = match.start(2) if match.group(2) is not None else len(prompt.text)
+    stripped = raw.strip()
+    offset = start + (len(raw) - len(raw.lstrip()))
+    flags = prompt.flags()[offset : offset + len(stripped)]
+    arguments = Marked(stripped, _ranges(flags))
+    return Marked(strip_frontmatter(path.read_text(encoding="utf-8"))).replace(ARGUMENTS, arguments)
+
+
+def _ranges(flags: list[bool]) -> tuple[tuple[int, int], ...]:
+    ranges: list[tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if not flag:
+            continue
+        if ranges and ranges[-1][1] == i:
+            ranges[-1] = (ranges[-1][0], i + 1)
+        else:
+            ranges.append((i, i + 1))
+    return tuple(ranges)
 
 
 def expand_slash_command(prompt: str, cwd: Path, home: Path | None = None) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from prodigy.core.errors import NotImplementedYetError, StepFailedError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.progress import Note, StepOutput
+from prodigy.core.provenance import interpolate_marked
 from prodigy.core.results import StepResult
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
@@ -141,7 +142,7 @@ def _save_shell_log(ctx: StepContext, label: str, script: str, result: ProcessRe
 async def _claude(
     step: Step, action: ClaudeAction, scope: Scope, ctx: StepContext, call: _Call
 ) -> StepResult:
-    prompt = interpolate(action.prompt, scope)
+    prompt = interpolate_marked(action.prompt, scope)
     label = step_label(step)
     log_path = ctx.log_path(label)
     echo = _echo(ctx, call.index, "agent")
@@ -152,7 +153,8 @@ async def _claude(
         agent = get_agent(step.agent, ctx.agent_settings or AgentSettings())
     outcome = await agent.run(
         AgentRequest(
-            prompt=prompt,
+            prompt=prompt.text,
+            data=prompt.data,
             cwd=call.cwd,
             env=call.env,
             timeout=call.timeout,
