@@ -79,7 +79,8 @@ def _run_options(f: F) -> F:
             "--agent",
             default=None,
             metavar="NAME",
-            help="Agent for claude: steps: claude (default) or scripted (offline, no model).",
+            help="Agent for every claude: step, over the workflow's and steps' agent: claude "
+            "(default), codex, gemini, or scripted (offline, no model).",
         ),
     ]
     for option in reversed(options):
