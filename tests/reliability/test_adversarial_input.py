@@ -181,3 +181,36 @@ def test_a_regex_re2_cannot_run_is_a_one_line_validate_error(mr: MapReduceRepo) 
     assert "Traceback" not in done.stdout + done.stderr
     assert "patterns use RE2 syntax: no backreferences" in done.stdout + done.stderr
     assert "absl" not in done.stderr  # RE2's own logging stays quiet
+
+
+def test_write_file_formats_hostile_yaml_and_json_without_a_crash(mr: MapReduceRepo) -> None:
+    """Item 11's alias bomb and item 10's deep nesting, arriving as a write_file content."""
+    bomb = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10)
+    )
+    mr.items([{"text": bomb, "fmt": "yaml"}, {"text": "[" * 5000 + "]" * 5000, "fmt": "json"}])
+    done = mr.run(
+        """
+        name: formats
+        mode: mapreduce
+        map:
+          input: items.json
+          agent_template:
+            - write_file:
+                path: out-${item_index}.txt
+                content: "${item.text}"
+                format: yaml
+              when: "${item.fmt} == 'yaml'"
+            - write_file:
+                path: out-${item_index}.txt
+                content: "${item.text}"
+                format: json
+              when: "${item.fmt} == 'json'"
+            - shell: git add -A && git commit -qm "item ${item_index}"
+        """
+    )
+    assert "Traceback" not in done.stdout + done.stderr
+    assert len(mr.cat("out-0.txt")) < 10_000  # anchors kept: the bomb is not expanded
+    [entry] = mr.dlq()
+    assert entry["item_id"] == "item_1"
+    assert "nested too deeply" in str(entry["failure_history"])

@@ -204,6 +204,8 @@ def _formatted(text: str, fmt: str) -> str:
     if fmt == "json":
         try:
             return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+        except RecursionError:
+            raise StepFailedError("write_file: content is nested too deeply to format") from None
         except ValueError as exc:
             raise StepFailedError(f"write_file: content is not valid JSON ({exc})") from exc
     if fmt == "yaml":
@@ -215,10 +217,12 @@ def _formatted(text: str, fmt: str) -> str:
         yaml = YAML(typ="safe")
         try:
             data = yaml.load(text)
+            out = io.StringIO()
+            yaml.default_flow_style = False
+            yaml.dump(data, out)  # shared nodes stay anchors: an alias bomb is not expanded
+        except RecursionError:
+            raise StepFailedError("write_file: content is nested too deeply to format") from None
         except YAMLError as exc:
             raise StepFailedError(f"write_file: content is not valid YAML ({exc})") from exc
-        out = io.StringIO()
-        yaml.default_flow_style = False
-        yaml.dump(data, out)
         return out.getvalue()
     return text
