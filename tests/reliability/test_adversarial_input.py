@@ -214,3 +214,37 @@ def test_write_file_formats_hostile_yaml_and_json_without_a_crash(mr: MapReduceR
     [entry] = mr.dlq()
     assert entry["item_id"] == "item_1"
     assert "nested too deeply" in str(entry["failure_history"])
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_planning_a_big_input(mr: MapReduceRepo) -> None:
+    """Item 12: planning (parse, filter, sort of 1.5 million items) runs off the event loop,
+    so SIGINT stops the run during planning with exit 130 and the resume command."""
+    import json
+    import signal
+
+    items = [{"text": "a" * 40 + "!", "n": i} for i in range(1_500_000)]
+    (mr.repo / "items.json").write_text(json.dumps(items))
+    mr.git("add", "items.json")
+    mr.git("commit", "-qm", "items")
+    path = mr.root / "wf" / "plan.yml"
+    path.write_text(REDOS.replace("  agent_template:", '  sort_by: "n DESC"\n  agent_template:'))
+    process = subprocess.Popen(
+        [str(PRODIGY), "run", str(path), "-y"],
+        cwd=mr.repo,
+        env=mr.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "Executing MapReduce workflow" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    output = process.stdout.read()
+    assert process.wait(timeout=300) == 130, output
+    assert "interrupted; resume with: prodigy resume session-" in output
+    assert "Traceback" not in output
+    assert "Processing" not in output  # stopped before the map phase
