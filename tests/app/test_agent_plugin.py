@@ -30,7 +30,9 @@ def test_config_accepts_a_registered_agent_and_help_lists_it(tmp_path: Path) -> 
 def test_config_refuses_an_agent_nobody_registered(tmp_path: Path) -> None:
     from prodigy.core.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="agent: must be one of claude, codex, gemini, scripted, got 'echo'"):
+    with pytest.raises(
+        ConfigError, match="agent: must be one of claude, codex, gemini, scripted, got 'echo'"
+    ):
         load_config(repo_root=None, env={"PRODIGY_HOME": str(tmp_path), "PRODIGY_AGENT": "echo"})
 
 

@@ -64,7 +64,9 @@ def test_reconciliation_applies_to_every_state_but_merged() -> None:
 
 
 def test_completed_and_cancelled_runs_are_final_and_failures_resumable() -> None:
-    assert RUN_TRANSITIONS[RunStatus.COMPLETED] == frozenset()
+    # a completed session only goes on to merge; the merge ends completed (or cancelled)
+    assert RUN_TRANSITIONS[RunStatus.COMPLETED] == frozenset({RunStatus.MERGING})
+    assert RUN_TRANSITIONS[RunStatus.MERGING] == {RunStatus.COMPLETED, RunStatus.CANCELLED}
     assert RUN_TRANSITIONS[RunStatus.CANCELLED] == frozenset()
     for status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
         assert RunStatus.RUNNING in RUN_TRANSITIONS[status]

@@ -205,6 +205,7 @@ def test_a_step_timeout_kills_the_cli_process_tree(
     tmp_path: Path, model_server: ModelServer, request: pytest.FixtureRequest, backend: str
 ) -> None:
     env = agent_env(tmp_path, model_server, one_cli(request, backend))
+    env["PRODIGY_GRACE_PERIOD"] = "1"  # SIGTERM, then SIGKILL a second later
     marker = f"e2e-{backend}-timeout-{uuid.uuid4().hex}"
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(

@@ -6,6 +6,7 @@ dry runs, the merge prompt, step options and the merge-conflict fallback.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -88,7 +89,13 @@ def test_hostile_args_reach_steps_as_data_and_verbose_shows_commands(sc: Scenari
     assert sc.cat("master:b.txt") == HOSTILE
     assert not list(sc.root.rglob("PWNED*"))
     shown = re.search(r"^\s+\$ shell: printf (.*)$", run.stdout, re.M)
-    assert shown and '"dq"' in shown.group(1), "-v shows the command after interpolation"
+    # -v shows what bash runs: references to the values, then each value (issue 12 item 15)
+    assert (
+        shown
+        and shown.group(1)
+        == """'%s' "${PRODIGY_V_0}" > a.txt && printf '%s' "$PRODIGY_V_0" > b.txt"""
+    )
+    assert f"with PRODIGY_V_0={json.dumps(HOSTILE)[:60]}" in run.stdout
 
 
 # --- Ctrl-C, resume, timeouts, the lock ----------------------------------------------
@@ -763,8 +770,16 @@ def test_init_then_a_merge_conflict_falls_back_to_prodigy_merge_worktree(sc: Sce
     assert sc.cat("master:README.md") == "# demo\nuser\n# demo\nsession\n"
     assert {"session-side", "user-side"} <= set(sc.subjects("master"))
     calls = sc.calls()
-    assert [c["prompt"] for c in calls] == [f"/prodigy-merge-worktree prodigy-{session} master"]
-    assert Path(calls[0]["cwd"]).name == session
+    # Claude merges into a scratch branch in a scratch worktree, never in the user's checkout
+    scratch = f"prodigy-merge-{session}"
+    assert [c["prompt"] for c in calls] == [f"/prodigy-merge-worktree prodigy-{session} {scratch}"]
+    assert Path(calls[0]["cwd"]).name == f"merge-{session}"
+    # what lands is one merge commit: the user's tip first, the session's tip second
+    first, second = sc.parents("master")
+    assert sc.git("log", "-1", "--format=%s", first).strip() == "user-side"
+    assert sc.git("log", "-1", "--format=%s", second).strip() == "session-side"
+    assert sc.subjects("master")[0] == f"Merge {session} into master"
+    assert scratch not in sc.branches()
     assert sc.status() == ""
     assert "<<<<<<<" not in (sc.repo / "README.md").read_text()
     assert sc.session_worktrees() == []

@@ -16,21 +16,29 @@ from prodigy.app.session.opening import (
     refuse_changed_workflow,
     reopen_session,
     saved_scope,
+    session_repo,
     stored_options,
 )
 from prodigy.app.session.options import map_inputs
 from prodigy.app.session.passes import Position
+from prodigy.app.session.worktree_merge import merge_recorded
+from prodigy.app.step_processes import stop_left_steps
 from prodigy.core.errors import UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import RunStatus, SessionRecord
+from prodigy.runtime.checkout_state import refuse_if_busy
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.store import Store, open_store
+
+_RESUMABLE = frozenset(
+    {RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.RUNNING, RunStatus.MERGING}
+)
 
 
 def latest_resumable(store: Store) -> SessionRecord:
     """The newest session that can be resumed, for `prodigy resume` without an id."""
     for record in store.sessions.find():
-        if record.status in {RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.RUNNING}:
+        if record.status in _RESUMABLE:
             return record
     raise UsageError("no session to resume; `prodigy sessions ls` lists sessions")
 
@@ -63,6 +71,8 @@ async def resume(
             subject=record.id,
         ):
             try:
+                if record.status is RunStatus.MERGING:  # the steps are done; the merge is not
+                    return await merge_recorded(store, record, reporter, env)
                 if record.mode == "mapreduce":
                     job_request = JobResumeRequest(
                         session_id=record.id,
@@ -96,9 +106,11 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
     options = stored_options(store, record, yes=request.yes, verbosity=request.verbosity)
     checkpoint = store.checkpoints.latest(record.id)
     start = Position(checkpoint.iteration, checkpoint.next_step_index) if checkpoint else START
+    await refuse_if_busy(session_repo(store, record), "resume")
     setup, scope = await reopen_session(
         store, record, options, reporter, env, saved=saved_scope(store, record, env)
     )
+    await stop_left_steps(store, record.id, reporter, setup.config.grace_period)
     if record.status is not RunStatus.RUNNING:
         store.sessions.set_status(record.id, RunStatus.RUNNING)
     reporter.emit(

@@ -16,13 +16,17 @@ from prodigy.app.session.execute import execute_session
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.opening import create_session, load_environment
 from prodigy.app.session.options import RunOptions, map_inputs
+from prodigy.app.session.setup import SessionSetup
 from prodigy.core.interpolation import interpolate
+from prodigy.core.mapreduce.item_checks import BadItemsError
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.workflow import Workflow
 from prodigy.runtime import git
+from prodigy.runtime.checkout_state import refuse_if_busy
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.steps.sequence import shown_command
+from prodigy.runtime.worktrees import remove_worktree
 from prodigy.store import open_store
 
 
@@ -57,6 +61,7 @@ async def start_run(
     if options.dry_run:
         return dry_run(workflow, options, env, reporter)
     inputs = map_inputs(repo, options.map_globs)
+    await refuse_if_busy(repo, "run prodigy")
     target = await git.current_branch(repo)
     if await git.is_dirty(repo):
         reporter.emit(
@@ -83,9 +88,26 @@ async def start_run(
         setup = await create_session(
             store, session_id, repo, target, options, config, environment, env, scope, mode
         )
+        head = await git.head_sha(setup.worktree)  # the commit the session started from
         try:
             if limits is not None:
                 return await execute_mapreduce(setup, reporter, scope, read_line, limits)
             return await execute_session(setup, reporter, scope, inputs, read_line, fresh=True)
+        except BadItemsError:
+            await _discard_if_untouched(setup, head)
+            raise
         finally:
             remove_scratch(home, session_id)
+
+
+async def _discard_if_untouched(setup: SessionSetup, head: str) -> None:
+    """Bad map input stops a run before any agent: a session whose worktree holds nothing
+    new (no commit, no change) is removed with its worktree and branch, leaving no trace.
+    Work a setup phase did stays, with the session, for the user to inspect."""
+    worktree = setup.worktree
+    if await git.head_sha(worktree) != head or await git.is_dirty(worktree):
+        return
+    await remove_worktree(
+        setup.repo, worktree, delete_branch=True, force=False, branch=setup.branch
+    )
+    setup.store.sessions.delete(setup.session_id)

@@ -106,7 +106,7 @@ def _describe(event: ProgressEvent, verbosity: int) -> str | None:
     if isinstance(event, StepStarted):
         text = f"[{event.index + 1}/{event.total}] {event.label}"
         if verbosity >= 1 and event.command != event.label:
-            text += f"\n    $ {event.command}"
+            text += "\n    $ " + event.command.replace("\n", "\n      ")
         if event.log_path:
             text += f"\n    log: {event.log_path}"
         return text

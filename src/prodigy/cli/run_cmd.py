@@ -13,7 +13,7 @@ from prodigy.runtime.agents import agents_help
 
 F = TypeVar("F", bound=Callable[..., object])
 
-AGENT_HELP = f"Agent for claude: steps: {agents_help()}."
+AGENT_HELP = f"Agent for every claude: step, over the workflow's and steps' agent: {agents_help()}."
 
 
 def _run_options(f: F) -> F:
@@ -144,14 +144,20 @@ def _param_file(path: str) -> dict[str, Any]:
     import json
 
     from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
 
     from prodigy.core.errors import UsageError
 
     text = Path(path).read_text(encoding="utf-8")
     try:
-        data = json.loads(text)
-    except ValueError:
-        data = YAML(typ="safe").load(text)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = YAML(typ="safe").load(text)
+    except RecursionError:
+        raise UsageError(f"{path}: --param-file is nested too deeply") from None
+    except YAMLError as exc:
+        raise UsageError(f"{path}: --param-file is neither JSON nor YAML ({exc})") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: --param-file must hold a mapping of parameter names to values")
     return data

@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from prodigy.core.errors import UsageError
+from prodigy.core.provenance import Marked
+from prodigy.core.shellsafe import UnsafeSubstitutionError, interpolate_shell
+from prodigy.core.variables import Scope
 
 
 class DirectiveError(UsageError):
@@ -43,10 +46,14 @@ class AppendFile:
 
 @dataclass(frozen=True, slots=True)
 class RunCommand:
-    """Run `command` with `bash -c`; a non-zero exit fails the run with that code."""
+    """Run `command` with `bash -c`; a non-zero exit fails the run with that code.
+
+    Interpolated values in the command reach it as environment variables (`env`), referenced
+    the way `shell:` steps reference them, never as shell code."""
 
     command: str
     line: int = field(default=0, compare=False)
+    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +114,7 @@ class Script:
 
 _HEAD = re.compile(r"@([A-Za-z][\w-]*)(?=[ \t]|$)")
 _HEREDOC = re.compile(r"<<([A-Za-z_]\w*)")
-_PATH_BODY = re.compile(r"[ \t]+(\S+)(?:[ \t](.*))?")
+_PATH_BODY = re.compile(r"[ \t]+(\S+)(?:[ \t](.*))?", re.DOTALL)  # a value may hold newlines
 _FLAKY_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -116,25 +123,82 @@ def parse_directives(text: str) -> list[Directive]:
     return list(parse_script(text).directives)
 
 
-def parse_script(text: str) -> Script:
-    """Split a prompt into directives and prose. Raises DirectiveError naming the line."""
-    lines = text.replace("\r\n", "\n").split("\n")
+def parse_script(prompt: str | Marked) -> Script:
+    """Split a prompt into directives and prose. Raises DirectiveError naming the line.
+
+    Only the prompt's own text can make a directive: in a `Marked` prompt, a line whose `@`
+    or name is an interpolated value is prose, a value never ends a block, and values in a
+    `@run` command reach it as environment variables, never as code (issue 12 item 16).
+    """
+    marked = prompt if isinstance(prompt, Marked) else Marked(prompt)
+    keep = [
+        i
+        for i, char in enumerate(marked.text)
+        if not (char == "\r" and marked.text[i + 1 : i + 2] == "\n")
+    ]
+    text = "".join(marked.text[i] for i in keep)  # `\r\n` read as `\n`
+    mask = "".join(marked.mask()[i] for i in keep)
+    all_flags = marked.flags()
+    flags = [all_flags[i] for i in keep]
+    masks = mask.split("\n")  # lines end only at the prompt's own newlines
+    starts = [0]
+    for line in masks[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    lines = [text[start : start + len(m)] for start, m in zip(starts, masks, strict=True)]
     directives: list[Directive] = []
     prose: list[str] = []
     index = 0
     while index < len(lines):
         line, number = lines[index], index + 1
         index += 1
-        head = _HEAD.match(line)
+        head = _HEAD.match(masks[number - 1])
         name = head.group(1) if head else ""
         if head is None or name not in DIRECTIVE_NAMES:
             _reject_near_miss(name, number)
             prose.append(line)
             continue
         args = line[head.end() :]
-        heredoc, index = _heredoc(name, args, lines, index, number)
-        directives.append(_build(name, args, heredoc, number))
+        block, index = _heredoc(name, masks[number - 1][head.end() :], masks, index, number)
+        heredoc = None if block is None else lines[index - 1 - len(block) : index - 1]
+        directive = _build(name, args, heredoc, number)
+        if isinstance(directive, RunCommand) and any(flags):
+            if heredoc is not None:
+                start = starts[index - 1 - len(heredoc)]
+            else:
+                start = starts[number - 1] + len(line) - len(directive.command)
+            directive = _run_with_data(directive, flags[start : start + len(directive.command)])
+        directives.append(directive)
     return Script(tuple(directives), "\n".join(prose).strip())
+
+
+def _run_with_data(directive: RunCommand, flags: list[bool]) -> RunCommand:
+    """The command with each value replaced by a reference to an environment variable,
+    chosen by the shell context it stands in (prodigy.core.shellsafe)."""
+    body = directive.command
+    if not any(flags):
+        return directive
+    template: list[str] = []
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(body):
+        if not flags[i]:
+            template.append(body[i])
+            i += 1
+            continue
+        j = i
+        while j < len(body) and flags[j]:
+            j += 1
+        name = f"PRODIGY_DATA_{len(values)}"
+        values[name] = body[i:j]
+        template.append("${" + name + "}")
+        i = j
+    try:
+        command = interpolate_shell("".join(template), Scope(values))
+    except UnsafeSubstitutionError as exc:
+        raise DirectiveError(directive.line, f"@run: {exc}") from None
+    if command.files:
+        raise DirectiveError(directive.line, "@run: a value is too large to pass to a command")
+    return RunCommand(command.script, directive.line, tuple(command.env.items()))
 
 
 def _reject_near_miss(name: str, number: int) -> None:

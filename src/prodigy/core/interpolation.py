@@ -151,20 +151,31 @@ def resolve(placeholder: Placeholder, scope: Scope) -> tuple[bool, JsonValue]:
 
 def interpolate(template: str, scope: Scope) -> str:
     """Plain-text interpolation for prompts, messages and paths; undefined stays verbatim."""
+    return interpolate_spans(template, scope)[0]
+
+
+def interpolate_spans(template: str, scope: Scope) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """`interpolate`, plus the [start, end) ranges of the result that are values (data).
+    Defaults (`${x:-text}`) and undefined placeholders are the template's own text."""
     out: list[str] = []
-    last = 0
+    spans: list[tuple[int, int]] = []
+    position, last = 0, 0
     for placeholder in placeholders(template):
-        out.append(template[last : placeholder.start])
+        head = template[last : placeholder.start]
+        out.append(head)
+        position += len(head)
         found, value = resolve(placeholder, scope)
         if found:
-            out.append(render(value))
-        elif placeholder.default is not None:
-            out.append(placeholder.default)
+            text = render(value)
+            if text:
+                spans.append((position, position + len(text)))
         else:
-            out.append(placeholder.text)
+            text = placeholder.text if placeholder.default is None else placeholder.default
+        out.append(text)
+        position += len(text)
         last = placeholder.end
     out.append(template[last:])
-    return "".join(out)
+    return "".join(out), tuple(spans)
 
 
 def undefined_placeholders(template: str, scope: Scope) -> list[str]:

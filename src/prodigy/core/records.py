@@ -40,16 +40,20 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     CANCELLED = "cancelled"
+    MERGING = "merging"  # steps done, the merge into the target branch has not landed yet
 
 
-# Failed and interrupted runs may be resumed; completed and cancelled are final.
+# Failed and interrupted runs may be resumed; completed and cancelled are final, except that
+# a completed session merges (completed -> merging -> completed; `resume` finishes a merging
+# one whose process died).
 RUN_TRANSITIONS: Mapping[RunStatus, frozenset[RunStatus]] = {
     RunStatus.RUNNING: frozenset(
         {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.CANCELLED}
     ),
     RunStatus.FAILED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED}),
     RunStatus.INTERRUPTED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED}),
-    RunStatus.COMPLETED: frozenset(),
+    RunStatus.COMPLETED: frozenset({RunStatus.MERGING}),
+    RunStatus.MERGING: frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED}),
     RunStatus.CANCELLED: frozenset(),
 }
 

@@ -8,6 +8,7 @@ evaluates the text (arithmetic, variable names), only an integer or a name is ac
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -127,6 +128,25 @@ def _check_literal_body(
                 f"here-document early (a line would read {body.delimiter!r}) and run the "
                 "lines after it; use an unquoted delimiter (<<EOF)"
             )
+
+
+def shown(command: ShellCommand, *, limit: int = 80) -> str:
+    """What runs, for `-v` and `--dry-run`: the script with its references, then each value.
+
+    Never a command line with the values pasted in: that would show `echo $(touch x)` for a
+    command that only prints the text (issue 12 item 15). Values are JSON-quoted (one line,
+    escapes visible) and cut at `limit` characters.
+    """
+    lines = [command.script]
+    for name, value in command.env.items():
+        quoted = json.dumps(value, ensure_ascii=False)
+        if len(quoted) > limit:
+            quoted = quoted[: limit - 1] + "…"
+        lines.append(f"  with {name}={quoted}")
+    for name, value in command.files.items():
+        size = len(value.encode("utf-8", "surrogateescape"))
+        lines.append(f"  with {name}=<{size:,} bytes, passed in a file>")
+    return "\n".join(lines)
 
 
 def _with_large_values_in_files(script: str, env: dict[str, str]) -> ShellCommand:

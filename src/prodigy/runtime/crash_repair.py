@@ -19,6 +19,7 @@ from pathlib import Path
 from prodigy.core.errors import GitError
 from prodigy.core.mapreduce.resume_plan import parse_landed
 from prodigy.runtime import git
+from prodigy.runtime.proc_table import live_processes
 
 LIVE_LOCK_WAIT = 5.0  # seconds to wait for a live git process to let go of its lock
 
@@ -38,36 +39,13 @@ async def abort_interrupted_merge(worktree: Path) -> str | None:
     return None
 
 
-def _processes() -> list[tuple[int, str, Path | None, bytes]]:
-    """(pid, command name, cwd, environ) of the processes we may inspect."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            comm = (entry / "comm").read_text().strip()
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state in {"Z", "X"}:
-            continue
-        cwd: Path | None = None
-        environ = b""
-        with contextlib.suppress(OSError):
-            cwd = (entry / "cwd").readlink()
-        with contextlib.suppress(OSError):
-            environ = (entry / "environ").read_bytes()
-        found.append((int(entry.name), comm, cwd, environ))
-    return found
-
-
 def git_users(places: list[Path]) -> list[int]:
     """Live `git` processes whose working directory is inside one of `places`."""
     roots = [p.resolve() for p in places]
     return [
-        pid
-        for pid, comm, cwd, _ in _processes()
-        if comm == "git" and cwd is not None and any(cwd.is_relative_to(r) for r in roots)
+        p.pid
+        for p in live_processes()
+        if p.comm == "git" and p.cwd is not None and any(p.cwd.is_relative_to(r) for r in roots)
     ]
 
 
@@ -152,8 +130,7 @@ def _read(path: Path) -> str:
 
 def job_processes(job_id: str) -> list[int]:
     """Live processes carrying the job's tag (agents and their children)."""
-    tag = f"PRODIGY_JOB_ID={job_id}".encode()
-    return [pid for pid, _, _, environ in _processes() if tag in environ.split(b"\0")]
+    return [p.pid for p in live_processes() if p.has_variable(f"PRODIGY_JOB_ID={job_id}")]
 
 
 async def stop_job_processes(job_id: str, *, passes: int = 2) -> list[int]:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from prodigy.core.errors import LockedError, UsageError
+from prodigy.core.errors import LockedError, StoreError, UsageError
 
 # Lock names become file names, so they are checked, never escaped (no `..`, no `/`).
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -86,8 +86,14 @@ def acquire_lock(path: Path, *, owner: str, subject: str | None = None) -> LockH
     `owner` describes us to later readers (e.g. "prodigy run session-x"); `subject` names
     what is locked in the error message (default: the file's stem).
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:  # a read-only PRODIGY_HOME, say
+        raise StoreError(
+            f"{path}: cannot create the lock file ({exc.strerror}); this command needs a "
+            "writable PRODIGY_HOME"
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

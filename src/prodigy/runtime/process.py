@@ -11,11 +11,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
 from prodigy.core.errors import ProdigyError
+from prodigy.runtime.proc_table import start_ticks
+from prodigy.runtime.step_tracking import (
+    MARKER_VARIABLE,
+    StepTracker,
+    current_tracker,
+    new_marker,
+)
 
 LineCallback = Callable[[str], None]
 
@@ -38,6 +45,7 @@ class ProcessRequest:
     stdin: bytes | None = None  # None -> /dev/null
     grace_period: float = 5.0  # SIGTERM -> SIGKILL delay
     keep_output: bool = True  # False: don't accumulate stdout/stderr (callbacks still get lines)
+    track: bool = False  # a step's process: recorded for crash recovery (see step_tracking)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +135,42 @@ async def run_process(
     on_stderr: LineCallback | None = None,
 ) -> ProcessResult:
     """Run one process in its own group; kill the whole group on timeout or cancellation."""
+    tracker = current_tracker() if request.track else None
+    if tracker is None:
+        return await _run(request, on_stdout, on_stderr, None)
+    marker = new_marker()
+    tracker.starting(marker)  # before the spawn: a crash right after it leaves the marker
+    request = replace(request, env={**request.env, MARKER_VARIABLE: marker})
+    recorder: StepTracker = tracker
+
+    def spawned(pid: int) -> None:
+        recorder.spawned(marker, pid, start_ticks(pid))
+
+    try:
+        return await _run(request, on_stdout, on_stderr, spawned)
+    finally:
+        tracker.ended(marker)  # the group is gone by now (killed in _run's finally)
+
+
+async def _run(
+    request: ProcessRequest,
+    on_stdout: LineCallback | None,
+    on_stderr: LineCallback | None,
+    on_spawn: Callable[[int], None] | None,
+) -> ProcessResult:
     loop = asyncio.get_running_loop()
     started = time.monotonic()
     out = _LineSink(request.keep_output, on_stdout, loop.create_future())
     err = _LineSink(request.keep_output, on_stderr, loop.create_future())
     proc, transports = await _spawn(request, out, err)
+    if on_spawn is not None:
+        try:
+            on_spawn(proc.pid)
+        except BaseException:
+            _signal_group(proc.pid, signal.SIGKILL)  # unrecorded, it must not run on
+            await _reap(proc)
+            await _drain(out, err, transports)
+            raise
     timed_out = False
     try:
         try:

@@ -31,8 +31,17 @@ class Db:
     (BEGIN IMMEDIATE) so two processes never deadlock upgrading a read to a write.
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, masker: Masker, clock: Clock) -> None:
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        masker: Masker,
+        clock: Clock,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self.path = path
+        self.read_only = read_only  # the home is not writable: reads work, writes refuse
         self._conn = conn
         self._masker = masker
         self._clock = clock
@@ -96,11 +105,21 @@ class Db:
                     self._conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
                     raise self.error("write", exc) from exc
+                if isinstance(exc, UnicodeEncodeError):  # a lone surrogate in a bound value
+                    raise StoreError(
+                        f"{self.path}: could not write: a value is not Unicode text "
+                        f"({exc.object[exc.start : exc.end]!a}, a lone surrogate)"
+                    ) from None
                 raise
             finally:
                 self._depth = 0
 
     def _begin(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"{self.path}: cannot write: {self.path.parent} is read-only; this command "
+                "records state, so make it writable or set PRODIGY_HOME to a writable directory"
+            )
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -134,6 +153,8 @@ def connect(home: Path, masker: Masker, clock: Clock, busy_timeout_s: float) -> 
         raise StoreError(f"{home}: cannot create the prodigy home directory: {exc}") from exc
     path = home / DB_NAME
     _check_existing(path, busy_timeout_s)
+    if not _writable(home, path):
+        return _connect_read_only(path, masker, clock, busy_timeout_s)
     conn = sqlite3.connect(
         path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
     )
@@ -150,6 +171,40 @@ def connect(home: Path, masker: Masker, clock: Clock, busy_timeout_s: float) -> 
         conn.close()
         raise
     return db
+
+
+def _writable(home: Path, path: Path) -> bool:
+    # access() reports a read-only file system (EROFS) and missing permissions alike
+    return os.access(home, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _connect_read_only(path: Path, masker: Masker, clock: Clock, busy_timeout_s: float) -> Db:
+    """A home we cannot write (a read-only mount, say): reading commands still work; the
+    first write raises a one-line StoreError. No chmod, no migration, no side files."""
+    if not path.exists():  # nothing recorded yet: an empty in-memory store to read from
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        _migrate(Db(path, conn, masker, clock), conn)
+        return Db(path, conn, masker, clock, read_only=True)
+    wal = path.with_name(path.name + "-wal")
+    # Without a -wal file no process is writing, and SQLite could not create its -shm here.
+    uri = f"{path.resolve().as_uri()}?{'mode=ro' if wal.exists() else 'immutable=1'}"
+    try:
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys=ON")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the read-only database: {exc}") from exc
+    if version != SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"{path}: the database needs an upgrade (schema {version} -> {SCHEMA_VERSION}), "
+            f"which a read-only {path.parent} does not allow; make it writable once"
+        )
+    return Db(path, conn, masker, clock, read_only=True)
 
 
 def _check_existing(path: Path, busy_timeout_s: float) -> None:

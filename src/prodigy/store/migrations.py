@@ -181,5 +181,20 @@ _V5 = (
     "ALTER TABLE usage ADD COLUMN cost_source TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+# v6: the process group of every step that is running (setup, reduce, sequential, merge),
+# written before the step starts, so a resume after a crash stops a step the dead run left
+# running instead of running it a second time beside it. `marker` is also in the step's
+# environment; `start_ticks` (from /proc) tells the group's leader from a recycled pid.
+_V6 = (
+    """CREATE TABLE step_processes (
+        marker TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        pgid INTEGER,
+        start_ticks INTEGER,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX step_processes_by_session ON step_processes(session_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -16,6 +16,7 @@ from prodigy.store.items import Items
 from prodigy.store.jobs import Jobs
 from prodigy.store.repos import Repos
 from prodigy.store.sessions import Sessions
+from prodigy.store.step_processes import StepProcesses
 from prodigy.store.usage import UsageLog
 from prodigy.store.worktrees import Worktrees
 
@@ -37,6 +38,7 @@ class Store:
         self.dlq = Dlq(db)
         self.events = Events(db)
         self.worktrees = Worktrees(db)
+        self.step_processes = StepProcesses(db)
 
     @property
     def path(self) -> Path:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from tests.support.repos import make_repo
 
-from prodigy.runtime.agents.slash import expand_slash_command, strip_frontmatter
+from prodigy.core.provenance import Marked
+from prodigy.runtime.agents.slash import expand_marked, expand_slash_command, strip_frontmatter
 
 
 def command(root: Path, name: str, text: str) -> Path:
@@ -32,9 +33,20 @@ def test_expands_with_arguments_and_strips_frontmatter(tmp_path: Path) -> None:
 def test_positional_arguments_are_words_and_missing_ones_are_empty(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     command(repo, "move", "Move $1 to $2 ($3), all: $ARGUMENTS")
-    assert expand_slash_command("/move 'a b.py' c.py", repo) == (
-        "Move a b.py to c.py (), all: 'a b.py' c.py"
+    assert expand_slash_command("/move a.py  b.py", repo) == (
+        "Move a.py to b.py (), all: a.py  b.py"
     )
+
+
+def test_positional_arguments_that_are_values_stay_data(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    command(repo, "fix", "@run lint $1\n@print done with $ARGUMENTS")
+    prompt = Marked("/fix src/a.py --fast", ((5, 13),))  # the path came from ${item}
+
+    expanded = expand_marked(prompt, repo)
+
+    assert expanded.text == "@run lint src/a.py\n@print done with src/a.py --fast"
+    assert [expanded.text[s:e] for s, e in expanded.data] == ["src/a.py", "src/a.py"]
 
 
 def test_found_from_a_subdirectory_up_to_the_repository_root(tmp_path: Path) -> None:

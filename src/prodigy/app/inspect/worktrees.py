@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prodigy.app.paths import worktrees_dir
+from prodigy.app.session.default_merge import SCRATCH_PREFIX
 from prodigy.app.session.state import (
     FINAL,
     display_status,
@@ -134,6 +135,8 @@ class _Owners:
             return self.by_path[path], None
         if branch in self.by_branch:
             return self.by_branch[branch], None
+        if branch and branch.startswith(SCRATCH_PREFIX):  # a merge's scratch (default_merge)
+            return self.by_id.get(branch.removeprefix(SCRATCH_PREFIX)), None
         for job_id, session in self.jobs.items():
             if branch and branch.startswith(f"{AGENT_PREFIX}{job_id}-"):
                 return session, job_id

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from prodigy.core.errors import StepFailedError, UsageError
 from prodigy.core.interpolation import interpolate, render
@@ -33,6 +35,7 @@ class SetupFailedError(StepFailedError):
     """A setup step failed (or the phase timed out); no agent has started."""
 
 
+T = TypeVar("T")
 SetupStepDone = Callable[[int, Scope, Mapping[str, str]], None]  # index, scope, captures
 StepFinished = Callable[[Step, StepOutcome], None]  # every step that ran, failed ones too
 
@@ -118,7 +121,8 @@ async def load_items(phase: MapPhase, scope: Scope, ctx: StepContext) -> list[Js
     path = Path(source) if Path(source).is_absolute() else parent / source
     document: object
     if source and path.is_file():
-        document = parse_input_document(path.read_text(encoding="utf-8"), source)
+        text = path.read_text(encoding="utf-8")
+        document = await off_the_loop(parse_input_document, text, source)
     elif not source or looks_like_file(source):
         raise UsageError(
             f"{phase.location}: map.input file {source!r} not found in the parent worktree"
@@ -126,7 +130,34 @@ async def load_items(phase: MapPhase, scope: Scope, ctx: StepContext) -> list[Js
         )
     else:
         document = await _command_items(phase, source, scope, ctx)
-    return select_items(document, selection(phase))  # type: ignore[return-value]
+    items: list[object] = await off_the_loop(select_items, document, selection(phase))
+    return items  # type: ignore[return-value]
+
+
+async def off_the_loop(function: Callable[..., T], *args: object) -> T:
+    """`function(*args)` in a daemon thread, so the event loop still sees Ctrl-C while a big
+    input is parsed, filtered and sorted; an interrupted run exits without waiting for it."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return  # cancelled meanwhile
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            result = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+            loop.call_soon_threadsafe(deliver, None, exc)
+        else:
+            loop.call_soon_threadsafe(deliver, result, None)
+
+    threading.Thread(target=work, name="prodigy-input", daemon=True).start()
+    return await future
 
 
 async def _command_items(
@@ -148,4 +179,4 @@ async def _command_items(
             f"{phase.location}: map.input command `{source}` {how}:\n{result.tail(10)}\n"
             "No agent was started."
         )
-    return parse_command_output(result.stdout)
+    return parse_command_output(result.stdout, f"command `{source}`")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.inputs import run_setup
 from prodigy.app.session.setup import SessionSetup
+from prodigy.app.step_processes import tracked_steps
 from prodigy.core import event_payloads as ev
 from prodigy.core.clock import timestamp
 from prodigy.core.errors import ProdigyError
@@ -106,15 +107,16 @@ async def setup_phase(
         _save(setup, SETUP_PASS, Progress(index + 1, _changes(base, after), dict(captures)))
         crash_point(f"after-setup-step-{index + 1}")
 
-    output = await run_setup(
-        workflow.setup,
-        scope.with_values(dict(progress.values)),
-        ctx,
-        start=progress.next_step,
-        captured=progress.captures,
-        on_step=on_step,
-        on_finished=lambda step, outcome: record_step_usage(setup, job_id, step, outcome),
-    )
+    with tracked_steps(setup.store, setup.session_id):
+        output = await run_setup(
+            workflow.setup,
+            scope.with_values(dict(progress.values)),
+            ctx,
+            start=progress.next_step,
+            captured=progress.captures,
+            on_step=on_step,
+            on_finished=lambda step, outcome: record_step_usage(setup, job_id, step, outcome),
+        )
     setup.store.jobs.set_setup_captures(job_id, output.captures)
     events.record(ev.SETUP_COMPLETED, ev.phase(job_id, captures=sorted(output.captures)))
     reporter.emit(Note("success", "Setup phase completed"))
@@ -158,13 +160,14 @@ async def reduce_phase(
             _save(setup, REDUCE_PASS, Progress(index + 1, _changes(base, outcome.scope)))
             crash_point(f"reduce-step-{index + 1}")
 
-    result = await run_sequence(
-        steps,
-        scope.with_values(dict(progress.values)),
-        ctx,
-        start=progress.next_step,
-        on_done=on_done,
-    )
+    with tracked_steps(setup.store, setup.session_id):
+        result = await run_sequence(
+            steps,
+            scope.with_values(dict(progress.values)),
+            ctx,
+            start=progress.next_step,
+            on_done=on_done,
+        )
     if result.failed is not None and result.failed_index is not None:
         step = steps[result.failed_index]
         error = result.failed.result.error or f"exit code {result.failed.result.exit_code}"

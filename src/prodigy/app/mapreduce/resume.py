@@ -30,6 +30,8 @@ from prodigy.app.session.environment import initial_scope
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.opening import refuse_changed_workflow, reopen_session, stored_options
 from prodigy.app.session.setup import SessionSetup
+from prodigy.app.session.worktree_merge import merge_recorded
+from prodigy.app.step_processes import stop_left_steps
 from prodigy.core import event_payloads as ev
 from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
@@ -78,6 +80,8 @@ async def resume_job(
             subject=session.id,
         ):
             try:
+                if session.status is RunStatus.MERGING:  # the job is done; its merge is not
+                    return await merge_recorded(store, session, reporter, env)
                 return await resume_locked(store, session, request, reporter, env, read_line)
             finally:
                 remove_scratch(home, session.id)
@@ -105,6 +109,7 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
         reporter.emit(Note("warn", f"stopped {len(killed)} process(es) left by the dead run"))
     options = stored_options(store, session, yes=request.yes, verbosity=request.verbosity)
     setup, _ = await reopen_session(store, session, options, reporter, env)
+    await stop_left_steps(store, session.id, reporter, setup.config.grace_period)
     events = JobEvents(store, job.id, session.id, reporter)
     await _repair(setup, job, events, reporter)
     scope = initial_scope(setup.workflow, args=setup.options.args, process_env=env)

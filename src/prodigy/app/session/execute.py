@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 
 from prodigy.app.session.merge import ReadLine, ask_to_merge, merge_session, remove_session_worktree
+from prodigy.app.session.merge_plan import SessionMergeResult
 from prodigy.app.session.options import passes
 from prodigy.app.session.passes import PassesResult, Position, SessionRunner
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
-from prodigy.core.errors import EXIT_FAILED, InterruptedRunError
+from prodigy.app.step_processes import tracked_steps
+from prodigy.core.errors import EXIT_FAILED, GitError, InterruptedRunError
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import RunStatus
 from prodigy.core.usage import Usage, cost_text
 from prodigy.core.variables import Scope
+from prodigy.runtime import git
 from prodigy.runtime.steps.context import StepContext
 
 START = Position(1, 0)
@@ -44,9 +47,13 @@ async def execute_session(
     runner = SessionRunner(setup.store, setup.session_id, setup.workflow, setup.workflow_hash, ctx)
     all_passes = passes(setup.options, inputs)
     try:
-        outcome = await runner.run_passes(
-            all_passes, scope, start, early_stop=not inputs and setup.options.max_iterations > 1
-        )
+        with tracked_steps(setup.store, setup.session_id):
+            outcome = await runner.run_passes(
+                all_passes,
+                scope,
+                start,
+                early_stop=not inputs and setup.options.max_iterations > 1,
+            )
     except asyncio.CancelledError:
         setup.store.sessions.set_status(setup.session_id, RunStatus.INTERRUPTED)
         reporter.emit(
@@ -116,9 +123,23 @@ async def merge_back(
 async def merge_and_clean(
     setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter
 ) -> int:
-    """Merge the session into its target and remove its worktree; report either way."""
+    """Merge the session into its target and remove its worktree; report either way.
+
+    The session is `merging` until the merge landed or failed having changed nothing; a run
+    stopped in between leaves it `merging`, and `prodigy resume` finishes the merge.
+    """
     plan = setup.plan()
-    result = await merge_session(plan, ctx, scope, setup.workflow.merge)
+    sessions = setup.store.sessions
+    if sessions.require(setup.session_id).status is not RunStatus.MERGING:
+        sessions.set_status(setup.session_id, RunStatus.MERGING)
+    try:
+        with tracked_steps(setup.store, setup.session_id):
+            result = await merge_session(plan, ctx, scope, setup.workflow.merge)
+    except asyncio.CancelledError:
+        raise await _interrupted_merge(setup, reporter) from None
+    except GitError as exc:
+        result = SessionMergeResult(False, str(exc))
+    sessions.set_status(setup.session_id, RunStatus.COMPLETED)
     if not result.merged:
         reporter.emit(
             Note(
@@ -135,3 +156,26 @@ async def merge_and_clean(
     if setup.config.auto_cleanup:
         await remove_session_worktree(plan)
     return 0
+
+
+async def _interrupted_merge(setup: SessionSetup, reporter: Reporter) -> InterruptedRunError:
+    """What a stop during the merge leaves: either it landed whole, or nothing changed."""
+    if await git.is_ancestor(setup.repo, setup.branch, setup.target):
+        setup.store.sessions.set_status(setup.session_id, RunStatus.COMPLETED)
+        reporter.emit(
+            Note(
+                "warn",
+                f"Interrupted after the merge into {setup.target} landed; the worktree is kept"
+                f" at {setup.worktree} (`prodigy worktree clean {setup.session_id}` removes it)",
+            )
+        )
+        return InterruptedRunError("interrupted after the merge landed")
+    hint = f"prodigy resume {setup.session_id}"
+    reporter.emit(
+        Note(
+            "warn",
+            f"Interrupted during the merge into {setup.target}; {setup.target} and your"
+            f" checkout are unchanged. Resume with: {hint}",
+        )
+    )
+    return InterruptedRunError(f"interrupted; resume with: {hint}")

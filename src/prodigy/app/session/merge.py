@@ -5,47 +5,30 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
-from prodigy.core.errors import GitError, LockedError
+from prodigy.app.session.default_merge import (
+    default_merge,
+    discard_scratch,
+    finish_interrupted_landing,
+    target_checkout,
+)
+from prodigy.app.session.merge_plan import MergePlan, SessionMergeResult
+from prodigy.core.errors import LockedError
 from prodigy.core.progress import Note
 from prodigy.core.records import repo_key
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import MergeConfig
 from prodigy.runtime import git
-from prodigy.runtime.agents.base import AgentRequest
+from prodigy.runtime.checkout_state import operation_in_progress
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.sequence import run_sequence
-from prodigy.runtime.worktrees import list_worktrees, remove_worktree
+from prodigy.runtime.worktrees import remove_worktree
 
 # Asks the user one question and returns the answer (`input` on a terminal).
 ReadLine = Callable[[str], str]
 
 _MERGE_LOCK_WAIT = 600.0  # seconds to wait for another session's merge into this repository
-
-
-@dataclass(frozen=True, slots=True)
-class MergePlan:
-    """Which branch goes where."""
-
-    repo: Path  # the user's repository (main checkout)
-    worktree: Path  # the session worktree
-    branch: str  # the session branch
-    target: str  # the branch the session started from
-    session_id: str
-    lock_dir: Path  # where the per-repository merge lock lives
-
-    def merge_command(self) -> str:
-        return f"prodigy worktree merge {self.session_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class SessionMergeResult:
-    merged: bool
-    message: str
-    nothing_to_merge: bool = False
 
 
 def merge_variables(plan: MergePlan) -> dict[str, JsonValue]:
@@ -101,12 +84,22 @@ async def _merge_locked(
 ) -> SessionMergeResult:
     if not await git.branch_exists(plan.repo, plan.target):
         return SessionMergeResult(False, f"target branch {plan.target} no longer exists")
+    finished = await finish_interrupted_landing(plan)
+    if finished is not None:
+        return finished
+    await discard_scratch(plan)  # an attempt stopped before it landed: merge from the start
     if await pending_commits(plan) == 0:
         return SessionMergeResult(True, f"no new commits to merge into {plan.target}", True)
-    if custom is not None:
-        outcome = await _custom_merge(plan, ctx, scope, custom)
-    else:
-        outcome = await _default_merge(plan, ctx)
+    checkout = await target_checkout(plan)
+    if checkout is not None and (busy := await operation_in_progress(checkout)):
+        return SessionMergeResult(
+            False,
+            f"{checkout}: {busy}, then merge again; prodigy never aborts or resets work it"
+            " did not start",
+        )
+    if custom is None:
+        return await default_merge(plan, ctx, checkout)
+    outcome = await _custom_merge(plan, ctx, scope, custom)
     if outcome is not None:
         return outcome
     if not await git.is_ancestor(plan.repo, plan.branch, plan.target):
@@ -127,48 +120,6 @@ async def _custom_merge(
     if not result.ok:
         assert result.failed is not None
         return SessionMergeResult(False, f"merge step failed: {result.failed.result.error}")
-    return None
-
-
-async def _target_checkout(plan: MergePlan) -> Path | None:
-    for info in await list_worktrees(plan.repo):
-        if info.branch == plan.target:
-            return info.path
-    return None
-
-
-async def _default_merge(plan: MergePlan, ctx: StepContext) -> SessionMergeResult | None:
-    checkout = await _target_checkout(plan)
-    if checkout is None:
-        return SessionMergeResult(False, f"{plan.target} is not checked out anywhere to merge into")
-    message = f"Merge {plan.session_id} into {plan.target}"
-    try:
-        outcome = await git.merge_no_ff(checkout, plan.branch, message)
-    except GitError as exc:
-        return SessionMergeResult(False, f"git merge refused: {exc}")
-    if outcome.ok:
-        return None
-    await git.abort_merge(checkout)
-    conflicts = ", ".join(outcome.conflicted_paths)
-    ctx.reporter.emit(
-        Note("warn", f"merge conflict in {conflicts}; asking Claude (/prodigy-merge-worktree)")
-    )
-    result = await ctx.agent.run(
-        AgentRequest(
-            prompt=ctx.agent.merge_prompt(plan.branch, plan.target),
-            cwd=plan.worktree,
-            env=ctx.env,
-            log_path=ctx.log_path("merge"),
-            label="merge",
-            mask=ctx.masker.text,
-        )
-    )
-    if await git.is_merge_in_progress(checkout):
-        await git.abort_merge(checkout)
-    if not result.success:
-        return SessionMergeResult(
-            False, f"conflict in {conflicts}; Claude merge failed: {result.error_message}"
-        )
     return None
 
 

@@ -9,9 +9,7 @@ from pathlib import Path
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, scratch_dir
 from prodigy.app.session.environment import child_env
 from prodigy.app.session.event_recorder import RecordingReporter
-from prodigy.app.session.merge import (
-    MergePlan,
-)
+from prodigy.app.session.merge_plan import MergePlan
 from prodigy.app.session.options import RunOptions
 from prodigy.core.config import Config
 from prodigy.core.git_var_use import uses_git_variables

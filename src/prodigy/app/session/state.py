@@ -35,8 +35,9 @@ def display_status(session: SessionRecord, live: bool) -> str:
 
 
 def is_resumable(session: SessionRecord, live: bool) -> bool:
-    """Failed, interrupted and crashed sessions can be resumed; live and final ones cannot."""
-    if session.status is RunStatus.RUNNING:
+    """Failed, interrupted, crashed and stopped-while-merging sessions can be resumed; live
+    and final ones cannot."""
+    if session.status in (RunStatus.RUNNING, RunStatus.MERGING):
         return not live
     return session.status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
 

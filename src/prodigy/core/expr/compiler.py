@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import operator
-import re
 from collections.abc import Callable, Mapping
 
 from prodigy.core.expr.parser import Call, Compare, ListOf, Literal, Logical, Node, Not, PathRef
+from prodigy.core.expr.regex import Pattern, RegexError, compile_regex
 from prodigy.core.expr.values import (
     MISSING,
     Getter,
@@ -150,12 +150,11 @@ def _matches(subject: object, pattern: object) -> bool:
     return regex is not None and regex.search(subject) is not None
 
 
-@functools.lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str] | None:
+def _regex(pattern: str) -> Pattern | None:
     # Literal patterns were checked by the parser; a pattern read from a field may be invalid.
     try:
-        return re.compile(pattern)
-    except re.error:
+        return compile_regex(pattern)
+    except RegexError:
         return None
 
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from prodigy.core.expr.lexer import PATH_PATTERN, ExpressionError, Kind, Token, tokenize
+from prodigy.core.expr.regex import RegexError, compile_regex
 
 Segment = str | int
 Scalar = str | int | float | bool | None
@@ -267,8 +268,8 @@ class _Parser:
     def checked_regex(self, node: Compare, at: Token) -> Compare:
         if node.op == "matches" and isinstance(node.right, Literal):
             try:
-                re.compile(str(node.right.value))
-            except re.error as error:
+                compile_regex(str(node.right.value))
+            except RegexError as error:
                 raise self.fail(at, f"invalid regular expression: {error}") from None
         return node
 

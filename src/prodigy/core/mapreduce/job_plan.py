@@ -5,13 +5,13 @@ Pure: the clock, the random suffix and the environment are handed in.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from prodigy.core.errors import UsageError
+from prodigy.core.mapreduce.item_checks import BadItemsError, check_items, load_json
 from prodigy.core.workflow import MapPhase, Step, TimeoutConfig
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -140,15 +140,17 @@ def looks_like_file(text: str) -> bool:
 def parse_input_document(text: str, source: str) -> object:
     """A JSON input file's document; malformed JSON names the file, line and column."""
     try:
-        return json.loads(text)
+        document = load_json(text, source)
     except ValueError as exc:
-        raise UsageError(
+        raise BadItemsError(
             f"map.input {source} is not valid JSON ({exc}); fix the file or the setup step "
             "that writes it"
         ) from None
+    check_items(document, source)
+    return document
 
 
-def parse_command_output(stdout: str) -> list[object]:
+def parse_command_output(stdout: str, source: str = "command output") -> list[object]:
     """Items from an input command's stdout (docs/mapreduce.md).
 
     The whole output as JSON (an array is the item list, anything else one item); otherwise
@@ -158,10 +160,11 @@ def parse_command_output(stdout: str) -> list[object]:
     if not text:
         return []
     try:
-        whole = json.loads(text)
+        whole = load_json(text, source)
     except ValueError:
         pass
     else:
+        check_items(whole, source)
         return list(whole) if isinstance(whole, list) else [whole]
     items: list[object] = []
     for line in text.splitlines():
@@ -169,7 +172,8 @@ def parse_command_output(stdout: str) -> list[object]:
         if not stripped:
             continue
         try:
-            items.append(json.loads(stripped))
+            items.append(load_json(stripped, source))
         except ValueError:
             items.append({"item": stripped})
+    check_items(items, source)
     return items

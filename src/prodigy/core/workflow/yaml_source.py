@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import MaxDepthExceededError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -58,6 +59,10 @@ class YMap:
 
 YNode: TypeAlias = YScalar | YSeq | YMap
 
+MAX_DEPTH = 100  # nesting levels; real workflows use fewer than 15
+MAX_NODES = 200_000  # nodes after alias expansion; a large workflow has a few thousand
+MAX_ALIASES = 10_000  # alias uses
+
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _FLOATS = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
 
@@ -82,8 +87,15 @@ def parse_yaml(text: str, file: str, reporter: DiagnosticCollector) -> YNode | N
     """Compose `text`; syntax errors and duplicate keys go to `reporter`."""
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
+    yaml.max_depth = MAX_DEPTH  # the composer recurses: stop before Python's stack does
     try:
         root = yaml.compose(text)
+    except MaxDepthExceededError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        message = f"invalid YAML: nested more than {MAX_DEPTH} levels deep"
+        reporter.add(Diagnostic(file=file, line=line, column=col, yaml_path="", message=message))
+        return None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -106,9 +118,12 @@ def parse_yaml(text: str, file: str, reporter: DiagnosticCollector) -> YNode | N
     if root is None:
         return None
     try:
-        return _convert(root, file, reporter, "")
+        return _Converter(file, reporter).convert(root, "")
     except RecursionError:  # an alias that contains itself (`&a [*a]`)
         reporter.add(_at(_pos(root, file), "", "invalid YAML: an alias refers to itself"))
+        return None
+    except _TooLarge as exc:
+        reporter.add(_at(exc.pos, "", f"invalid YAML: {exc.reason}"))
         return None
 
 
@@ -116,24 +131,54 @@ def _pos(node: Node, file: str) -> Pos:
     return Pos(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _convert(node: Node, file: str, reporter: DiagnosticCollector, path: str) -> YNode:
+class _TooLarge(Exception):
+    def __init__(self, pos: Pos, reason: str) -> None:
+        super().__init__(reason)
+        self.pos, self.reason = pos, reason
+
+
+class _Converter:
+    """Node graph -> tree. Aliases are copied here, so the budget bounds what they expand to:
+    a 30-line "billion laughs" file would otherwise take gigabytes."""
+
+    def __init__(self, file: str, reporter: DiagnosticCollector) -> None:
+        self.file, self.reporter = file, reporter
+        self.nodes = 0
+        self.aliases = 0
+        self.seen: set[int] = set()
+
+    def convert(self, node: Node, path: str) -> YNode:
+        self.nodes += 1
+        if id(node) in self.seen:
+            self.aliases += 1
+        self.seen.add(id(node))
+        if self.nodes > MAX_NODES or self.aliases > MAX_ALIASES:
+            raise _TooLarge(
+                _pos(node, self.file),
+                f"aliases expand the document past {MAX_NODES:,} nodes or {MAX_ALIASES:,} "
+                "alias uses; refusing (is it an alias bomb?)",
+            )
+        return _convert(node, self, path)
+
+
+def _convert(node: Node, conv: _Converter, path: str) -> YNode:
+    file = conv.file
     if isinstance(node, MappingNode):
-        converted = _convert_map(node, file, reporter, path)
+        converted = _convert_map(node, conv, path)
         tag = str(getattr(node.tag, "value", node.tag))
         if tag.startswith("!") and not tag.startswith("!!"):
             # `!batched {size: 10}` is serde's tagged enum: read it as `{batched: {size: 10}}`
             return YMap(((YScalar(tag[1:], converted.pos), converted),), converted.pos)
         return converted
     if isinstance(node, SequenceNode):
-        items = tuple(
-            _convert(item, file, reporter, f"{path}[{i}]") for i, item in enumerate(node.value)
-        )
+        items = tuple(conv.convert(item, f"{path}[{i}]") for i, item in enumerate(node.value))
         return YSeq(items, _pos(node, file))
     assert isinstance(node, ScalarNode)
     return YScalar(_scalar(node), _pos(node, file))
 
 
-def _convert_map(node: MappingNode, file: str, reporter: DiagnosticCollector, path: str) -> YMap:
+def _convert_map(node: MappingNode, conv: _Converter, path: str) -> YMap:
+    file, reporter = conv.file, conv.reporter
     entries: list[tuple[YScalar, YNode]] = []
     seen: dict[object, Pos] = {}
     merges = []
@@ -141,7 +186,7 @@ def _convert_map(node: MappingNode, file: str, reporter: DiagnosticCollector, pa
         if isinstance(key_node, ScalarNode) and key_node.value == "<<":
             merges.append(value_node)  # applied after the explicit keys, which win
             continue
-        key = _convert(key_node, file, reporter, path)
+        key = conv.convert(key_node, path)
         if not isinstance(key, YScalar):
             reporter.add(_at(key.pos, path, "mapping keys must be plain scalars"))
             continue
@@ -157,22 +202,22 @@ def _convert_map(node: MappingNode, file: str, reporter: DiagnosticCollector, pa
             )
             continue
         seen[key.value] = key.pos
-        entries.append((key, _convert(value_node, file, reporter, child_path)))
+        entries.append((key, conv.convert(value_node, child_path)))
     for merge in merges:
-        entries.extend(_merge_entries(merge, file, reporter, path, seen))
+        entries.extend(_merge_entries(merge, conv, path, seen))
     return YMap(tuple(entries), _pos(node, file))
 
 
 def _merge_entries(
-    value: Node, file: str, reporter: DiagnosticCollector, path: str, seen: dict[object, Pos]
+    value: Node, conv: _Converter, path: str, seen: dict[object, Pos]
 ) -> list[tuple[YScalar, YNode]]:
     """YAML merge keys (`<<: *base`): explicit keys win, so merged ones only fill gaps."""
     sources = value.value if isinstance(value, SequenceNode) else [value]
     merged: list[tuple[YScalar, YNode]] = []
     for source in sources:
-        converted = _convert(source, file, reporter, path)
+        converted = conv.convert(source, path)
         if not isinstance(converted, YMap):
-            reporter.add(_at(converted.pos, path, "'<<' merge needs a mapping or alias"))
+            conv.reporter.add(_at(converted.pos, path, "'<<' merge needs a mapping or alias"))
             continue
         for k, v in converted.entries:
             if k.value not in seen:

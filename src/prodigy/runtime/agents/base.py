@@ -33,6 +33,9 @@ class AgentRequest:
     label: str = "agent"  # step or item name, used in every message
     on_text: TextCallback | None = None  # one line per assistant text block or tool call
     mask: Callable[[str], str] | None = None  # applied to every line before it reaches the log
+    # [start, end) ranges of `prompt` that are interpolated values: data. Claude gets the
+    # prompt unchanged; the scripted agent never takes a directive from them (issue 12).
+    data: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

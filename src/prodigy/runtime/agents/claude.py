@@ -120,6 +120,7 @@ class ClaudeAgent:
                 timeout=request.timeout,
                 grace_period=self.settings.grace_period,
                 keep_output=False,  # the stream is parsed and logged line by line instead
+                track=True,
             )
             try:
                 outcome = await run_process(

@@ -31,13 +31,14 @@ from prodigy.core.directives import (
     parse_script,
 )
 from prodigy.core.errors import ProdigyError
+from prodigy.core.provenance import Marked
 from prodigy.runtime.agents.base import (
     AgentPlugin,
     AgentRequest,
     AgentSettings,
     slash_merge_prompt,
 )
-from prodigy.runtime.agents.slash import expand_slash_command
+from prodigy.runtime.agents.slash import expand_marked
 from prodigy.runtime.agents.stream_json import StreamRecorder, open_recorder
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 
@@ -115,7 +116,8 @@ class ScriptedAgent:
     ) -> tuple[_Stop | None, str]:
         """Run the directives in order, appending each to `done`; (why it stopped, result text)."""
         home = request.env.get("HOME")
-        prompt = expand_slash_command(request.prompt, request.cwd, Path(home) if home else None)
+        marked = Marked(request.prompt, request.data)
+        prompt = expand_marked(marked, request.cwd, Path(home) if home else None)
         try:
             script = parse_script(prompt)
         except DirectiveError as err:
@@ -139,8 +141,8 @@ class ScriptedAgent:
         match directive:
             case WriteFile(path=path, content=content) | AppendFile(path=path, content=content):
                 return _write(request.cwd, path, content, append=isinstance(directive, AppendFile))
-            case RunCommand(command=command):
-                outcome = await self._process(request, ("bash", "-c", command))
+            case RunCommand(command=command, env=env):
+                outcome = await self._process(request, ("bash", "-c", command), dict(env))
                 if outcome.returncode == 0:
                     return None
                 first = command.strip().split("\n", 1)[0]
@@ -171,10 +173,15 @@ class ScriptedAgent:
             return _failed(committed, "@commit: `git commit` failed")
         return None
 
-    async def _process(self, request: AgentRequest, argv: tuple[str, ...]) -> ProcessResult:
+    async def _process(
+        self, request: AgentRequest, argv: tuple[str, ...], env: dict[str, str] | None = None
+    ) -> ProcessResult:
         # no timeout here: the whole run is under asyncio.timeout, and cancellation kills the group
         process = ProcessRequest(
-            argv=argv, cwd=request.cwd, env=request.env, grace_period=self.settings.grace_period
+            argv=argv,
+            cwd=request.cwd,
+            env={**request.env, **(env or {})},
+            grace_period=self.settings.grace_period,
         )
         return await run_process(process)
 

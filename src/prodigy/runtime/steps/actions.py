@@ -13,6 +13,7 @@ from prodigy.core.config import Config
 from prodigy.core.errors import NotImplementedYetError, StepFailedError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.progress import Note, StepOutput
+from prodigy.core.provenance import interpolate_marked
 from prodigy.core.results import StepResult
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
@@ -103,6 +104,7 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
                 env=child_env,
                 timeout=call.timeout,
                 grace_period=ctx.grace_period,
+                track=True,
             ),
             on_stdout=_echo(ctx, call.index, "stdout"),
             on_stderr=_echo(ctx, call.index, "stderr"),
@@ -141,7 +143,7 @@ def _save_shell_log(ctx: StepContext, label: str, script: str, result: ProcessRe
 async def _claude(
     step: Step, action: ClaudeAction, scope: Scope, ctx: StepContext, call: _Call
 ) -> StepResult:
-    prompt = interpolate(action.prompt, scope)
+    prompt = interpolate_marked(action.prompt, scope)
     label = step_label(step)
     log_path = ctx.log_path(label)
     echo = _echo(ctx, call.index, "agent")
@@ -152,7 +154,8 @@ async def _claude(
         agent = agent_from_config(step.agent, ctx.agent_config or Config())
     outcome = await agent.run(
         AgentRequest(
-            prompt=prompt,
+            prompt=prompt.text,
+            data=prompt.data,
             cwd=call.cwd,
             env=call.env,
             timeout=call.timeout,
@@ -202,6 +205,8 @@ def _formatted(text: str, fmt: str) -> str:
     if fmt == "json":
         try:
             return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+        except RecursionError:
+            raise StepFailedError("write_file: content is nested too deeply to format") from None
         except ValueError as exc:
             raise StepFailedError(f"write_file: content is not valid JSON ({exc})") from exc
     if fmt == "yaml":
@@ -213,10 +218,12 @@ def _formatted(text: str, fmt: str) -> str:
         yaml = YAML(typ="safe")
         try:
             data = yaml.load(text)
+            out = io.StringIO()
+            yaml.default_flow_style = False
+            yaml.dump(data, out)  # shared nodes stay anchors: an alias bomb is not expanded
+        except RecursionError:
+            raise StepFailedError("write_file: content is nested too deeply to format") from None
         except YAMLError as exc:
             raise StepFailedError(f"write_file: content is not valid YAML ({exc})") from exc
-        out = io.StringIO()
-        yaml.default_flow_style = False
-        yaml.dump(data, out)
         return out.getvalue()
     return text

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from prodigy.core.interpolation import interpolate
 from prodigy.core.progress import StepFinished, StepSkipped, StepStarted
+from prodigy.core.shellsafe import UnsafeSubstitutionError, interpolate_shell, shown
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step
 from prodigy.runtime import git
@@ -33,10 +34,14 @@ class SequenceResult:
 
 
 def shown_command(step: Step, scope: Scope) -> str:
-    """The step's command after plain interpolation, for display (the shell gets values safely)."""
+    """The step's command for display: a shell step exactly as bash gets it (references to
+    its values, then the values); a prompt interpolated, as the agent gets it."""
     action = step.action
     if isinstance(action, ShellAction):
-        return f"shell: {interpolate(action.command, scope)}"
+        try:
+            return f"shell: {shown(interpolate_shell(action.command, scope))}"
+        except UnsafeSubstitutionError:
+            return f"shell: {action.command}"  # the step itself fails and says why
     if isinstance(action, ClaudeAction):
         return f"claude: {interpolate(action.prompt, scope)}"
     return step_label(step)
