@@ -20,11 +20,13 @@ from benchmarks import (
     bench_overhead,
     bench_planning,
     bench_resume,
+    bench_startup,
 )
 from benchmarks.report import write_results
 from benchmarks.timing import ROOT, Row, Settings, load, unavailable
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Settings], list[Row]]]] = {
+    "startup": ("0. start-up", bench_startup.run),
     "overhead": ("1. per-item overhead", bench_overhead.run),
     "planning": ("2. planning", bench_planning.run),
     "dlq": ("3. dead letter queue", bench_dlq.run),
