@@ -62,6 +62,7 @@ class AgentSetting:
     ctx: StepContext  # the parent's context; each agent gets its own copy
     timeout: float | None = None
     on_step: StepWatch | None = None
+    base: str | None = None  # start here instead of the parent's HEAD (a remote node's cache)
 
 
 class _StepWatcher:
@@ -96,7 +97,7 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
     )
     try:
         await discard_agent_worktree(setting.repo, path, task.branch)
-        head = await git.head_sha(setting.parent)
+        head = setting.base or await git.head_sha(setting.parent)
         created = await create_worktree(setting.repo, path, task.branch, head)
         crash_point("during-worktree-add")
     except ProdigyError as exc:
