@@ -70,6 +70,7 @@ class MapBoard:
         self.rows[str(payload.get("item_id"))] = {
             "status": "ok" if ok else "failed",
             "attempt": payload.get("attempt", 1),
+            "node": str(payload.get("node") or ""),
             "seconds": duration.get("secs", 0) + duration.get("nanos", 0) / 1e9,
             "commits": len(payload.get("commits", ())),
             "error": "" if ok else str(payload.get("error") or ""),
@@ -110,7 +111,10 @@ class MapBoard:
         if not self.rows:
             return None
         table = Table(title="MapReduce items", show_lines=False)
-        for name in ("item", "status", "attempt", "time", "commits", "error"):
+        # where each attempt ran matters only when agents ran on a cluster
+        remote = any(row["node"] not in ("", "local") for row in self.rows.values())
+        names = ("item", "status", "attempt", *(("node",) if remote else ()), "time", "commits")
+        for name in (*names, "error"):
             table.add_column(name)
         ordered = sorted(self.rows.items(), key=lambda kv: _index(kv[0]))
         failed = [(k, r) for k, r in ordered if r["status"] != "ok"]
@@ -123,6 +127,7 @@ class MapBoard:
                 item,
                 row["status"],
                 str(row["attempt"]),
+                *((row["node"],) if remote else ()),
                 f"{row['seconds']:.1f}s",
                 str(row["commits"]),
                 terminal_safe(row["error"])[:80],

@@ -92,13 +92,16 @@ def phase(job_id: str, **fields: Any) -> Payload:
     return {"job_id": job_id, **fields}
 
 
-def agent_started(job_id: str, agent_id: str, item_id: str, worktree: str, attempt: int) -> Payload:
+def agent_started(
+    job_id: str, agent_id: str, item_id: str, worktree: str, attempt: int, *, node: str
+) -> Payload:
     return {
         "job_id": job_id,
         "agent_id": agent_id,
         "item_id": item_id,
         "worktree": worktree,
         "attempt": attempt,
+        "node": node,
     }
 
 
@@ -123,6 +126,7 @@ def agent_completed(job_id: str, outcome: AgentOutcome) -> Payload:
         "commits": list(outcome.commits),
         "json_log_location": outcome.log_path,
         "attempt": outcome.attempt,
+        "node": outcome.node,
         "usage": usage_json(outcome.total_usage()),
     }
 

@@ -21,6 +21,7 @@ from prodigy.core.variables import JsonValue, Scope, item_values
 from prodigy.core.workflow import Step
 from prodigy.runtime import git
 from prodigy.runtime.crashpoints import crash_point
+from prodigy.runtime.executor import OnStarted
 from prodigy.runtime.steps.actions import step_label
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.runner import StepOutcome
@@ -28,6 +29,7 @@ from prodigy.runtime.steps.sequence import run_sequence
 from prodigy.runtime.worktrees import create_worktree, remove_worktree
 
 StepWatch = Callable[["AgentTask", str, int, int], None]  # task, step label, index, total
+LOCAL_NODE = "local"  # the `node` of attempts run by this process
 _HANDLER_FAILED = "on_failure handler failed"
 
 
@@ -151,11 +153,14 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
     )
 
 
-def local_runner(setting: AgentSetting) -> Callable[[AgentTask], Awaitable[AgentOutcome]]:
+def local_runner(
+    setting: AgentSetting,
+) -> Callable[[AgentTask, OnStarted], Awaitable[AgentOutcome]]:
     """The AgentRunner that runs agents in this process."""
 
-    async def run(task: AgentTask) -> AgentOutcome:
-        return await run_map_agent(task, setting)
+    async def run(task: AgentTask, started: OnStarted) -> AgentOutcome:
+        started(LOCAL_NODE)
+        return replace(await run_map_agent(task, setting), node=LOCAL_NODE)
 
     return run
 

@@ -28,6 +28,7 @@ from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import AgentRunner
 from prodigy.runtime.map_agent import AgentSetting, AgentTask, discard_agent_worktree
 from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
+from prodigy.runtime.remote.coordinator import drop_incoming, is_incoming
 from prodigy.store import Store
 
 
@@ -46,6 +47,7 @@ class MapJob:
     runner: AgentRunner[AgentTask, AgentOutcome]  # where agents run
     queue: MergeQueue
     repo_key: str
+    remote: bool = False  # agents run on other machines (commits come back as bundles)
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
     dlq_capacity: int = 1000  # config dlq.capacity: a full DLQ evicts (and archives) its oldest
 
@@ -127,8 +129,11 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
 
 
 async def cleanup(job: MapJob, outcome: AgentOutcome) -> None:
-    """The landed agent's worktree and branch are no longer needed."""
-    if outcome.worktree_path and outcome.branch:
+    """The landed agent's worktree and branch (or a remote agent's incoming ref) are no
+    longer needed."""
+    if is_incoming(outcome.branch):
+        await drop_incoming(job.setting.repo, job.job_id, outcome.item_id)
+    elif outcome.worktree_path and outcome.branch:
         await discard_agent_worktree(job.setting.repo, Path(outcome.worktree_path), outcome.branch)
         job.store.worktrees.forget(outcome.worktree_path)
         job.events.record(

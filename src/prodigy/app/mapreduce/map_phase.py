@@ -30,6 +30,7 @@ from prodigy.core.variables import JsonValue
 from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import Executor, Finished, LocalExecutor
 from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree
+from prodigy.runtime.remote.coordinator import drop_incoming, incoming_ref
 
 
 @dataclass(slots=True)
@@ -131,23 +132,38 @@ class MapRunner:
                 break
             await asyncio.sleep(min(wait, 1.0))
         path = self.job.setting.agents_root / f"agent-{task.index}"
-        self.job.store.items.transition(
-            self.job.job_id,
-            task.item_id,
-            ItemState.RUNNING,
-            agent_branch=task.branch,
-            agent_worktree=str(path),
-        )
-        record_worktree(self.job, path, task.branch, task.item_id)
+        # the ledger row (job, item, attempt) is written before the attempt is submitted
+        if self.job.remote:  # no local worktree: the commits come back into this ref
+            self.job.store.items.transition(
+                self.job.job_id,
+                task.item_id,
+                ItemState.RUNNING,
+                agent_branch=incoming_ref(self.job.job_id, task.item_id, task.attempt),
+            )
+        else:
+            self.job.store.items.transition(
+                self.job.job_id,
+                task.item_id,
+                ItemState.RUNNING,
+                agent_branch=task.branch,
+                agent_worktree=str(path),
+            )
+            record_worktree(self.job, path, task.branch, task.item_id)
         self.running += 1
         self._counts()
-        self.job.events.record(
-            ev.AGENT_STARTED,
-            ev.agent_started(self.job.job_id, task.agent_id, task.item_id, str(path), task.attempt),
-            agent_id=task.agent_id,
-        )
+        where = "" if self.job.remote else str(path)
+
+        def started(node: str) -> None:
+            self.job.events.record(
+                ev.AGENT_STARTED,
+                ev.agent_started(
+                    self.job.job_id, task.agent_id, task.item_id, where, task.attempt, node=node
+                ),
+                agent_id=task.agent_id,
+            )
+
         try:
-            outcome = await self.job.runner(task)
+            outcome = await self.job.runner(task, started)
         finally:
             self.running -= 1
         # before the slot is free: the next agent must see an opened breaker
@@ -276,7 +292,9 @@ class MapRunner:
         for record in job.store.items.find(job.job_id, states=(ItemState.RUNNING,)):
             # never finished: back to pending, so resume runs it again from a fresh worktree
             job.store.items.transition(job.job_id, record.item_id, ItemState.PENDING)
-            if record.agent_worktree and record.agent_branch:
+            if job.remote:
+                await drop_incoming(job.setting.repo, job.job_id, record.item_id)
+            elif record.agent_worktree and record.agent_branch:
                 await discard_agent_worktree(
                     job.setting.repo, Path(record.agent_worktree), record.agent_branch
                 )

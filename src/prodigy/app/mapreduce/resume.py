@@ -42,6 +42,7 @@ from prodigy.core.variables import Scope
 from prodigy.runtime import crash_repair as repair
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.map_agent import discard_agent_worktree
+from prodigy.runtime.remote.coordinator import drop_incoming
 from prodigy.store import Store, open_store
 
 ITEM_RECONCILED = "item_reconciled"
@@ -239,6 +240,7 @@ async def _discard(setup: SessionSetup, agents_root: Path, record: ItemRecord) -
     if path.exists():  # half checked out, never registered: only prodigy writes here
         shutil.rmtree(path, ignore_errors=True)
     setup.store.worktrees.forget(str(path))
+    await drop_incoming(setup.repo, record.job_id, record.item_id)  # a remote attempt's commits
 
 
 def _to_pending(store: Store, record: ItemRecord) -> None:
