@@ -15,7 +15,7 @@ import pytest
 from tests.runtime.language.support import context, steps
 from tests.support.repos import commit_file, git, make_repo
 
-from prodigy.core.map_results import AgentOutcome
+from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
 from prodigy.runtime.remote.bundles import create_bundle
 from prodigy.runtime.remote.coordinator import JobBundles, drop_incoming, incoming_ref, receive

@@ -12,6 +12,7 @@ from pathlib import Path
 from prodigy.app.config import load_config
 from prodigy.app.mapreduce.job import execute_mapreduce
 from prodigy.app.mapreduce.plan import check_mapreduce, dry_run_mapreduce
+from prodigy.app.mapreduce.ray_runner import RayChoice, check_ray
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.scratch import remove_scratch, sweep_scratch
 from prodigy.app.session.environment import child_env, initial_scope
@@ -107,6 +108,11 @@ async def start_run(
             return dry_run_mapreduce(workflow, first, limits, reporter)
     if options.dry_run:
         return dry_run(workflow, options, env, reporter)
+    executor = options.executor or config.executor
+    if executor == "ray" and limits is None and options.executor:
+        raise UsageError("--executor ray runs the agents of MapReduce workflows; this one is not")
+    if executor == "ray" and limits is not None:  # before any work: Ray installed and reachable
+        check_ray(RayChoice("ray", options.ray_address or config.ray.address))
     inputs = map_inputs(repo, options.map_globs)
     await refuse_if_busy(repo, "run prodigy")
     target = await git.current_branch(repo)

@@ -105,3 +105,19 @@ def job_option(
 
 
 job_argument = click.argument("job_id", metavar="JOB", callback=_resolve_job)
+
+
+def executor_options(f: Any) -> Any:
+    """--executor and --ray-address: where map agents run (run, resume-job, dlq retry)."""
+    f = click.option(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="The Ray cluster for --executor ray, as Ray takes it (default: config, else auto).",
+    )(f)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default=None,
+        help="Where map agents run: here (local) or on a Ray cluster (ray; docs/ray.md).",
+    )(f)

@@ -13,7 +13,7 @@ import click
 from prodigy.app.dlq import queue as use
 from prodigy.app.inspect.events import moment
 from prodigy.app.paths import prodigy_home
-from prodigy.cli.common import job_argument, json_option, verbosity
+from prodigy.cli.common import executor_options, job_argument, json_option, verbosity
 from prodigy.cli.common import job_option as shared_job_option
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm
@@ -245,6 +245,7 @@ def clear(job_id: str, yes: bool) -> int:
 @click.option("--max-parallel", type=click.IntRange(min=1), default=None, help="Agents at once.")
 @click.option("--dry-run", is_flag=True, help="Show what would be retried; run nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Merge into your branch without asking.")
+@executor_options
 @click.pass_context
 def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any) -> int:
     """Re-run the eligible failed items of JOB in new agent worktrees.
@@ -265,6 +266,8 @@ def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any)
         dry_run=kw["dry_run"],
         yes=kw["yes"],
         verbosity=verbosity(ctx),
+        executor=kw["executor"],
+        ray_address=kw["ray_address"],
     )
     display = make_run_display(request.verbosity)
     try:

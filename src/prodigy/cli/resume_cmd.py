@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from prodigy.cli.common import path_option, verbosity
+from prodigy.cli.common import executor_options, path_option, verbosity
 
 
 @click.command("resume")
@@ -66,6 +66,7 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
 )
 @click.option("-y", "--yes", is_flag=True, help="Merge without asking when the job completes.")
 @path_option
+@executor_options
 @click.pass_context
 def resume_job(ctx: click.Context, /, **kw: Any) -> int:
     """Continue an interrupted, crashed or failed MapReduce job.
@@ -90,6 +91,8 @@ def resume_job(ctx: click.Context, /, **kw: Any) -> int:
         force=kw["force"],
         max_retries=kw["max_retries"],
         yes=kw["yes"],
+        executor=kw["executor"],
+        ray_address=kw["ray_address"],
         verbosity=verbosity(ctx),
     )
     try:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from prodigy.cli.common import path_option, verbosity
+from prodigy.cli.common import executor_options, path_option, verbosity
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -85,7 +85,8 @@ def _run_options(f: F) -> F:
     ]
     for option in reversed(options):
         f = option(f)
-    return f
+    wrapped: F = executor_options(f)
+    return wrapped
 
 
 def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
@@ -118,6 +119,8 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
         agent=kw["agent"],
         verbosity=verbosity(ctx),
         profile=kw["profile"],
+        executor=kw["executor"],
+        ray_address=kw["ray_address"],
     )
     display = make_run_display(options.verbosity)
     try:

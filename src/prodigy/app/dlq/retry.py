@@ -48,6 +48,8 @@ class RetryRequest:
     dry_run: bool = False
     yes: bool = False
     verbosity: int = 0
+    executor: str | None = None  # --executor: default the run's, then config
+    ray_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +217,8 @@ async def _setup(  # noqa: PLR0917 - one call site
         workflow=path,
         yes=request.yes,
         verbosity=request.verbosity,
+        executor=request.executor,
+        ray_address=request.ray_address,
     )
     environment = await resolve_environment(
         load(options, reporter),

@@ -21,6 +21,7 @@ from prodigy.app.mapreduce.items import MapJob
 from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.phases import reduce_phase, setup_phase, with_env
 from prodigy.app.mapreduce.plan import map_config
+from prodigy.app.mapreduce.ray_runner import RayChoice, RayRunner, check_ray, ray_choice
 from prodigy.app.session.setup import SessionSetup, merge_back, report_usage
 from prodigy.core import event_payloads as ev
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
@@ -31,7 +32,8 @@ from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
 from prodigy.core.variables import JsonValue, Scope, map_values
 from prodigy.runtime import git
 from prodigy.runtime.agents import get_agent
-from prodigy.runtime.map_agent import AgentSetting, local_runner
+from prodigy.runtime.executor import AgentRunner
+from prodigy.runtime.map_agent import AgentSetting, AgentTask, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.runtime.steps.context import StepContext
 
@@ -233,6 +235,7 @@ def map_job(
             agent_id=agent_id,
         )
 
+    choice = ray_choice(setup)
     agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
     agent_ctx = ctx
     if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
@@ -258,7 +261,8 @@ def map_job(
         policy=setup.workflow.error_policy,
         max_parallel=limits.max_parallel,
         setting=setting,
-        runner=local_runner(setting),
+        runner=_runner(setup, setting, job_id, choice),
+        remote=choice.executor == "ray",
         timeout_action=limits.timeout_action,
         repo_key=repo_key(str(setup.repo)),
         dlq_capacity=setup.config.dlq.capacity,
@@ -270,6 +274,17 @@ def map_job(
             timeout=setup.config.merge_timeout,
         ),
     )
+
+
+def _runner(
+    setup: SessionSetup, setting: AgentSetting, job_id: str, choice: RayChoice
+) -> AgentRunner[AgentTask, AgentOutcome]:
+    """Agents in this process, or (`--executor ray`) on the nodes of a Ray cluster."""
+    if choice.executor != "ray":
+        return local_runner(setting)
+    check_ray(choice)
+    root = setup.store.jobs.require(job_id).parent_head or ""
+    return RayRunner(setup, setting, job_id, root, choice.resources or {"CPU": 1.0})
 
 
 def _finish(setup: SessionSetup, job_id: str, status: RunStatus, error: str | None) -> None:

@@ -58,6 +58,8 @@ class JobResumeRequest:
     max_retries: int = 0  # DLQ items that failed at most this often run again
     yes: bool = False
     verbosity: int = 0
+    executor: str | None = None  # --executor: default the run's, then config
+    ray_address: str | None = None
 
 
 async def resume_job(
@@ -121,7 +123,13 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
         store,
         job,
         session,
-        RetryRequest(job.id, yes=request.yes, verbosity=request.verbosity),
+        RetryRequest(
+            job.id,
+            yes=request.yes,
+            verbosity=request.verbosity,
+            executor=request.executor,
+            ray_address=request.ray_address,
+        ),
         reporter,
         env,
     )

@@ -21,6 +21,8 @@ class RunOptions:
     agent: str | None = None
     verbosity: int = 0
     profile: str | None = None  # --profile: the workflow's environment profile
+    executor: str | None = None  # --executor: local | ray (default: config `executor`)
+    ray_address: str | None = None  # --ray-address (default: config `ray.address`)
 
     def to_json(self) -> dict[str, Any]:
         """What resume needs again (the workflow path is stored with the session)."""
@@ -31,6 +33,8 @@ class RunOptions:
             "params": dict(self.params),
             "agent": self.agent,
             "profile": self.profile,
+            "executor": self.executor,
+            "ray_address": self.ray_address,
         }
 
     @classmethod
@@ -43,8 +47,15 @@ class RunOptions:
             params=dict(data.get("params", {})),
             agent=data.get("agent"),
             profile=data.get("profile"),
-            **overrides,
+            **{
+                "executor": data.get("executor"),
+                "ray_address": data.get("ray_address"),
+                **{k: v for k, v in overrides.items() if v is not None or k not in _EXECUTION},
+            },
         )
+
+
+_EXECUTION = ("executor", "ray_address")  # resume keeps the run's unless given again
 
 
 def passes(options: RunOptions, inputs: list[str]) -> list[tuple[int, str | None]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from prodigy.core.errors import ProdigyError
-from prodigy.core.map_results import AgentOutcome
+from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.runtime import git
 from prodigy.runtime.remote.bundles import create_bundle, fetch_bundle
 from prodigy.runtime.remote.task import RemoteResult

@@ -21,8 +21,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from prodigy.core.errors import ProdigyError
-from prodigy.core.job_plan import agent_dir_name
-from prodigy.core.map_results import AgentOutcome
+from prodigy.core.mapreduce.job_plan import agent_dir_name
+from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.masking import Masker, secret_named
 from prodigy.core.progress import Note, ProgressEvent
 from prodigy.core.variables import Scope, env_values
@@ -37,7 +37,7 @@ from prodigy.runtime.remote.bundles import (
     has_commit,
 )
 from prodigy.runtime.remote.task import RemoteEvent, RemoteResult, RemoteTask, SecretRef
-from prodigy.runtime.step_context import StepContext
+from prodigy.runtime.steps.context import StepContext
 
 ATTEMPT_TAG = "PRODIGY_REMOTE_ATTEMPT"  # in every agent process's env: how sweeps find them
 FullBundle = Callable[[], Awaitable[bytes]]
