@@ -19,6 +19,7 @@ from benchmarks import (
     bench_memory,
     bench_overhead,
     bench_planning,
+    bench_ray,
     bench_resume,
     bench_startup,
 )
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Settings], list[Row]]]] = {
     "resume": ("5. resume at scale", bench_resume.run),
     "memory": ("6. coordinator memory", bench_memory.run),
     "claude": ("7. real Claude Code CLI", bench_claude.run),
+    "ray": ("8. Ray executor", bench_ray.run),
 }
 
 

@@ -23,6 +23,7 @@ from prodigy.core.progress import Note
 from prodigy.core.records import ItemState, repo_key
 from prodigy.core.variables import JsonValue
 from prodigy.runtime import git
+from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import OnStarted
 from prodigy.runtime.map_agent import AgentSetting, AgentTask
 from prodigy.runtime.remote import ray_adapter
@@ -100,6 +101,7 @@ class RayRunner:
             # a stale attempt (the ledger moved on): its commits must never land
             return _failed(task, "unknown", "a stale attempt's result was ignored")
         outcome = await receive(self.setup.repo, self.job_id, base, result)
+        crash_point("after-bundle-fetch")  # fetched, not yet merged: resume must land it once
         return replace(outcome, node=result.node)
 
     def _event(self, task: AgentTask, message: RemoteEvent, started: OnStarted) -> None:
