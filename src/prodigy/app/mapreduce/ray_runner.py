@@ -29,6 +29,7 @@ from prodigy.runtime.map_agent import AgentSetting, AgentTask
 from prodigy.runtime.remote import ray_adapter
 from prodigy.runtime.remote.coordinator import JobBundles, incoming_ref, receive
 from prodigy.runtime.remote.task import RemoteEvent, RemoteResult, RemoteTask, SecretRef
+from prodigy.store import Store
 
 WATCHDOG_SLACK = 10.0  # beyond timeout + grace: the node's own timeout should have fired
 
@@ -113,18 +114,15 @@ class RayRunner:
             self.setting.ctx.reporter.emit(Note("info", self.masker.text(message.line)))
 
     def _current(self, task: AgentTask) -> bool:
-        record = self.setup.store.items.get(self.job_id, task.item_id)
-        return (
-            record is not None
-            and record.state is ItemState.RUNNING
-            and record.agent_branch == incoming_ref(self.job_id, task.item_id, task.attempt)
-        )
+        return is_current(self.setup.store, self.job_id, task.item_id, task.attempt)
 
     async def _cancel(self, handle: Any, grace: float) -> None:
         """Soft first (the node kills the agent's process group), then force."""
         ray_adapter.cancel(handle, force=False)
-        await asyncio.sleep(grace + 1)
-        ray_adapter.cancel(handle, force=True)
+        try:  # the node's own SIGTERM -> grace -> SIGKILL of the agent's group fits in here
+            await asyncio.sleep(grace + 3)
+        finally:
+            ray_adapter.cancel(handle, force=True)
 
     async def _full(self) -> Any:
         async with self._full_lock:
@@ -174,6 +172,17 @@ class RayRunner:
             git_variables=ctx.git_variables,
             verbosity=ctx.verbosity,
         )
+
+
+def is_current(store: Store, job_id: str, item_id: str, attempt: int) -> bool:
+    """Whether the ledger (the item's store row, written before submission) still names this
+    attempt as the one running: any other attempt's result is stale and ignored."""
+    record = store.items.get(job_id, item_id)
+    return (
+        record is not None
+        and record.state is ItemState.RUNNING
+        and record.agent_branch == incoming_ref(job_id, item_id, attempt)
+    )
 
 
 def _repo_key(setup: SessionSetup) -> str:

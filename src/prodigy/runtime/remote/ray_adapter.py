@@ -14,6 +14,7 @@ import contextlib
 import ipaddress
 import os
 import queue
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
@@ -51,6 +52,7 @@ def connect(address: str) -> None:
     with contextlib.suppress(ValueError):
         if ipaddress.ip_address(host).is_loopback:
             node_ip = host  # a head on loopback is on this host: stay on its address
+    _reachable(address)
     try:
         ray.init(
             address=address,
@@ -62,6 +64,20 @@ def connect(address: str) -> None:
         raise UsageError(
             f"cannot connect to the Ray cluster at {address!r}: {exc}; start one with"
             " `ray start --head` (see docs/ray.md) or pass --ray-address"
+        ) from None
+
+
+def _reachable(address: str) -> None:
+    """A quick TCP check first: Ray itself retries an unreachable address for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # `auto`, or a form only Ray understands
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}; is its head"
+            " running (`ray start --head`, see docs/ray.md)?"
         ) from None
 
 
