@@ -78,9 +78,10 @@ def _events(mr: MapReduceRepo, kind: str) -> list[dict[str, object]]:
     return [r["event"] for r in listed if r["event"]["event_type"] == kind]
 
 
-def _landed_once(mr: MapReduceRepo, count: int) -> None:
+def _landed_once(mr: MapReduceRepo, count: int, output: str = "") -> None:
     trailers = git(mr.repo, "log", "--format=%(trailers:key=Prodigy-Item,valueonly)").split()
-    assert len(trailers) == count, trailers
+    failures = mr.prodigy("events", "ls", "--type", "agent_failed").stdout
+    assert len(trailers) == count, output + failures
     assert len(set(trailers)) == count
     for n in range(count):
         assert (mr.repo / "out" / f"i{n:02d}.txt").read_text() == f"i{n:02d}\n"
@@ -101,7 +102,7 @@ def test_twelve_items_land_once_on_two_nodes_and_secrets_stay_out_of_ray(
     done = mr.run(workflow("sleep 1"), *_args(cluster), timeout=500, env=_env())
 
     assert done.returncode == 0, done.stdout + done.stderr
-    _landed_once(mr, 12)
+    _landed_once(mr, 12, done.stdout + done.stderr)
     nodes = {str(e["node"]) for e in _events(mr, "agent_started")}
     assert len(nodes) == 2, nodes  # both workers ran agents; the head (0 CPUs) none
     assert {str(e["node"]) for e in _events(mr, "agent_completed")} == nodes

@@ -71,17 +71,23 @@ async def run_remote_attempt(
     token = token_source.token_hex(8)
     try:
         await _ensure_cache(cache)
-        await sweep(root)
-        await _ensure_base(cache, task, full_bundle)
         secret_values = resolve_secrets(task.secrets, env, home)
-        if _alive(owner):
-            raise NodeSetupError(f"another attempt of {task.item_id} still runs on this node")
+        async with _cache_lock(cache):
+            # one lock for sweeping and claiming: a sweep in another worker process must
+            # never see this attempt half made (its directory without its owner file)
+            await sweep(root)
+            if _alive(owner):
+                raise NodeSetupError(f"another attempt of {task.item_id} still runs on this node")
+            _ACTIVE.add(token)
+            agents_root.mkdir(parents=True, exist_ok=True)
+            _write_owner(owner, token, branch)
     except ProdigyError as exc:
         return _setup_failed(task, node, str(exc))
-    _ACTIVE.add(token)
-    agents_root.mkdir(parents=True, exist_ok=True)
-    _write_owner(owner, token, branch)
     try:
+        try:
+            await _ensure_base(cache, task, full_bundle)
+        except ProdigyError as exc:
+            return _setup_failed(task, node, str(exc))
         outcome = await _run(
             task,
             env=env,
@@ -240,7 +246,8 @@ async def _ensure_base(cache: Path, task: RemoteTask, full_bundle: FullBundle) -
 
 
 async def sweep(root: Path) -> list[str]:
-    """Remove what attempts whose owner died left under `root`: processes, worktree, branch."""
+    """Remove what attempts whose owner died left under `root`: processes, worktree, branch.
+    The caller holds the cache lock (attempts claim their place under it)."""
     swept = []
     cache = root / "cache.git"
     for owner in sorted(root.glob("work/*/*.owner.json")):
