@@ -7,9 +7,11 @@ take the job down; only cancellation propagates (and kills the agent's processes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -65,6 +67,9 @@ class AgentSetting:
     timeout: float | None = None
     on_step: StepWatch | None = None
     base: str | None = None  # start here instead of the parent's HEAD (a remote node's cache)
+    # held while the worktree is made: a node's cache is shared by several worker processes,
+    # and a `git fetch` there reads every worktree's HEAD (a half-made one is a "bad object")
+    worktree_guard: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext
 
 
 class _StepWatcher:
@@ -98,9 +103,10 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
         branch=task.branch,
     )
     try:
-        await discard_agent_worktree(setting.repo, path, task.branch)
-        head = setting.base or await git.head_sha(setting.parent)
-        created = await create_worktree(setting.repo, path, task.branch, head)
+        async with setting.worktree_guard():
+            await discard_agent_worktree(setting.repo, path, task.branch)
+            head = setting.base or await git.head_sha(setting.parent)
+            created = await create_worktree(setting.repo, path, task.branch, head)
         crash_point("during-worktree-add")
     except ProdigyError as exc:
         return _failed(base, began, "worktree", f"cannot create the agent worktree: {exc}")

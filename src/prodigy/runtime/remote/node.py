@@ -99,16 +99,18 @@ async def run_remote_attempt(
         )
         bundle = None
         if outcome.ok and outcome.commits:
-            bundle = await create_bundle(cache, branch, exclude=(task.base,))
+            async with _cache_lock(cache):
+                bundle = await create_bundle(cache, branch, exclude=(task.base,))
         # the coordinator owns the outcome now: no node path or branch in it
         outcome = replace(outcome, worktree_path=None, branch=None)
         return RemoteResult(outcome=outcome.to_json(), node=node, bundle=bundle)
     finally:
         # also on cancellation: the runner killed the step's group; anything that left it dies here
         kill_pids(tagged_processes(ATTEMPT_TAG, token))
-        with contextlib.suppress(ProdigyError):
-            await discard_agent_worktree(cache, path, branch)
-        owner.unlink(missing_ok=True)
+        async with _cache_lock(cache):  # git in the cache one at a time (see worktree_guard)
+            with contextlib.suppress(ProdigyError):
+                await discard_agent_worktree(cache, path, branch)
+            owner.unlink(missing_ok=True)
         _ACTIVE.discard(token)
 
 
@@ -158,6 +160,7 @@ async def _run(
         timeout=task.timeout,
         on_step=on_step,
         base=task.base,
+        worktree_guard=lambda: _cache_lock(cache),
     )
     agent_task = AgentTask(
         job_id=task.job_id,
