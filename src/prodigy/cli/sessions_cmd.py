@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -11,11 +10,8 @@ from pathlib import Path
 
 import click
 
-from prodigy.app.clean.sessions import apply_clean, plan_clean
-from prodigy.app.ids import resolve_session
 from prodigy.app.inspect.sessions import SessionView, list_views, view
 from prodigy.app.paths import prodigy_home
-from prodigy.app.scratch import sweep_scratch
 from prodigy.app.session.state import CRASHED, parse_age, parse_ts
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import short_time, table
@@ -104,6 +100,8 @@ def show(session_id: str, as_json: bool) -> None:
 
     SESSION_ID may be shortened to any unique prefix.
     """
+    from prodigy.app.ids import resolve_session  # each command imports what only it needs
+
     where = home()
     with open_store(where) as store:
         v = view(store, where, resolve_session(store, session_id))
@@ -174,6 +172,13 @@ def clean(older_than: str | None, all_: bool, force: bool, yes: bool) -> int:
     and neither is one whose branch still holds commits no other branch has (unless --force).
     Worktrees are not touched: `prodigy worktree clean` removes those.
     """
+    # Imported here: cleaning pulls in git, asyncio and the worktree code, which
+    # `sessions ls` (run far more often) does not need.
+    import asyncio
+
+    from prodigy.app.clean.sessions import apply_clean, plan_clean
+    from prodigy.app.scratch import sweep_scratch
+
     age = parse_age(older_than) if older_than is not None else None
     where = home()
     with open_store(where) as store:

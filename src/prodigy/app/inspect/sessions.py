@@ -13,8 +13,6 @@ from prodigy.app.session.state import display_status, is_resumable, live_holder,
 from prodigy.core.errors import GitError, ProdigyError
 from prodigy.core.records import Checkpoint, RunStatus, SessionRecord, StepRecord
 from prodigy.core.usage import Usage
-from prodigy.core.workflow import load_workflow
-from prodigy.runtime import git
 from prodigy.runtime.locks import HolderInfo
 from prodigy.store import Store
 
@@ -107,12 +105,18 @@ def list_views(
 ) -> list[SessionView]:
     """Newest first. By default only live and resumable sessions; `status` filters on the
     shown status (`crashed` included), `include_all` adds completed and cancelled ones."""
-    views = [view(store, home, s) for s in store.sessions.find()]
-    if status is not None:
-        return [v for v in views if v.status == status]
-    if include_all:
-        return views
-    return [v for v in views if v.holder is not None or v.resumable]
+    shown = []
+    for session in store.sessions.find():
+        # Decide from the record and its lock first: a view reads the workflow file and the
+        # session's checkpoints, which hidden (completed, cancelled) sessions never need.
+        live = live_holder(home, session.id) is not None
+        if status is not None:
+            keep = display_status(session, live) == status
+        else:
+            keep = include_all or live or is_resumable(session, live)
+        if keep:
+            shown.append(view(store, home, session))
+    return shown
 
 
 def _workflow_facts(session: SessionRecord) -> tuple[int | None, bool]:
@@ -123,6 +127,10 @@ def _workflow_facts(session: SessionRecord) -> tuple[int | None, bool]:
     except OSError:
         return None, False
     changed = hashlib.sha256(data).hexdigest() != session.workflow_hash
+    # Imported here, not at the top: the workflow model costs several interpreter starts
+    # and is needed only for the sessions a listing actually shows.
+    from prodigy.core.workflow import load_workflow
+
     params = session.options.get("params")
     try:
         workflow = load_workflow(path, params=params if isinstance(params, dict) else None)
@@ -194,6 +202,8 @@ async def worktree_head(session: SessionRecord) -> str | None:
     """The session worktree's HEAD now, to compare with the checkpoint's; None if it is gone."""
     if not session.worktree_path or not Path(session.worktree_path).is_dir():
         return None
+    from prodigy.runtime import git  # asyncio and the git runner: only for `sessions show`
+
     try:
         return await git.head_sha(Path(session.worktree_path))
     except GitError:

@@ -12,7 +12,6 @@ from pathlib import Path
 from prodigy.app.paths import locks_dir
 from prodigy.core.errors import UsageError
 from prodigy.core.records import RunStatus, SessionRecord
-from prodigy.core.workflow.durations import parse_humantime
 from prodigy.runtime.locks import HolderInfo, UnsafeLockNameError, holder, lock_path
 
 CRASHED = "crashed"  # shown for a session recorded as running whose process is gone
@@ -51,6 +50,10 @@ def resume_command(session: SessionRecord) -> str:
 
 def parse_age(text: str) -> timedelta:
     """`30m`, `2h`, `7d` (also `90s`, `1h30m`) as a timedelta; raises UsageError otherwise."""
+    # Imported here: the prodigy.core.workflow package loads the whole workflow model,
+    # which `sessions ls` and the other listings never need.
+    from prodigy.core.workflow.durations import parse_humantime
+
     seconds = parse_humantime(text)
     if seconds is None or seconds < 0:
         raise UsageError(
