@@ -40,9 +40,10 @@ from prodigy.core.records import ItemRecord, ItemState, JobPhase, JobRecord, Run
 from prodigy.core.records import SessionRecord as Session
 from prodigy.core.variables import Scope
 from prodigy.runtime import crash_repair as repair
+from prodigy.runtime import git
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.map_agent import discard_agent_worktree
-from prodigy.runtime.remote.coordinator import drop_incoming
+from prodigy.runtime.remote.coordinator import INCOMING, drop_incoming
 from prodigy.store import Store, open_store
 
 ITEM_RECONCILED = "item_reconciled"
@@ -232,23 +233,46 @@ async def _reconcile(
         reporter.emit(Note("info", f"{item} had landed ({commit[:10]}); recorded as merged"))
     _drop_landed_from_dlq(store, job.id)
     agents_root = setup.worktree.parent / job.id
+    # What git holds, read once: per item, only the leftovers that exist are removed, so a
+    # job of 100,000 landed items costs two git processes here, not two per item.
+    leftovers = await _git_leftovers(setup.repo, job.id)
     for record in store.items.find(job.id):
         rerun = record.index in plan.rerun
         if rerun:
             _to_pending(store, record)
         if rerun or record.state is ItemState.MERGED:
-            await _discard(setup, agents_root, record)
+            await _discard(setup, agents_root, record, leftovers)
     return plan
 
 
-async def _discard(setup: SessionSetup, agents_root: Path, record: ItemRecord) -> None:
+@dataclass(frozen=True, slots=True)
+class _Leftovers:
+    branches: frozenset[str]  # local branch names
+    incoming: frozenset[str]  # item ids with refs of a remote attempt
+
+
+async def _git_leftovers(repo: Path, job_id: str) -> _Leftovers:
+    branches = await git.refs_under(repo, "refs/heads/")
+    incoming = await git.refs_under(repo, f"{INCOMING}/{job_id}/")
+    return _Leftovers(
+        branches=frozenset(ref.removeprefix("refs/heads/") for ref in branches),
+        incoming=frozenset(ref.split("/")[-2] for ref in incoming),  # .../<item>/<attempt>
+    )
+
+
+async def _discard(
+    setup: SessionSetup, agents_root: Path, record: ItemRecord, leftovers: _Leftovers
+) -> None:
     """The item's old worktree and branch, whatever state the crash left them in."""
     path = agents_root / agent_dir_name(record.index)
-    await discard_agent_worktree(setup.repo, path, agent_branch(record.job_id, record.index))
+    branch = agent_branch(record.job_id, record.index)
+    if path.exists() or branch in leftovers.branches:
+        await discard_agent_worktree(setup.repo, path, branch)
     if path.exists():  # half checked out, never registered: only prodigy writes here
         shutil.rmtree(path, ignore_errors=True)
     setup.store.worktrees.forget(str(path))
-    await drop_incoming(setup.repo, record.job_id, record.item_id)  # a remote attempt's commits
+    if record.item_id in leftovers.incoming:  # a remote attempt's commits
+        await drop_incoming(setup.repo, record.job_id, record.item_id)
 
 
 def _to_pending(store: Store, record: ItemRecord) -> None:
