@@ -21,6 +21,7 @@ from prodigy.app.mapreduce.items import (
     record_worktree,
 )
 from prodigy.core import event_payloads as ev
+from prodigy.core.errors import StoreError
 from prodigy.core.mapreduce import failure_policy as fp
 from prodigy.core.mapreduce.job_plan import item_id
 from prodigy.core.mapreduce.results import AgentOutcome, result_record
@@ -175,6 +176,10 @@ class MapRunner:
     def _agent_outcome(self, finished: Finished[AgentTask, AgentOutcome]) -> AgentOutcome:
         """The agent's outcome, recorded: usage, state, events."""
         task = finished.task
+        if isinstance(finished.error, StoreError):
+            # the state could not be written (full disk, I/O error): the run stops with that
+            # cause; recording a failure on top would need the store and hide it
+            raise finished.error
         outcome = finished.result or AgentOutcome(
             item_id=task.item_id,
             index=task.index,
