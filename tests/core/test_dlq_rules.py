@@ -60,8 +60,16 @@ def ts(day: int, hour: int, minute: int = 0) -> str:
 def test_signature_drops_paths_and_numbers_and_keeps_ten_words() -> None:
     message = "step 1 (claude: /fake-fail 3 boom-2) failed: exit code 3 in /tmp/x/y.txt a b c d e"
     assert error_signature(EXIT_3, message) == (
-        "CommandFailed { exit_code: 3 }::step (claude: boom-2) failed: exit code in a b c"
+        "CommandFailed { exit_code: 3 }::step (claude: /fake-fail boom-2) failed: exit code in a b"
     )
+
+
+def test_signature_keeps_the_slash_command_name_but_not_a_path() -> None:
+    """Issue 19: failures of `/fix-issue` and `/lint` are different signatures."""
+    fix = error_signature(EXIT_3, "step 2 (claude: /fix-issue a.py): exit code 3")
+    lint = error_signature(EXIT_3, "step 2 (claude: /lint a.py): exit code 3")
+    assert "/fix-issue" in fix and "/lint" in lint
+    assert "/tmp" not in error_signature(EXIT_3, "cat: /tmp: no such file")
 
 
 def test_signature_groups_items_failing_the_same_way_and_separates_exit_codes() -> None:

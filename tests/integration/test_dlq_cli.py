@@ -116,7 +116,7 @@ def test_list_filters_and_order(cli: Cli, two_ways: MapReduceRepo) -> None:
     assert sorted(ids("--error-type", "commandfailed")) == ["item_0", "item_2", "item_3"]
     assert ids("--error-type", "Timeout") == []
     assert ids("--signature", "exit_code: 5") == ["item_3"]
-    assert sorted(ids("--signature", "code 3): DISK")) == ["item_0", "item_2"]
+    assert sorted(ids("--signature", "exit_code: 3 }::step (claude: /")) == ["item_0", "item_2"]
     assert len(ids("--eligible")) == 3
     assert ids("--not-eligible") == []
     assert ids("--limit", "1") == ids()[:1]
@@ -236,7 +236,7 @@ def test_hostile_item_ids_are_data(cli: Cli, tmp_path: Path) -> None:
     assert cli(mr, "dlq", "export", str(out)).returncode == 0
     assert {e["item_id"] for e in json.loads(out.read_text())} >= set(hostile)
     retried = subproc(mr, "dlq", "retry", job, "--item", "../../x", "-y")
-    assert retried.returncode == 0 and "not a work item of the job" in retried.stdout
+    assert retried.returncode == 0 and "not a work item of the job" in retried.stderr
     assert cli(mr, "dlq", "clear", "--job", job, "--yes").returncode == 0
     created = _files(tmp_path) - before - {out}
     home = (mr.home / ".prodigy").resolve()

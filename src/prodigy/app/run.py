@@ -28,10 +28,11 @@ from prodigy.core.masking import Masker
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import repo_key
 from prodigy.core.retry import with_retry_defaults
-from prodigy.core.workflow import Workflow, load_workflow
+from prodigy.core.workflow import Workflow, all_steps, load_workflow
 from prodigy.runtime import git
 from prodigy.runtime.checkout_state import refuse_if_busy
 from prodigy.runtime.locks import acquire_lock, lock_path
+from prodigy.runtime.steps.runner import commit_validation_off
 from prodigy.runtime.steps.sequence import shown_command
 from prodigy.runtime.worktrees import create_worktree, remove_worktree
 from prodigy.store import open_store
@@ -92,6 +93,18 @@ async def load_environment(
     )
 
 
+def announce_switches(workflow: Workflow, env: Mapping[str, str], reporter: Reporter) -> None:
+    """Say once, at the start, when an environment switch changes what steps must do."""
+    if commit_validation_off(env) and any(s.commit_required for s in all_steps(workflow)):
+        reporter.emit(
+            Note(
+                "warn",
+                "PRODIGY_NO_COMMIT_VALIDATION=true: commit_required steps are not checked"
+                " for a new commit in this run",
+            )
+        )
+
+
 async def start_run(
     options: RunOptions, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
 ) -> int:
@@ -100,6 +113,7 @@ async def start_run(
     config = load_config(repo_root=repo, env=env).values
     environment = await load_environment(options, reporter, env, repo)
     workflow = environment.workflow
+    announce_switches(workflow, env, reporter)
     limits = None
     if workflow.mode == "mapreduce":
         first = initial_scope(workflow, args=options.args, process_env=env)

@@ -9,8 +9,18 @@ from typing import Any, TypeVar
 import click
 
 from prodigy.cli.common import executor_options, path_option, verbosity
+from prodigy.cli.help_groups import GroupedHelpCommand
 
 F = TypeVar("F", bound=Callable[..., object])
+
+# `prodigy run --help` in sections a reader can scan (click has no option groups).
+RUN_OPTION_GROUPS = {
+    "Running": ["path", "yes", "args", "map_globs", "dry_run", "resume_id"],
+    "Limits": ["max_iterations", "fail_fast"],
+    "Workflow inputs": ["params", "param_file", "profile"],
+    "Agents": ["agent", "executor", "ray_address"],
+    "Output": ["verbose", "help"],
+}
 
 
 def _run_options(f: F) -> F:
@@ -164,7 +174,7 @@ def _param_file(path: str) -> dict[str, Any]:
     return data
 
 
-@click.command("run")
+@click.command("run", cls=GroupedHelpCommand, option_groups=RUN_OPTION_GROUPS)
 @_run_options
 @click.pass_context
 def run(ctx: click.Context, /, **kw: Any) -> int:
@@ -179,7 +189,7 @@ def run(ctx: click.Context, /, **kw: Any) -> int:
     return _start(ctx, kw)
 
 
-@click.command("cook")
+@click.command("cook", cls=GroupedHelpCommand, option_groups=RUN_OPTION_GROUPS)
 @_run_options
 @click.pass_context
 def cook(ctx: click.Context, /, **kw: Any) -> int:

@@ -12,7 +12,7 @@ import click
 
 from prodigy.app.inspect.sessions import SessionView, list_views, view
 from prodigy.app.paths import prodigy_home
-from prodigy.app.session.state import CRASHED, parse_age, parse_ts
+from prodigy.app.session.state import CRASHED, UNMERGED, parse_age, parse_ts
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import short_time, table
 from prodigy.core.errors import UsageError
@@ -20,7 +20,7 @@ from prodigy.core.records import RunStatus
 from prodigy.core.usage import Usage, cost_text
 from prodigy.store import open_store
 
-STATUSES = [*(str(s) for s in RunStatus), CRASHED]
+STATUSES = [*(str(s) for s in RunStatus), CRASHED, UNMERGED]
 
 
 def home() -> Path:

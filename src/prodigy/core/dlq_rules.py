@@ -41,12 +41,31 @@ def error_type_key(error_type: Any) -> str:
 
 
 def error_signature(error_type: Any, message: str) -> str:
-    """`<type>::<first 10 words>` after dropping words holding a `/` or made only of digits.
+    """`<type>::<first 10 words>` after dropping words holding a `/` or made only of digits,
+    except the slash command of a `claude:` step.
 
     Paths and counts vary between items that fail the same way; dropping them groups those.
     """
-    words = [w for w in message.split() if "/" not in w and not w.isdigit()]
+    all_words = message.split()
+    words = [
+        w
+        for i, w in enumerate(all_words)
+        if _slash_command(all_words, i) or ("/" not in w and not w.isdigit())
+    ]
     return f"{error_type_name(error_type)}::{' '.join(words[:SIGNATURE_WORDS])}"
+
+
+def _slash_command(words: list[str], index: int) -> bool:
+    """`/fix-issue` right after `claude:` names the command that failed: it is what
+    groups failures, unlike a path."""
+    word = words[index].rstrip("):,")
+    return (
+        index > 0
+        and words[index - 1].endswith("claude:")
+        and word.startswith("/")
+        and "/" not in word[1:]
+        and len(word) > 1
+    )
 
 
 # --- filters ------------------------------------------------------------------------------

@@ -108,6 +108,17 @@ class Sessions:
             )
         return self.require(session_id)
 
+    def set_error(self, session_id: str, error: str | None) -> SessionRecord:
+        """Sets (or clears) the error of a session whatever its status: a completed
+        session whose merge back failed keeps its status and says why it is unmerged."""
+        with self._db.transaction() as conn:
+            self.require(session_id)
+            conn.execute(
+                "UPDATE sessions SET error = ?, updated_at = ? WHERE id = ?",
+                (self._db.text(error), self._db.now(), session_id),
+            )
+        return self.require(session_id)
+
     def update(
         self,
         session_id: str,

@@ -18,7 +18,7 @@ from typing import Literal
 from prodigy.app.config import load_config
 from prodigy.app.dlq import queue as use
 from prodigy.app.mapreduce.events import JobEvents
-from prodigy.app.mapreduce.job import map_job
+from prodigy.app.mapreduce.job import map_job, remove_empty_agents_root
 from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.plan import check_mapreduce
 from prodigy.app.paths import locks_dir, prodigy_home
@@ -162,6 +162,8 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
         raise InterruptedRunError(
             f"interrupted; the items stay in the DLQ: run `prodigy dlq retry {job.id}` again"
         ) from None
+    finally:
+        remove_empty_agents_root(setup, job.id)
     succeeded = _settle(store, chosen, summary)
     failed = len(chosen) - succeeded
     events.record(

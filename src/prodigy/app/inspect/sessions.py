@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prodigy.app.session.state import display_status, is_resumable, live_holder, resume_command
+from prodigy.app.session.state import (
+    display_status,
+    is_resumable,
+    is_unmerged,
+    live_holder,
+    resume_command,
+)
 from prodigy.core.errors import GitError, ProdigyError
 from prodigy.core.records import Checkpoint, RunStatus, SessionRecord, StepRecord
 from prodigy.core.usage import Usage
@@ -113,7 +119,7 @@ def list_views(
         if status is not None:
             keep = display_status(session, live) == status
         else:
-            keep = include_all or live or is_resumable(session, live)
+            keep = include_all or live or is_resumable(session, live) or is_unmerged(session)
         if keep:
             shown.append(view(store, home, session))
     return shown
@@ -144,6 +150,11 @@ def next_action(v: SessionView) -> str:
     s = v.session
     if v.holder is not None:
         return f"nothing to resume: the session is running ({v.holder.describe()})"
+    if is_unmerged(s):
+        return (
+            "nothing to resume; its work is not merged: "
+            f"`prodigy worktree merge {s.id}` (or `--default` for prodigy's own merge)"
+        )
     if s.status is RunStatus.COMPLETED:
         return "nothing to resume: the session completed"
     if s.status is RunStatus.CANCELLED:

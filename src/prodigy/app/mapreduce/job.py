@@ -9,6 +9,7 @@ phase failed (setup, input, reduce) or the error policy stopped the job (`stop`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -89,6 +90,29 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
     start: JobStart = JobStart(),
 ) -> int:
     """The job's phases from `start` to the end, its final status and the merge back."""
+    try:
+        return await _drive_job(setup, reporter, scope, read_line, limits, job_id, start)
+    finally:
+        remove_empty_agents_root(setup, job_id)
+
+
+def remove_empty_agents_root(setup: SessionSetup, job_id: str) -> None:
+    """<worktrees>/<repo-key>/<job-id> holds the agents' worktrees; once none is left
+    (every agent landed or was cleaned up) it goes, so `worktree ls` does not show each
+    past job as a directory git does not know. rmdir never removes a kept worktree."""
+    with contextlib.suppress(OSError):
+        (setup.worktree.parent / job_id).rmdir()
+
+
+async def _drive_job(  # noqa: PLR0917 - drive_job's arguments
+    setup: SessionSetup,
+    reporter: Reporter,
+    scope: Scope,
+    read_line: ReadLine,
+    limits: MapLimits,
+    job_id: str,
+    start: JobStart,
+) -> int:
     store = setup.store
     events = JobEvents(store, job_id, setup.session_id, reporter)
     ctx = setup.context(reporter)

@@ -23,6 +23,7 @@ from prodigy.app.mapreduce.items import (
 from prodigy.core import event_payloads as ev
 from prodigy.core.errors import StoreError
 from prodigy.core.mapreduce import failure_policy as fp
+from prodigy.core.mapreduce.items import item_label
 from prodigy.core.mapreduce.job_plan import item_id
 from prodigy.core.mapreduce.results import AgentOutcome, result_record
 from prodigy.core.progress import Note
@@ -157,9 +158,13 @@ class MapRunner:
         def started(node: str) -> None:
             self.job.events.record(
                 ev.AGENT_STARTED,
-                ev.agent_started(
-                    self.job.job_id, task.agent_id, task.item_id, where, task.attempt, node=node
-                ),
+                {
+                    **ev.agent_started(
+                        self.job.job_id, task.agent_id, task.item_id, where, task.attempt, node=node
+                    ),
+                    # what the item is, for the live board (masked: items may hold secrets)
+                    "item_label": self.job.store.masker.text(item_label(task.item)),
+                },
                 agent_id=task.agent_id,
             )
 

@@ -15,6 +15,7 @@ from prodigy.core.records import RunStatus, SessionRecord
 from prodigy.runtime.locks import HolderInfo, UnsafeLockNameError, holder, lock_path
 
 CRASHED = "crashed"  # shown for a session recorded as running whose process is gone
+UNMERGED = "unmerged"  # shown for a completed session whose merge back failed
 FINAL = frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED})
 
 
@@ -27,10 +28,18 @@ def live_holder(home: Path, session_id: str) -> HolderInfo | None:
 
 
 def display_status(session: SessionRecord, live: bool) -> str:
-    """The stored status, except `crashed` for a running session with no live process."""
+    """The stored status, except `crashed` for a running session with no live process and
+    `unmerged` for a completed one whose merge back failed."""
     if session.status is RunStatus.RUNNING and not live:
         return CRASHED
+    if is_unmerged(session):
+        return UNMERGED
     return str(session.status)
+
+
+def is_unmerged(session: SessionRecord) -> bool:
+    """Completed, but its merge back failed: its work waits for `prodigy worktree merge`."""
+    return session.status is RunStatus.COMPLETED and bool(session.error)
 
 
 def is_resumable(session: SessionRecord, live: bool) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 from collections.abc import Mapping
@@ -42,8 +43,26 @@ def step_label(step: Step) -> str:
         text = f"write_file: {action.path}"
     else:
         text = action.kind
+    kind, _, body = text.partition(": ")
+    if body and "\n" in body.strip():
+        text = f"{kind}: {_first_meaningful_line(body)}"
     first = text.strip().splitlines()[0] if text.strip() else text
     return first if len(first) <= 80 else first[:77] + "..."
+
+
+_FILLER = re.compile(r"^(?:[{}()\[\];|&\\]*|set -[a-z]+(?: -?o? ?pipefail)?|#.*)$")
+
+
+def _first_meaningful_line(body: str) -> str:
+    """`shell: {` says nothing: the first line that is not a brace, comment or `set -e`,
+    with how many lines follow."""
+    lines = [line.strip() for line in body.strip().splitlines()]
+    for index, line in enumerate(lines):
+        if line and not _FILLER.match(line):
+            rest = sum(1 for later in lines[index + 1 :] if later and not _FILLER.match(later))
+            more = f" (+{rest} line{'s' if rest > 1 else ''})" if rest else ""
+            return line + more
+    return lines[0]
 
 
 async def run_action(
