@@ -68,7 +68,7 @@ class MapBoard:
             self.tokens += int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
             self.cost += float(usage.get("cost_usd", 0.0))
             self._row(payload, ok=kind == "agent_completed")
-        elif kind == "merge_conflict":
+        elif kind == "merge_conflict" and not payload.get("resolved_by"):
             row = self.rows.get(str(payload.get("item_id")))
             if row is not None:
                 row.update(status="merge conflict", error=payload.get("error", ""))

@@ -67,7 +67,7 @@ def ls(status: str | None, all_: bool, as_json: bool) -> None:
         click.echo(f"No sessions {which}{hint}.")
         return
     rows = [[v.session.id, v.status, _started(v), _steps(v), _workflow(v)] for v in views]
-    click.echo(table(["ID", "STATUS", "STARTED", "STEPS", "WORKFLOW"], rows))
+    click.echo(table(["ID", "STATUS", "STARTED", "PROGRESS", "WORKFLOW"], rows))
     if any(v.resumable for v in views):
         click.echo(
             "\nResume one with `prodigy resume <ID>`; details: `prodigy sessions show <ID>`."
@@ -82,6 +82,9 @@ def _started(v: SessionView) -> str:
 
 
 def _steps(v: SessionView) -> str:
+    job = v.job_progress()
+    if job is not None:  # a MapReduce session: its items, not steps of a pass
+        return job
     ok = sum(s.success for s in v.steps)
     failed = len(v.steps) - ok
     text = f"{ok} ok" + (f", {failed} failed" if failed else "")
@@ -129,14 +132,14 @@ def describe(v: SessionView) -> list[str]:
         "Job": s.job_id,
     }
     lines = [f"{k + ':':<10} {value}" for k, value in fields.items() if value]
-    lines.append(f"Steps:     {_steps(v)}")
+    lines.append(f"{'Items:' if v.map_progress is not None else 'Steps:':<10} {_steps(v)}")
     for step in v.steps:
         mark = "✓" if step.success else "✗"
         error = f": {step.error.splitlines()[0]}" if step.error else ""
         lines.append(f"  {mark} {step.iteration}.{step.step_index + 1} {step.step_id}{error}")
     if v.map_progress is not None:
         counts = ", ".join(f"{n} {state}" for state, n in v.map_progress.items() if n)
-        lines.append(f"Items:     {counts or 'none yet'}")
+        lines.append(f"  by state: {counts or 'none yet'}")
     lines.append(f"Usage:     {usage_line(v.usage, v.agent_steps)}")
     lines.append(f"Next:      {v.next_action}")
     if v.resume:

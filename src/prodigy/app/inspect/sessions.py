@@ -37,6 +37,25 @@ class SessionView:
     usage: Usage
     agent_steps: int
     map_progress: Mapping[str, int] | None
+    job_phase: str | None = None  # setup, map, reduce or done, for a MapReduce session
+    job_head: str | None = None  # the parent worktree's HEAD after the latest merge
+
+    def job_progress(self) -> str | None:
+        """`2 merged, 1 failed, 3 pending (map phase)` for a MapReduce session, else None."""
+        if self.map_progress is None:
+            return None
+        counts = self.map_progress
+        merged = counts.get("merged", 0)
+        failed = counts.get("failed", 0) + counts.get("dead_lettered", 0)
+        waiting = sum(counts.get(k, 0) for k in ("pending", "running", "succeeded"))
+        parts = [f"{merged} merged"]
+        if failed:
+            parts.append(f"{failed} failed")
+        if waiting:
+            parts.append(f"{waiting} pending")
+        phase = "job done" if self.job_phase == "done" else f"{self.job_phase} phase"
+        total = sum(counts.values())
+        return f"{', '.join(parts)} of {total} items ({phase})"
 
     @property
     def status(self) -> str:
@@ -78,6 +97,8 @@ class SessionView:
             "checkpoint": None if cp is None else checkpoint_json(cp),
             "checkpoints": self.checkpoints,
             "map_progress": dict(self.map_progress) if self.map_progress is not None else None,
+            "job_phase": self.job_phase,
+            "job_progress": self.job_progress(),
             "usage": {**self.usage.to_dict(), "agent_steps": self.agent_steps},
             "resumable": self.resumable,
             "resume_command": self.resume,
@@ -90,8 +111,9 @@ def view(store: Store, home: Path, session: SessionRecord) -> SessionView:
     history = store.checkpoints.history(session.id)
     total, changed = _workflow_facts(session)
     progress = None
-    if session.job_id and store.jobs.get(session.job_id) is not None:
-        progress = {str(k): v for k, v in store.jobs.item_counts(session.job_id).items()}
+    job = store.jobs.get(session.job_id) if session.job_id else None
+    if job is not None:
+        progress = {str(k): v for k, v in store.jobs.item_counts(job.id).items()}
     return SessionView(
         session=session,
         holder=live_holder(home, session.id),
@@ -103,6 +125,8 @@ def view(store: Store, home: Path, session: SessionRecord) -> SessionView:
         usage=store.usage.for_session(session.id),
         agent_steps=len(store.usage.entries(session.id)),
         map_progress=progress,
+        job_phase=str(job.phase) if job is not None else None,
+        job_head=job.parent_head if job is not None else None,
     )
 
 
@@ -160,7 +184,13 @@ def next_action(v: SessionView) -> str:
     if s.status is RunStatus.CANCELLED:
         return "nothing to resume: the session was cancelled"
     if s.mode == "mapreduce":
-        return "resume would continue the MapReduce job: items not merged yet run again"
+        where = {
+            "setup": "in its setup phase",
+            "map": "in its map phase: items not merged yet run again",
+            "reduce": "in its reduce phase (every item is settled)",
+            "done": "at the merge back",
+        }.get(str(v.job_phase), "where it stopped")
+        return f"resume would continue the MapReduce job {where}"
     iteration, index = (1, 0)
     if v.checkpoint is not None:
         iteration, index = v.checkpoint.iteration, v.checkpoint.next_step_index

@@ -109,6 +109,16 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
         )
         return outcome.as_failed("merge_conflict", error)
     assert merged.commit is not None
+    if merged.used_claude:  # the conflict happened, even though Claude resolved it
+        job.events.record(
+            ev.MERGE_CONFLICT,
+            {
+                **payload,
+                "conflicted_paths": list(merged.conflicted_paths),
+                "resolved_by": "claude",
+            },
+            agent_id=outcome.agent_id,
+        )
     crash_point("after-merge-before-journal")
     with job.store.transaction():
         job.store.items.transition(
@@ -120,9 +130,14 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
         {**payload, "merge_commit": merged.commit, "used_claude": merged.used_claude},
         agent_id=outcome.agent_id,
     )
-    landed = landed_before + 1
+    # Counted from the store, not from this process: they grow over the whole job, across
+    # concurrent landings and resumes (`version` is the number of merges so far).
+    counts = job.store.jobs.item_counts(job.job_id)
+    landed = counts.get(ItemState.MERGED, 0)
+    finished = landed + counts.get(ItemState.DEAD_LETTERED, 0) + counts.get(ItemState.FAILED, 0)
     job.events.record(
-        ev.CHECKPOINT_CREATED, ev.checkpoint_created(job.job_id, landed, landed, merged.commit)
+        ev.CHECKPOINT_CREATED,
+        ev.checkpoint_created(job.job_id, max(landed, landed_before + 1), finished, merged.commit),
     )
     await cleanup(job, outcome)
     return outcome
