@@ -19,8 +19,8 @@ from prodigy.app.session.state import FINAL
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm, home
+from prodigy.core.mapreduce.resume_plan import REDUCE_PASS, SETUP_PASS
 from prodigy.core.records import Checkpoint
-from prodigy.core.resume_plan import REDUCE_PASS, SETUP_PASS
 from prodigy.store import Store, open_store
 
 

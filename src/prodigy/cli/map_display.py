@@ -1,7 +1,7 @@
 """The MapReduce view: a live board on a terminal, periodic plain lines elsewhere, a summary.
 
 Both displays are ordinary run displays (every progress event is shown as `describe` says)
-that also observe job events (`app.job_events.JobObserver`). The board shows an overall
+that also observe job events (`app.mapreduce.events.JobObserver`). The board shows an overall
 progress bar (done, failed, running, pending), one line per running agent (item, current
 step, elapsed), the merge queue length, and tokens and cost so far.
 """
