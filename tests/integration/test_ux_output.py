@@ -171,3 +171,28 @@ def test_demo_suggests_a_prodigy_that_runs_when_it_is_not_on_path(tmp_path: Path
     )
     assert listed.returncode == 0 and json.loads(listed.stdout)
     assert sys.executable  # the program is this environment's prodigy
+
+
+def test_the_spinner_is_cleared_not_printed_again_when_the_display_closes() -> None:
+    """After Ctrl-C the display closes mid-step: its last frame is erased, not left behind."""
+    import io
+
+    from rich.console import Console
+
+    from prodigy.cli.display import LiveDisplay
+    from prodigy.core.progress import StepStarted
+
+    screen = io.StringIO()
+    display = LiveDisplay(
+        0,
+        console=Console(file=screen, force_terminal=True, width=80),
+        err_console=Console(file=io.StringIO()),
+    )
+    display.emit(StepStarted(index=0, total=1, label="shell: sleep 5", command="sleep 5"))
+    display._live.refresh()  # a spinner frame is on the screen, as when Ctrl-C arrives
+    display.close()
+    out = screen.getvalue()
+    after_last_frame = out[out.rfind("shell: sleep 5") :]
+    assert "0s" in after_last_frame.split("\x1b[2K")[0]  # that was the spinner frame
+    assert "\x1b[2K" in after_last_frame  # and it is erased, nothing printed after it
+    assert "sleep" not in after_last_frame.split("\x1b[2K", 1)[1]

@@ -56,7 +56,9 @@ def short_reason(error: str, width: int = 80) -> str:
     return cut + "..."
 
 
-_STEP = re.compile(r"^step \d+ \(.*?\)(?: failed)?: (?=\S)", re.S)
+# `step 1 (claude: /x) failed: claude: /x: claude failed (exit code 3): disk full`:
+# the step part, and the label again when the reason repeats it.
+_STEP = re.compile(r"^step \d+ \((.*?)\)(?: failed)?: (?:\1: )?(?=\S)", re.S)
 
 
 def strip_step(error: str) -> str:
