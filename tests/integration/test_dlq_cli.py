@@ -116,7 +116,7 @@ def test_list_filters_and_order(cli: Cli, two_ways: MapReduceRepo) -> None:
     assert sorted(ids("--error-type", "commandfailed")) == ["item_0", "item_2", "item_3"]
     assert ids("--error-type", "Timeout") == []
     assert ids("--signature", "exit_code: 5") == ["item_3"]
-    assert sorted(ids("--signature", "exit_code: 3 }::step (claude: /")) == ["item_0", "item_2"]
+    assert sorted(ids("--signature", "code 3): DISK")) == ["item_0", "item_2"]
     assert len(ids("--eligible")) == 3
     assert ids("--not-eligible") == []
     assert ids("--limit", "1") == ids()[:1]

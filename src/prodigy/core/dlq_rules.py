@@ -7,6 +7,7 @@ strings (`2026-11-25T15:50:59.123456Z`), which sort as text.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,16 +56,18 @@ def error_signature(error_type: Any, message: str) -> str:
     return f"{error_type_name(error_type)}::{' '.join(words[:SIGNATURE_WORDS])}"
 
 
+_COMMAND_NAME = re.compile(r"/[A-Za-z][A-Za-z0-9_.:-]*")
+
+
 def _slash_command(words: list[str], index: int) -> bool:
     """`/fix-issue` right after `claude:` names the command that failed: it is what
     groups failures, unlike a path."""
     word = words[index].rstrip("):,")
+    # a literal name only: `/${item.cmd}` says nothing the item does not
     return (
         index > 0
         and words[index - 1].endswith("claude:")
-        and word.startswith("/")
-        and "/" not in word[1:]
-        and len(word) > 1
+        and _COMMAND_NAME.fullmatch(word) is not None
     )
 
 
