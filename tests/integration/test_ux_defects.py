@@ -162,3 +162,40 @@ def test_no_merge_prompt_when_there_is_nothing_to_merge(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "[Y/n]" not in done.stdout
     assert "No changes to merge" in done.stdout
+
+
+def test_a_secret_written_as_in_prodigys_book_reads_the_named_variable(tmp_path: Path) -> None:
+    """`secrets: {API_KEY: "${env:SECRET_API_KEY}"}` (prodigy's environment-example.yml):
+    the variable is SECRET_API_KEY, and an unset one is named as such."""
+    mr = MapReduceRepo(tmp_path)
+    workflow = """
+        name: book-secret
+        secrets:
+          API_KEY: "${env:SECRET_API_KEY}"
+        steps:
+          - shell: test "$API_KEY" = "$SECRET_API_KEY" && test -n "$API_KEY"
+    """
+    done = mr.run(workflow, env={"SECRET_API_KEY": "s3cr3t-value"})
+    assert done.returncode == 0, done.stderr
+    unset = mr.run(workflow)
+    assert unset.returncode == 2
+    assert "environment variable SECRET_API_KEY is not set" in unset.stderr
+
+
+def test_a_missing_working_dir_fails_the_step_not_the_session(tmp_path: Path) -> None:
+    """prodigy's environment-example.yml: `working_dir: ./frontend` that does not exist
+    left the session `crashed`; it is a failed, resumable step."""
+    mr = MapReduceRepo(tmp_path)
+    done = mr.run(
+        """
+        name: missing-dir
+        steps:
+          - name: Build frontend
+            shell: echo building
+            working_dir: ./frontend
+        """
+    )
+    assert done.returncode == 1
+    assert "working_dir ./frontend does not exist in the worktree" in done.stderr
+    listed = mr.prodigy("sessions", "ls")
+    assert " failed " in listed.stdout and "crashed" not in listed.stdout

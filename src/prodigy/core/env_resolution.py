@@ -98,11 +98,23 @@ def secret_key_source(provider: str, key: str) -> tuple[Literal["env", "file"], 
     if provider == "file":
         return "file", key
     if provider == "env":
-        return "env", key
+        return "env", _env_reference(key)
     for prefix in ("file:", "env:"):
         if key.startswith(prefix):
             return prefix[:-1], key[len(prefix) :]  # type: ignore[return-value]
-    return "env", key
+    return "env", _env_reference(key)
+
+
+_ENV_REFERENCE = re.compile(
+    r"^\$\{(?:env[:.])?([A-Za-z_][A-Za-z0-9_]*)\}$|^\$([A-Za-z_][A-Za-z0-9_]*)$"
+)
+
+
+def _env_reference(key: str) -> str:
+    """`${env:NAME}` (prodigy's book and examples), `${env.NAME}`, `${NAME}` or `$NAME`
+    name the environment variable NAME; anything else is the variable's name itself."""
+    found = _ENV_REFERENCE.match(key.strip())
+    return (found[1] or found[2]) if found else key
 
 
 def layered(layers: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str, str]]:

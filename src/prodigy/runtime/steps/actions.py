@@ -71,6 +71,16 @@ async def run_action(
     """Run the step's action once with the given child environment."""
     action = step.action
     cwd = ctx.inside(interpolate(step.working_dir, scope)) if step.working_dir else ctx.worktree
+    if not cwd.is_dir():
+        # a step failure (resumable once the directory exists), not a crash of the run
+        return StepResult(
+            success=False,
+            exit_code=1,
+            error=(
+                f"working_dir {step.working_dir} does not exist in the worktree ({cwd});"
+                " create it in an earlier step or commit it"
+            ),
+        )
     timeout = float(step.timeout) if step.timeout else ctx.default_timeout
     if isinstance(action, ShellAction):
         return await _shell(action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step)))
