@@ -242,6 +242,9 @@ def test_inspecting_a_real_failed_run(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "resume would continue at step 3/3 of iteration 1" in out
     code, out, _ = run_cli(capsys, "logs", sid, "--latest")
     assert code == 0
+    assert "$ exit 3" in out and "exit code 3" in out  # the newest log: the failed shell step
+    code, out, _ = run_cli(capsys, "logs", sid, "2")
+    assert code == 0
     assert "[result] success" in out
     rows = run_json(capsys, "worktree", "ls", "--json", "-p", str(repo))
     assert [w["session_id"] for w in rows["worktrees"]] == [sid]  # type: ignore[call-overload,index]

@@ -20,6 +20,7 @@ from prodigy.app.session.merge import (
 from prodigy.app.session.merge_plan import MergePlan, SessionMergeResult
 from prodigy.app.session.options import RunOptions, passes
 from prodigy.app.session.passes import PassesResult, Position, SessionRunner
+from prodigy.app.session.state import NOT_MERGED, is_unmerged
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
 from prodigy.app.step_processes import tracked_steps
 from prodigy.core.config import Config
@@ -269,7 +270,7 @@ async def merge_and_clean(
     sessions.set_status(setup.session_id, RunStatus.COMPLETED)
     if not result.merged:
         # the session stays completed, and is shown `unmerged` while this error stands
-        setup.store.sessions.set_error(setup.session_id, f"not merged: {result.message}")
+        setup.store.sessions.set_error(setup.session_id, f"{NOT_MERGED}{result.message}")
         way_out = f"Fix the cause, then run: {plan.merge_command()}"
         if result.custom_unmerged:
             way_out = (
@@ -285,7 +286,7 @@ async def merge_and_clean(
             )
         )
         return EXIT_FAILED
-    if setup.store.sessions.require(setup.session_id).error:
+    if is_unmerged(setup.store.sessions.require(setup.session_id)):
         setup.store.sessions.set_error(setup.session_id, None)
     if result.nothing_to_merge:
         reporter.emit(Note("info", f"No changes to merge: {result.message}"))

@@ -16,6 +16,7 @@ from prodigy.runtime.locks import HolderInfo, UnsafeLockNameError, holder, lock_
 
 CRASHED = "crashed"  # shown for a session recorded as running whose process is gone
 UNMERGED = "unmerged"  # shown for a completed session whose merge back failed
+NOT_MERGED = "not merged: "  # how such a session's error starts (set by the merge back)
 FINAL = frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED})
 
 
@@ -39,7 +40,7 @@ def display_status(session: SessionRecord, live: bool) -> str:
 
 def is_unmerged(session: SessionRecord) -> bool:
     """Completed, but its merge back failed: its work waits for `prodigy worktree merge`."""
-    return session.status is RunStatus.COMPLETED and bool(session.error)
+    return session.status is RunStatus.COMPLETED and (session.error or "").startswith(NOT_MERGED)
 
 
 def is_resumable(session: SessionRecord, live: bool) -> bool:
