@@ -107,6 +107,7 @@ async def run_demo(
     env: Mapping[str, str],
     read_line: ReadLine,
     agent: str = "scripted",
+    *,
     program: str = "prodigy",
 ) -> int:
     """Create the sample repository and run its workflow with `agent`.
