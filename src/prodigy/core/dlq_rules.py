@@ -138,14 +138,18 @@ class DlqStats:
         }
 
 
-def stats(records: Sequence[DlqRecord]) -> DlqStats:
+def stats_from_groups(groups: Sequence[Mapping[str, Any]]) -> DlqStats:
+    """The queue's figures from per-signature aggregates (`store.dlq.signature_groups`
+    computes them in SQL, so `dlq stats` never decodes the items' JSON)."""
+    oldest = [g["oldest"] for g in groups if g["oldest"] is not None]
+    newest = [g["newest"] for g in groups if g["newest"] is not None]
     return DlqStats(
-        total=len(records),
-        eligible=sum(r.reprocess_eligible for r in records),
-        manual_review=sum(r.manual_review_required for r in records),
-        oldest_first_attempt=min((r.first_attempt for r in records), default=None),
-        newest_last_attempt=max((r.last_attempt for r in records), default=None),
-        by_signature=_most_common(Counter(r.error_signature for r in records)),
+        total=sum(int(g["count"]) for g in groups),
+        eligible=sum(int(g["eligible"] or 0) for g in groups),
+        manual_review=sum(int(g["manual_review"] or 0) for g in groups),
+        oldest_first_attempt=min(oldest, default=None),
+        newest_last_attempt=max(newest, default=None),
+        by_signature=_most_common(Counter({g["signature"]: int(g["count"]) for g in groups})),
     )
 
 
