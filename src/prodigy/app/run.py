@@ -16,7 +16,7 @@ from prodigy.app.mapreduce.ray_runner import RayChoice, check_ray
 from prodigy.app.paths import locks_dir, logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.scratch import remove_scratch, sweep_scratch
 from prodigy.app.session.environment import child_env, initial_scope
-from prodigy.app.session.options import RunOptions
+from prodigy.app.session.options import RunOptions, with_run_limits
 from prodigy.app.session.preflight import ensure_supported
 from prodigy.app.session.setup import SessionSetup, execute_session
 from prodigy.app.session.workflow_env import ResolvedEnvironment, resolve_environment
@@ -51,7 +51,7 @@ def load(options: RunOptions, reporter: Reporter) -> Workflow:
     for warning in result.warnings:
         reporter.emit(Note("warn", str(warning)))
     ensure_supported(result.workflow, registries)
-    return with_retry_defaults(result.workflow)
+    return with_run_limits(with_retry_defaults(result.workflow), options)
 
 
 def map_inputs(repo: Path, patterns: tuple[str, ...]) -> list[str]:

@@ -121,3 +121,21 @@ def executor_options(f: Any) -> Any:
         default=None,
         help="Where map agents run: here (local) or on a Ray cluster (ray; docs/ray.md).",
     )(f)
+
+
+def limit_options(f: F) -> F:
+    """--max-cost-usd and --max-tokens: override (or raise) the workflow's job budget."""
+    f = click.option(
+        "--max-tokens",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Job budget in tokens (input + output; cache reads not counted).",
+    )(f)
+    return click.option(
+        "--max-cost-usd",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="USD",
+        help="Job budget in dollars (notional on a subscription); overrides budget.max_cost_usd.",
+    )(f)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from prodigy.cli.common import executor_options, path_option, verbosity
+from prodigy.cli.common import executor_options, limit_options, path_option, verbosity
 from prodigy.cli.help_groups import GroupedHelpCommand
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -92,10 +92,17 @@ def _run_options(f: F) -> F:
             help="Agent for every claude: step, over the workflow's and steps' agent: claude "
             "(default), codex, gemini, or scripted (offline, no model).",
         ),
+        click.option(
+            "--on-quota",
+            type=click.Choice(["wait", "pause", "fail"]),
+            default=None,
+            help="When the agent's usage limit is hit: wait for the reset (default), pause"
+            " (exit 75), or fail; overrides quota.on_limit.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
-    wrapped: F = executor_options(f)
+    wrapped: F = executor_options(limit_options(f))
     return wrapped
 
 
@@ -131,6 +138,9 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
         profile=kw["profile"],
         executor=kw["executor"],
         ray_address=kw["ray_address"],
+        max_cost_usd=kw["max_cost_usd"],
+        max_tokens=kw["max_tokens"],
+        on_quota=kw["on_quota"],
     )
     display = make_run_display(options.verbosity)
     try:

@@ -66,7 +66,7 @@ def ls(status: str | None, all_: bool, as_json: bool) -> None:
         hint = "" if all_ or status else "; `--all` also shows completed and cancelled ones"
         click.echo(f"No sessions {which}{hint}.")
         return
-    rows = [[v.session.id, v.status, _started(v), _steps(v), _workflow(v)] for v in views]
+    rows = [[v.session.id, _status(v), _started(v), _steps(v), _workflow(v)] for v in views]
     click.echo(table(["ID", "STATUS", "STARTED", "PROGRESS", "WORKFLOW"], rows))
     if any(v.resumable for v in views):
         click.echo(
@@ -75,6 +75,15 @@ def ls(status: str | None, all_: bool, as_json: bool) -> None:
 
 
 sessions.add_command(ls, "list")
+
+
+def _status(v: SessionView) -> str:
+    """`paused (quota, resumes 19:41)` for a paused session; its stored status otherwise."""
+    s = v.session
+    if v.status != "paused" or not s.pause_reason:
+        return v.status
+    when = f", resumes {short_time(parse_ts(s.resume_at))}" if s.resume_at else ""
+    return f"paused ({s.pause_reason}{when})"
 
 
 def _started(v: SessionView) -> str:

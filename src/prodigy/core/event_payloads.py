@@ -38,6 +38,12 @@ MERGE_CONFLICT = "merge_conflict"
 WORKTREE_CLEANED = "worktree_cleaned"
 DLQ_ITEM_ADDED = "d_l_q_item_added"  # serde's spelling of DLQItemAdded, as 0.4.4 writes it
 CHECKPOINT_CREATED = "checkpoint_created"
+# budgets and usage limits (issue 14; docs/budgets-and-quotas.md)
+QUOTA_LIMIT_HIT = "quota_limit_hit"
+QUOTA_WARNING = "quota_warning"
+JOB_PAUSED = "job_paused"
+JOB_RESUMED = "job_resumed"
+BUDGET_EXHAUSTED = "budget_exhausted"
 
 
 def usage_json(usage: Usage) -> Payload:
@@ -175,4 +181,48 @@ def checkpoint_created(job_id: str, version: int, agents_completed: int, head: s
         "version": version,
         "agents_completed": agents_completed,
         "parent_head": head,
+    }
+
+
+def quota_limit_hit(
+    job_id: str | None,
+    item_id: str | None,
+    *,
+    resets_at: str | None,
+    limit_type: str | None,
+    message: str,
+    resume_at: str,
+) -> Payload:
+    """The agent's account hit its usage limit; `resume_at` adds jitter to the reset."""
+    return {
+        "job_id": job_id,
+        "item_id": item_id,
+        "resets_at": resets_at,
+        "limit_type": limit_type,
+        "message": message,
+        "resume_at": resume_at,
+    }
+
+
+def quota_warning(job_id: str | None, item_id: str | None, info: dict[str, Any]) -> Payload:
+    """The agent reported nearing its usage limit (`allowed_warning`)."""
+    return {"job_id": job_id, "item_id": item_id, "rate_limit_info": info}
+
+
+def job_paused(job_id: str | None, reason: str, resume_at: str | None, detail: str) -> Payload:
+    return {"job_id": job_id, "reason": reason, "resume_at": resume_at, "detail": detail}
+
+
+def job_resumed(job_id: str | None, reason: str) -> Payload:
+    return {"job_id": job_id, "reason": reason}
+
+
+def budget_exhausted(
+    job_id: str | None, spent_usd: float, spent_tokens: int, detail: str
+) -> Payload:
+    return {
+        "job_id": job_id,
+        "spent_cost_usd": spent_usd,
+        "spent_tokens": spent_tokens,
+        "detail": detail,
     }

@@ -80,6 +80,8 @@ class SessionView:
             "id": s.id,
             "status": self.status,
             "stored_status": str(s.status),
+            "pause_reason": s.pause_reason,
+            "resume_at": s.resume_at,
             "pid": self.holder.pid if self.holder else None,
             "workflow": s.workflow_path,
             "workflow_changed": self.workflow_changed,
@@ -183,6 +185,8 @@ def next_action(v: SessionView) -> str:
         return "nothing to resume: the session completed"
     if s.status is RunStatus.CANCELLED:
         return "nothing to resume: the session was cancelled"
+    if s.status is RunStatus.PAUSED:
+        return _paused_action(s)
     if s.mode == "mapreduce":
         where = {
             "setup": "in its setup phase",
@@ -204,6 +208,15 @@ def next_action(v: SessionView) -> str:
     step = f"{index + 1}/{total}" if total is not None else str(index + 1)
     verb = "continue" if v.checkpoint else "start"
     return f"resume would {verb} at step {step} of iteration {of_pass}"
+
+
+def _paused_action(s: SessionRecord) -> str:
+    if s.pause_reason == "quota":
+        when = f" at {s.resume_at}" if s.resume_at else ""
+        return f"paused by a usage limit that resets{when}; resume continues after the reset"
+    return (
+        "paused: the budget is spent; resume with a higher --max-cost-usd or --max-tokens to go on"
+    )
 
 
 def _passes(session: SessionRecord) -> int | None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from prodigy.core.budget import Limits
+from prodigy.core.quota import OnLimit
+from prodigy.core.workflow import Workflow
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +27,10 @@ class RunOptions:
     profile: str | None = None  # --profile: the workflow's environment profile
     executor: str | None = None  # --executor: local | ray (default: config `executor`)
     ray_address: str | None = None  # --ray-address (default: config `ray.address`)
+    # --max-cost-usd / --max-tokens / --on-quota: override the workflow's budget and quota
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
+    on_quota: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """What resume needs again (the workflow path is stored with the session)."""
@@ -35,6 +43,9 @@ class RunOptions:
             "profile": self.profile,
             "executor": self.executor,
             "ray_address": self.ray_address,
+            "max_cost_usd": self.max_cost_usd,
+            "max_tokens": self.max_tokens,
+            "on_quota": self.on_quota,
         }
 
     @classmethod
@@ -50,12 +61,35 @@ class RunOptions:
             **{
                 "executor": data.get("executor"),
                 "ray_address": data.get("ray_address"),
-                **{k: v for k, v in overrides.items() if v is not None or k not in _EXECUTION},
+                **{name: data.get(name) for name in _LIMITS},
+                **{k: v for k, v in overrides.items() if v is not None or k not in _KEPT},
             },
         )
 
 
 _EXECUTION = ("executor", "ray_address")  # resume keeps the run's unless given again
+# the same for the budget and quota overrides: resume --max-cost-usd raises the saved limit
+_LIMITS = ("max_cost_usd", "max_tokens", "on_quota")
+_KEPT = (*_EXECUTION, *_LIMITS)
+
+
+def with_run_limits(workflow: Workflow, options: RunOptions) -> Workflow:
+    """The workflow's `budget:` and `quota:` with the run's CLI overrides applied."""
+    budget, quota = workflow.budget, workflow.quota
+    if options.max_cost_usd is not None or options.max_tokens is not None:
+        job = budget.job
+        budget = replace(
+            budget,
+            job=Limits(
+                max_cost_usd=options.max_cost_usd
+                if options.max_cost_usd is not None
+                else job.max_cost_usd,
+                max_tokens=options.max_tokens if options.max_tokens is not None else job.max_tokens,
+            ),
+        )
+    if options.on_quota is not None:
+        quota = replace(quota, on_limit=cast(OnLimit, options.on_quota))
+    return replace(workflow, budget=budget, quota=quota)
 
 
 def passes(options: RunOptions, inputs: list[str]) -> list[tuple[int, str | None]]:

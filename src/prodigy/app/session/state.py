@@ -44,9 +44,9 @@ def is_unmerged(session: SessionRecord) -> bool:
 
 
 def is_resumable(session: SessionRecord, live: bool) -> bool:
-    """Failed, interrupted, crashed and stopped-while-merging sessions can be resumed; live
-    and final ones cannot."""
-    if session.status in (RunStatus.RUNNING, RunStatus.MERGING):
+    """Failed, interrupted, paused, crashed and stopped-while-merging sessions can be
+    resumed; live and final ones cannot (a session waiting out a quota is live)."""
+    if session.status in (RunStatus.RUNNING, RunStatus.MERGING, RunStatus.PAUSED):
         return not live
     return session.status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
 
