@@ -50,8 +50,9 @@ def load(options: RunOptions, reporter: Reporter) -> Workflow:
     result = load_workflow(options.workflow, params=options.params, template_dirs=registries)
     for warning in result.warnings:
         reporter.emit(Note("warn", str(warning)))
-    ensure_supported(result.workflow, registries)
-    return with_run_limits(with_retry_defaults(result.workflow), options)
+    workflow = with_run_limits(with_retry_defaults(result.workflow), options)
+    ensure_supported(workflow, registries)
+    return workflow
 
 
 def map_inputs(repo: Path, patterns: tuple[str, ...]) -> list[str]:
