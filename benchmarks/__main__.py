@@ -19,12 +19,15 @@ from benchmarks import (
     bench_memory,
     bench_overhead,
     bench_planning,
+    bench_ray,
     bench_resume,
+    bench_startup,
 )
 from benchmarks.report import write_results
 from benchmarks.timing import ROOT, Row, Settings, load, unavailable
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Settings], list[Row]]]] = {
+    "startup": ("0. start-up", bench_startup.run),
     "overhead": ("1. per-item overhead", bench_overhead.run),
     "planning": ("2. planning", bench_planning.run),
     "dlq": ("3. dead letter queue", bench_dlq.run),
@@ -32,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Settings], list[Row]]]] = {
     "resume": ("5. resume at scale", bench_resume.run),
     "memory": ("6. coordinator memory", bench_memory.run),
     "claude": ("7. real Claude Code CLI", bench_claude.run),
+    "ray": ("8. Ray executor", bench_ray.run),
 }
 
 

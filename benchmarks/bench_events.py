@@ -12,10 +12,11 @@ from benchmarks.workspace import make_workspace
 
 NAME = "4. events"
 BATCH = 1000  # events per transaction while filling; the write time is reported, not a target
+# label, argv, target in seconds (issue 18's bars; the earlier one was 2 s for each)
 COMMANDS = (
-    ("events ls --limit 100", ("events", "ls", "--job", JOB_ID, "--limit", "100")),
-    ("events stats", ("events", "stats", "--job", JOB_ID)),
-    ("events export (json)", ("events", "export", "--job", JOB_ID, "--output", "out.json")),
+    ("events ls --limit 100", ("events", "ls", "--job", JOB_ID, "--limit", "100"), 0.3),
+    ("events stats", ("events", "stats", "--job", JOB_ID), 0.3),
+    ("events export (json)", ("events", "export", "--job", JOB_ID, "--output", "out.json"), 1.0),
 )
 
 
@@ -24,7 +25,7 @@ def run(settings: Settings) -> list[Row]:
     space = make_workspace(settings.work / "events")
     fill = fill_events(space.home, space.repo, total)
     rows = []
-    for label, argv in COMMANDS:
+    for label, argv, limit in COMMANDS:
         stats = repeat(lambda argv=argv: space.prodigy(*argv).wall, settings.runs)
         rows.append(
             Row(
@@ -32,7 +33,7 @@ def run(settings: Settings) -> list[Row]:
                 case=f"{label}, {total:,} events (whole process)",
                 unit="s",
                 stats=stats,
-                limit=2.0,
+                limit=limit,
                 note="" if rows else f"filled in {fill:.1f} s, {BATCH} events per transaction",
             )
         )

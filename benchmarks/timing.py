@@ -115,6 +115,7 @@ class ChildRun:
     stdout: str
     stderr: str
     returncode: int
+    cpu: float = 0.0  # user + sys seconds of the child and the descendants it waited for
 
 
 def run_child(
@@ -142,7 +143,8 @@ def run_child(
             f"{' '.join(argv[:4])} ... exited {proc.returncode} in {cwd}:\n{stdout[-2000:]}\n"
             f"{stderr[-2000:]}"
         )
-    return ChildRun(wall, usage.ru_maxrss / 1024, stdout, stderr, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(wall, usage.ru_maxrss / 1024, stdout, stderr, proc.returncode, cpu)
 
 
 def python_argv(*args: str) -> list[str]:

@@ -64,7 +64,7 @@ class Workspace:
         argv = python_argv("-m", "benchmarks.prodigy_rss", *args)
         done = run_child(argv, cwd=self.repo, env=full, check=check)
         own = float(rss_file.read_text()) / 1024 if rss_file.exists() else done.max_rss_mb
-        return ChildRun(done.wall, own, done.stdout, done.stderr, done.returncode)
+        return ChildRun(done.wall, own, done.stdout, done.stderr, done.returncode, done.cpu)
 
 
 def make_workspace(root: Path, files: dict[str, str] | None = None) -> Workspace:

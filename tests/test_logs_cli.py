@@ -135,7 +135,7 @@ def test_summary_and_item_filter(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "1,200 tokens" in out
     code, out, _ = run_cli(capsys, "logs", made.session.id, "--item", "nope")
     assert code == 0
-    assert "No agent logs for work item 'nope'" in out
+    assert "No logs for work item 'nope'" in out
 
 
 def test_unknown_log_and_session_are_usage_errors(
@@ -143,7 +143,7 @@ def test_unknown_log_and_session_are_usage_errors(
 ) -> None:
     code, _, err = run_cli(capsys, "logs", session_with_logs.session.id, "9")
     assert code == 2
-    assert "no log '9'" in err and "001-claude-fix.jsonl" in err
+    assert "no log '9'" in err and "it has: 1, 2" in err
     code, _, err = run_cli(capsys, "logs", "session-unknown")
     assert code == 2
     assert "prodigy sessions ls --all" in err
@@ -152,7 +152,7 @@ def test_unknown_log_and_session_are_usage_errors(
 def test_no_logs_anywhere_is_explained(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "logs")
     assert code == 2
-    assert "no session has agent logs yet" in err
+    assert "no session has logs yet" in err
 
 
 def test_non_json_lines_are_shown_raw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -242,6 +242,9 @@ def test_inspecting_a_real_failed_run(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "resume would continue at step 3/3 of iteration 1" in out
     code, out, _ = run_cli(capsys, "logs", sid, "--latest")
     assert code == 0
+    assert "$ exit 3" in out and "exit code 3" in out  # the newest log: the failed shell step
+    code, out, _ = run_cli(capsys, "logs", sid, "2")
+    assert code == 0
     assert "[result] success" in out
     rows = run_json(capsys, "worktree", "ls", "--json", "-p", str(repo))
     assert [w["session_id"] for w in rows["worktrees"]] == [sid]  # type: ignore[call-overload,index]
@@ -264,3 +267,29 @@ def test_clean_of_a_hostile_session_id_deletes_nothing_outside_the_logs(
     assert code == 0, out
     assert "Removed 1 session(s)." in out
     assert (victim / "keep.txt").read_text() == "precious"
+
+
+def test_ls_lists_paused_sessions_as_resumable_with_reason_and_reset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = new_repo(tmp_path)
+    quota = make_session(repo, status=RunStatus.RUNNING, worktree=False)
+    budget = make_session(repo, status=RunStatus.RUNNING, worktree=False)
+    with open_store(prodigy_home()) as store:
+        store.sessions.pause(quota.session.id, "quota", resume_at="2026-12-08T03:20:00Z")
+        store.sessions.pause(budget.session.id, "budget", note="budget exhausted: $1 of $1")
+    code, out, _ = run_cli(capsys, "sessions", "ls")
+    assert code == 0
+    assert "paused (quota, resumes 2026-12-08 03:20)" in out
+    assert "paused (budget)" in out
+    rows = {row["id"]: row for row in run_json(capsys, "sessions", "ls", "--json")}  # type: ignore[union-attr]
+    assert rows[quota.session.id]["status"] == "paused"
+    assert rows[quota.session.id]["pause_reason"] == "quota"
+    assert rows[quota.session.id]["resume_at"] == "2026-12-08T03:20:00Z"
+    assert rows[quota.session.id]["resumable"] is True
+    assert rows[budget.session.id]["pause_reason"] == "budget"
+    assert rows[budget.session.id]["resume_at"] is None
+    assert "--max-cost-usd" in rows[budget.session.id]["next"]
+    with open_store(prodigy_home()) as store:
+        resumed = store.sessions.set_status(quota.session.id, RunStatus.RUNNING)
+    assert (resumed.pause_reason, resumed.resume_at) == (None, None)

@@ -38,8 +38,9 @@ def test_valid_workflow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_warnings_are_listed_but_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, WARNS)
     assert main(["validate", path]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"✓ Workflow is valid: {path}"
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [f"✓ Workflow is valid: {path}"]
+    lines = ["", *captured.err.splitlines()]  # warnings go to stderr (issue 19)
     assert lines[1] == (
         f"  warning: {path}:4:5: commands[0].comit_required: unknown key 'comit_required' "
         "(ignored) (did you mean 'commit_required'?)"
@@ -49,7 +50,7 @@ def test_warnings_are_listed_but_valid(tmp_path: Path, capsys: pytest.CaptureFix
 def test_strict_makes_warnings_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, WARNS)
     assert main(["validate", "--strict", path]) == 2
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().err.splitlines()
     assert lines[0] == "✗ Workflow has 1 problem(s):"
     assert lines[1].startswith(f"  {path}:4:5: commands[0].comit_required: unknown key")
 
@@ -57,7 +58,7 @@ def test_strict_makes_warnings_problems(tmp_path: Path, capsys: pytest.CaptureFi
 def test_all_problems_one_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, BROKEN)
     assert main(["validate", path]) == 2
-    assert capsys.readouterr().out.splitlines() == [
+    assert capsys.readouterr().err.splitlines() == [
         "✗ Workflow has 3 problem(s):",
         f"  {path}:5:17: map.max_parallel: must be at least 1, got 0",
         f"  {path}:7:7: map.agent_template[0]: step has no action: expected one of claude, shell, "
@@ -92,6 +93,6 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path / "nope.yml")]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "✗ Workflow has 1 problem(s):" in out
     assert "cannot read workflow file" in out

@@ -14,7 +14,7 @@ from prodigy.core.dlq_rules import (
     error_type_name,
     path_component,
     select,
-    stats,
+    stats_from_groups,
     to_evict,
 )
 from prodigy.core.records import DlqRecord
@@ -60,8 +60,16 @@ def ts(day: int, hour: int, minute: int = 0) -> str:
 def test_signature_drops_paths_and_numbers_and_keeps_ten_words() -> None:
     message = "step 1 (claude: /fake-fail 3 boom-2) failed: exit code 3 in /tmp/x/y.txt a b c d e"
     assert error_signature(EXIT_3, message) == (
-        "CommandFailed { exit_code: 3 }::step (claude: boom-2) failed: exit code in a b c"
+        "CommandFailed { exit_code: 3 }::step (claude: /fake-fail boom-2) failed: exit code in a b"
     )
+
+
+def test_signature_keeps_the_slash_command_name_but_not_a_path() -> None:
+    """Issue 19: failures of `/fix-issue` and `/lint` are different signatures."""
+    fix = error_signature(EXIT_3, "step 2 (claude: /fix-issue a.py): exit code 3")
+    lint = error_signature(EXIT_3, "step 2 (claude: /lint a.py): exit code 3")
+    assert "/fix-issue" in fix and "/lint" in lint
+    assert "/tmp" not in error_signature(EXIT_3, "cat: /tmp: no such file")
 
 
 def test_signature_groups_items_failing_the_same_way_and_separates_exit_codes() -> None:
@@ -121,17 +129,18 @@ def test_filters_combine() -> None:
 
 
 def test_stats_count_flags_times_and_signatures() -> None:
-    records = [
-        rec("a", ts(2, 10), first=ts(1, 9), signature="S1", review=True, eligible=False),
-        rec("b", ts(3, 11), signature="S2"),
-        rec("c", ts(2, 12), signature="S2"),
-    ]
-    found = stats(records)
+    groups = [  # as store.dlq.signature_groups aggregates them
+        {"signature": "S1", "count": 1, "eligible": 0, "manual_review": 1,
+         "oldest": ts(1, 9), "newest": ts(2, 10)},
+        {"signature": "S2", "count": 2, "eligible": 2, "manual_review": 0,
+         "oldest": ts(2, 12), "newest": ts(3, 11)},
+    ]  # fmt: skip
+    found = stats_from_groups(groups)
     assert (found.total, found.eligible, found.manual_review) == (3, 2, 1)
     assert found.oldest_first_attempt == ts(1, 9)
     assert found.newest_last_attempt == ts(3, 11)
     assert list(found.by_signature.items()) == [("S2", 2), ("S1", 1)]
-    empty = stats([])
+    empty = stats_from_groups([])
     assert (empty.total, empty.oldest_first_attempt, dict(empty.by_signature)) == (0, None, {})
 
 

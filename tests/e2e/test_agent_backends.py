@@ -230,7 +230,7 @@ def test_a_missing_cli_is_an_error_before_any_work(tmp_path: Path, backend: str)
 
     done = run_prodigy(repo, env, "run", "wf.yml", "-y", "--agent", backend)
 
-    assert done.returncode != 0
+    assert done.returncode == 2  # a usage error: nothing ran
     assert f"npm install -g {PACKAGES[backend]}" in done.stderr
     assert f"executable {backend!r} not found on PATH" in done.stderr
     assert not (Path(env["PRODIGY_HOME"]) / "worktrees").exists() or not any(

@@ -236,7 +236,7 @@ def test_hostile_item_ids_are_data(cli: Cli, tmp_path: Path) -> None:
     assert cli(mr, "dlq", "export", str(out)).returncode == 0
     assert {e["item_id"] for e in json.loads(out.read_text())} >= set(hostile)
     retried = subproc(mr, "dlq", "retry", job, "--item", "../../x", "-y")
-    assert retried.returncode == 0 and "not a work item of the job" in retried.stdout
+    assert retried.returncode == 0 and "not a work item of the job" in retried.stderr
     assert cli(mr, "dlq", "clear", "--job", job, "--yes").returncode == 0
     created = _files(tmp_path) - before - {out}
     home = (mr.home / ".prodigy").resolve()

@@ -38,7 +38,7 @@ def test_stop_policy_cancels_the_job_and_merges_nothing(mr: MapReduceRepo) -> No
     mr.items(_items("fake-noop", "fake-fail 2 first-failure", "fake-noop", "fake-noop"))
     done = mr.run(FLAKY.format(policy="error_policy:\n  on_item_failure: stop"))
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "stopped by the error policy" in done.stdout
+    assert "stopped by the error policy" in done.stderr  # a warning: stderr (issue 19)
     prompts = mr.prompts()
     assert "/fake-write-commit out/3.txt ok" not in prompts  # never started
     assert "/fake-write-commit out/4.txt ok" not in prompts
@@ -59,7 +59,7 @@ def test_max_failures_stops_after_the_limit(mr: MapReduceRepo) -> None:
     mr.items(_items(*["fake-fail 1 nope"] * 4))
     done = mr.run(FLAKY.format(policy="max_failures: 1"))
     assert done.returncode == 1
-    assert "more than max_failures (1)" in done.stdout
+    assert "more than max_failures (1)" in done.stderr
     assert len(mr.dlq()) == 2
     assert len(mr.calls()) == 2
 
@@ -68,7 +68,7 @@ def test_failure_threshold_stops_when_the_share_is_exceeded(mr: MapReduceRepo) -
     mr.items(_items("fake-noop", "fake-fail 1 a", "fake-fail 1 b", "fake-noop", "fake-noop"))
     done = mr.run(FLAKY.format(policy="error_policy:\n  failure_threshold: 0.3"))
     assert done.returncode == 1
-    assert "more than failure_threshold 0.3" in done.stdout
+    assert "more than failure_threshold 0.3" in done.stderr
     assert len(mr.dlq()) == 2
 
 
@@ -126,7 +126,7 @@ def test_immediate_error_collection_reports_each_failure_as_it_happens(
     mr.items(_items("fake-fail 1 nope", "fake-noop"))
     done = mr.run(FLAKY.format(policy="error_collection: immediate"))
     assert done.returncode == 0
-    lines = done.stdout.splitlines()
+    lines = done.stderr.splitlines()  # both are warnings: stderr
     failed_at = next(i for i, line in enumerate(lines) if "item_0 failed:" in line)
     assert failed_at < next(i for i, line in enumerate(lines) if "Map phase completed" in line)
 

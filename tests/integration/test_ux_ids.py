@@ -8,7 +8,7 @@ import subprocess
 import click
 import pytest
 
-from prodigy.cli.main import cli
+from prodigy.cli.tree import cli
 from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
 
 FAILING = """
@@ -109,7 +109,10 @@ def test_job_commands_take_a_shortened_job_or_session_id(tmp_path: object) -> No
 
 def _leaf_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     paths = []
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             paths += _leaf_paths(command, (*prefix, name))
         else:
@@ -122,7 +125,9 @@ def test_every_subcommand_accepts_the_verbosity_flags(path: tuple[str, ...]) -> 
     command: click.Command = cli
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None, path
+        command = found
     assert any("-v" in p.opts for p in command.params if isinstance(p, click.Option)), path
 
 

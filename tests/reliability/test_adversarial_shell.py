@@ -66,7 +66,7 @@ def test_item_values_after_a_here_string_and_in_here_documents_stay_data(
     sandbox = _sandbox(mr)
     names = [PWNED, "`touch $SANDBOX/pwned`", 'it\'s "q"']
     mr.items([{"name": n} for n in names])
-    assert "warning" not in _validate(mr, HERE_STRINGS).stdout
+    assert "warning" not in _validate(mr, HERE_STRINGS).stderr  # warnings: stderr (issue 19)
     done = mr.run(HERE_STRINGS, env={"SANDBOX": str(sandbox)})
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(sandbox.iterdir()) == [], "an item value ran as code"
@@ -101,9 +101,9 @@ def test_arithmetic_contexts_accept_integers_and_refuse_anything_else(
     mr.items([{"n": 2}, {"n": "a[$(touch $SANDBOX/pwned)]"}, {"n": "1; touch $SANDBOX/pwned"}])
     checked = _validate(mr, ARITHMETIC)
     assert checked.returncode == 0, checked.stderr
-    assert "${item.n} (line 3 of the command) stands in a substring offset" in checked.stdout
-    assert "stands in an array subscript" in checked.stdout
-    assert "stands in let" in checked.stdout
+    assert "${item.n} (line 3 of the command) stands in a substring offset" in checked.stderr
+    assert "stands in an array subscript" in checked.stderr
+    assert "stands in let" in checked.stderr
     done = mr.run(ARITHMETIC, env={"SANDBOX": str(sandbox)})
     assert list(sandbox.iterdir()) == [], "an item value ran as code"
     assert mr.cat("out-0.txt") == "cdef ab 3 4\npositive\np q z\n12\n"

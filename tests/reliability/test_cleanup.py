@@ -108,6 +108,28 @@ def test_t15_a_worktree_left_initializing_is_unlocked_removed_and_recreated(
     assert len(cr.check(expect_items=ALL4).landed) == 4
 
 
+def test_resume_removes_leftover_branches_and_incoming_refs_read_in_one_pass(
+    cr: CrashRepo,
+) -> None:
+    # resume lists the branches and incoming refs once (not one git process per item): the
+    # leftovers of a pending and of a merged item must still be found and removed.
+    _crashed(cr)
+    job, pending = cr.job_id(), _pending_index(cr)
+    merged = int(cr.query("SELECT idx FROM items WHERE state = 'merged' LIMIT 1")[0]["idx"])
+    pending_item = cr.query(f"SELECT item_id FROM items WHERE idx = {pending}")[0]["item_id"]
+    leftovers = [f"prodigy-agent-{job}-{pending}", f"prodigy-agent-{job}-{merged}"]
+    for branch in leftovers:  # a branch whose worktree directory is already gone
+        cr.git("branch", "-f", branch, "HEAD")
+    incoming = f"refs/prodigy/incoming/{job}/{pending_item}/1"
+    cr.git("update-ref", incoming, "HEAD")  # a remote attempt's commits, fetched, never merged
+    resumed = cr.resume()
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    branches = cr.git("for-each-ref", "--format=%(refname:short)", "refs/heads/").split()
+    assert not set(leftovers) & set(branches)
+    assert cr.git("for-each-ref", f"refs/prodigy/incoming/{job}/").strip() == ""
+    assert len(cr.check(expect_items=ALL4).landed) == 4
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_t15_sigkill_a_real_worktree_add_of_1000_files(tmp_path: Path) -> None:

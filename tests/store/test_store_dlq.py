@@ -39,6 +39,23 @@ def test_a_repeat_failure_appends_to_the_history_instead_of_duplicating(store: S
     assert (third.error_signature, third.manual_review_required) == ("sig-3", True)
 
 
+def test_signature_groups_aggregate_counts_flags_and_times_per_job(store: Store) -> None:
+    _fail(store, "a", 1, reprocess_eligible=True)
+    _fail(store, "b", 1, manual_review_required=True)
+    _fail(store, "c", 2, reprocess_eligible=True)
+    _fail(store, "c", 3, reprocess_eligible=True)  # a repeat: still one item, newest signature
+    _fail(store, "z", 1, job_id="job-2")
+    items = {r.item_id: r for r in store.dlq.find(job_id="job-1")}
+    groups = {g["signature"]: g for g in store.dlq.signature_groups("job-1")}
+    assert set(groups) == {"sig-1", "sig-3"}
+    assert (groups["sig-1"]["count"], groups["sig-1"]["eligible"]) == (2, 1)
+    assert groups["sig-1"]["manual_review"] == 1
+    assert groups["sig-1"]["oldest"] == min(items["a"].first_attempt, items["b"].first_attempt)
+    assert groups["sig-1"]["newest"] == max(items["a"].last_attempt, items["b"].last_attempt)
+    assert (groups["sig-3"]["count"], groups["sig-3"]["newest"]) == (1, items["c"].last_attempt)
+    assert sum(g["count"] for g in store.dlq.signature_groups()) == 4
+
+
 def test_the_same_item_id_in_two_jobs_is_two_items(store: Store) -> None:
     _fail(store, "item_1", 1, job_id="job-a")
     _fail(store, "item_1", 1, job_id="job-b")

@@ -284,12 +284,10 @@ def _check_stuck_marks(mr: MapReduceRepo, job: str) -> None:
 def test_a_paused_session_shows_its_reason_and_a_countdown(
     finished: tuple[MapReduceRepo, str],
 ) -> None:
-    """With the columns the budget/quota pause adds to sessions (added here by hand)."""
+    """With the columns the budget/quota pause adds to sessions (store v7)."""
     mr, job = finished
     resume_at = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     with closing(sqlite3.connect(prodigy_home(mr) / "prodigy.db")) as conn, conn:
-        conn.execute("ALTER TABLE sessions ADD COLUMN pause_reason TEXT")
-        conn.execute("ALTER TABLE sessions ADD COLUMN resume_at TEXT")
         conn.execute(
             "UPDATE sessions SET status = 'paused', pause_reason = 'quota reached', resume_at = ?",
             (resume_at,),

@@ -108,11 +108,15 @@ async def run_demo(
     env: Mapping[str, str],
     read_line: ReadLine,
     agent: str = "scripted",
+    *,
+    program: str = "prodigy",
 ) -> int:
     """Create the sample repository and run its workflow with `agent`.
 
     `scripted` needs no model; `claude`, `codex` and `gemini` run the real CLI against a
-    scripted model server on loopback (docs/testing.md), still offline.
+    scripted model server on loopback (docs/testing.md), still offline. `program` is how
+    the user can start prodigy again (a path when it is not on PATH), for the commands
+    suggested at the end.
     """
     if agent not in DEMO_AGENTS:
         raise UsageError(f"unknown demo agent {agent!r}; choose one of {', '.join(DEMO_AGENTS)}")
@@ -137,7 +141,7 @@ async def run_demo(
             "purpose and went to the dead letter queue; reduce wrote SUMMARY.md; the session "
             "was merged into main.\n"
             f"Look around:\n  cd {target}\n  git log --graph --oneline\n  cat SUMMARY.md\n"
-            "  prodigy dlq list\n  prodigy events ls\n  prodigy sessions ls --all",
+            f"  {program} dlq list\n  {program} events ls\n  {program} sessions ls --all",
         )
     )
     return code

@@ -31,7 +31,13 @@ from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.store import Store, open_store
 
 _RESUMABLE = frozenset(
-    {RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.RUNNING, RunStatus.MERGING}
+    {
+        RunStatus.FAILED,
+        RunStatus.INTERRUPTED,
+        RunStatus.RUNNING,
+        RunStatus.MERGING,
+        RunStatus.PAUSED,
+    }
 )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from prodigy.app.config import load_config
 from prodigy.app.mapreduce.job import execute_mapreduce
 from prodigy.app.mapreduce.plan import check_mapreduce, dry_run_mapreduce
+from prodigy.app.mapreduce.ray_runner import RayChoice, check_ray
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.scratch import remove_scratch, sweep_scratch
 from prodigy.app.session.environment import initial_scope
@@ -17,14 +18,16 @@ from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.opening import create_session, load_environment
 from prodigy.app.session.options import RunOptions, map_inputs
 from prodigy.app.session.setup import SessionSetup
+from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.mapreduce.item_checks import BadItemsError
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Note, Reporter
-from prodigy.core.workflow import Workflow
+from prodigy.core.workflow import Workflow, all_steps
 from prodigy.runtime import git
 from prodigy.runtime.checkout_state import refuse_if_busy
 from prodigy.runtime.locks import acquire_lock, lock_path
+from prodigy.runtime.steps.runner import commit_validation_off
 from prodigy.runtime.steps.sequence import shown_command
 from prodigy.runtime.worktrees import remove_worktree
 from prodigy.store import open_store
@@ -44,6 +47,18 @@ def dry_run(workflow: Workflow, options: RunOptions, env: Mapping[str, str], out
     return 0
 
 
+def announce_switches(workflow: Workflow, env: Mapping[str, str], reporter: Reporter) -> None:
+    """Say once, at the start, when an environment switch changes what steps must do."""
+    if commit_validation_off(env) and any(s.commit_required for s in all_steps(workflow)):
+        reporter.emit(
+            Note(
+                "warn",
+                "PRODIGY_NO_COMMIT_VALIDATION=true: commit_required steps are not checked"
+                " for a new commit in this run",
+            )
+        )
+
+
 async def start_run(
     options: RunOptions, reporter: Reporter, env: Mapping[str, str], read_line: ReadLine
 ) -> int:
@@ -52,6 +67,7 @@ async def start_run(
     config = load_config(repo_root=repo, env=env).values
     environment = await load_environment(options, reporter, env, repo)
     workflow = environment.workflow
+    announce_switches(workflow, env, reporter)
     limits = None
     if workflow.mode == "mapreduce":
         first = initial_scope(workflow, args=options.args, process_env=env)
@@ -60,6 +76,11 @@ async def start_run(
             return dry_run_mapreduce(workflow, first, limits, reporter)
     if options.dry_run:
         return dry_run(workflow, options, env, reporter)
+    executor = options.executor or config.executor
+    if executor == "ray" and limits is None and options.executor:
+        raise UsageError("--executor ray runs the agents of MapReduce workflows; this one is not")
+    if executor == "ray" and limits is not None:  # before any work: Ray installed and reachable
+        check_ray(RayChoice("ray", options.ray_address or config.ray.address))
     inputs = map_inputs(repo, options.map_globs)
     await refuse_if_busy(repo, "run prodigy")
     target = await git.current_branch(repo)

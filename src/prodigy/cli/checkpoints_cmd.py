@@ -19,6 +19,8 @@ from prodigy.app.session.state import FINAL
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import table
 from prodigy.cli.sessions_cmd import confirm, home
+from prodigy.core.mapreduce.resume_plan import REDUCE_PASS, SETUP_PASS
+from prodigy.core.records import Checkpoint
 from prodigy.store import Store, open_store
 
 
@@ -37,6 +39,11 @@ def _views(store: Store, session_id: str | None) -> list[SessionView]:
 
 def _progress(v: SessionView) -> str:
     cp = v.checkpoint
+    job = v.job_progress()
+    if job is not None:  # MapReduce: the job's items; its checkpoints mark setup/reduce steps
+        phase = {SETUP_PASS: "setup", REDUCE_PASS: "reduce"}.get(cp.iteration) if cp else None
+        steps = f"; {phase}: {cp.next_step_index} step(s) done" if phase and cp else ""
+        return job + steps
     if cp is None:
         return "nothing saved"
     total = f"/{v.total_steps}" if v.total_steps is not None else ""
@@ -101,15 +108,25 @@ def show(session_id: str, as_json: bool) -> None:
     else:
         click.echo(f"Checkpoint:  the latest of {v.checkpoints}, saved {cp.saved_at}")
         click.echo(f"Progress:    {_progress(v)}")
-        names = ", ".join(sorted(cp.variables)) or "none"
+        names = ", ".join(_variable_names(cp)) or "none"
         click.echo(f"Variables:   {names} (values are not shown)")
-        click.echo(f"Git HEAD:    {cp.git_head or '-'}{_head_note(cp.git_head, head)}")
+        saved_head = cp.git_head or v.job_head  # a MapReduce job: the parent after its last merge
+        if saved_head:
+            click.echo(f"Git HEAD:    {saved_head}{_head_note(saved_head, head)}")
     for step in v.steps:
         mark = "✓" if step.success else "✗"
         click.echo(f"  {mark} {step.iteration}.{step.step_index + 1} {step.step_id}")
     click.echo(f"Next:        {v.next_action}")
     if v.resume:
         click.echo(f"Resume:      {v.resume}")
+
+
+def _variable_names(cp: Checkpoint) -> list[str]:
+    """The names a checkpoint saved; a MapReduce phase checkpoint keeps them in two groups."""
+    if cp.iteration in (SETUP_PASS, REDUCE_PASS):
+        groups = [g for g in cp.variables.values() if isinstance(g, dict)]
+        return sorted({name for group in groups for name in group})
+    return sorted(cp.variables)
 
 
 def _head_note(saved: str | None, now: str | None) -> str:

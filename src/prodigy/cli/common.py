@@ -105,3 +105,37 @@ def job_option(
 
 
 job_argument = click.argument("job_id", metavar="JOB", callback=_resolve_job)
+
+
+def executor_options(f: Any) -> Any:
+    """--executor and --ray-address: where map agents run (run, resume-job, dlq retry)."""
+    f = click.option(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="The Ray cluster for --executor ray, as Ray takes it (default: config, else auto).",
+    )(f)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default=None,
+        help="Where map agents run: here (local) or on a Ray cluster (ray; docs/ray.md).",
+    )(f)
+
+
+def limit_options(f: F) -> F:
+    """--max-cost-usd and --max-tokens: override (or raise) the workflow's job budget."""
+    f = click.option(
+        "--max-tokens",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Job budget in tokens (input + output; cache reads not counted).",
+    )(f)
+    return click.option(
+        "--max-cost-usd",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="USD",
+        help="Job budget in dollars (notional on a subscription); overrides budget.max_cost_usd.",
+    )(f)

@@ -36,9 +36,29 @@ def demo(ctx: click.Context, /, directory: Path | None, agent: str) -> int:
 
     display = make_display(verbosity(ctx))
     try:
-        return run_async(run_demo(directory, display, dict(os.environ), read_line, agent))
+        env = dict(os.environ)
+        return run_async(
+            run_demo(directory, display, env, read_line, agent, program=program_path(env))
+        )
     finally:
         display.close()
+
+
+def program_path(env: dict[str, str]) -> str:
+    """`prodigy` when that name on PATH starts this very program, else the path that does
+    (say `/home/me/app/.venv/bin/prodigy`: absolute, the suggestions start with a `cd`)."""
+    import shutil
+    import sys
+
+    running = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    if running is None or running.name not in ("prodigy", "__main__.py"):
+        running = Path(sys.executable).parent / "prodigy"
+    if running.name == "__main__.py":  # python -m prodigy
+        return f"{sys.executable} -m prodigy"
+    found = shutil.which("prodigy", path=env.get("PATH"))
+    if found is not None and Path(found).resolve() == running.resolve():
+        return "prodigy"
+    return str(running)
 
 
 COMMANDS = [demo]

@@ -35,21 +35,34 @@ def terminal_safe(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+def is_problem(event: ProgressEvent) -> bool:
+    """Errors and warnings go to stderr, progress and results to stdout."""
+    if isinstance(event, Note):
+        return event.level in ("warn", "error")
+    return isinstance(event, RetryScheduled)
+
+
 class PlainDisplay:
     """One timestamped line per event; for pipes, files and CI logs."""
 
-    def __init__(self, verbosity: int = 0, out: TextIO | None = None) -> None:
+    def __init__(
+        self, verbosity: int = 0, out: TextIO | None = None, err: TextIO | None = None
+    ) -> None:
         self.verbosity = verbosity
         self.out = out or sys.stdout
+        self.err = err or (sys.stderr if out is None else self.out)
 
-    def _line(self, text: str) -> None:
-        self.out.write(f"{time.strftime('%H:%M:%S')} {terminal_safe(text)}\n")
-        self.out.flush()
+    def _line(self, text: str, *, problem: bool = False) -> None:
+        if problem:
+            self.out.flush()  # what came before stays before, when both reach one terminal
+        stream = self.err if problem else self.out
+        stream.write(f"{time.strftime('%H:%M:%S')} {terminal_safe(text)}\n")
+        stream.flush()
 
     def emit(self, event: ProgressEvent) -> None:
         text = describe(event, self.verbosity)
         if text is not None:
-            self._line(text)
+            self._line(text, problem=is_problem(event))
 
     def close(self) -> None:
         return None
@@ -58,9 +71,15 @@ class PlainDisplay:
 class LiveDisplay:
     """A spinner with the current step and its elapsed time; finished steps scroll above it."""
 
-    def __init__(self, verbosity: int = 0, console: Console | None = None) -> None:
+    def __init__(
+        self,
+        verbosity: int = 0,
+        console: Console | None = None,
+        err_console: Console | None = None,
+    ) -> None:
         self.verbosity = verbosity
         self.console = console or Console()
+        self.err_console = err_console or Console(stderr=True)
         self._current: StepStarted | None = None
         self._started = 0.0
         self._live = Live(console=self.console, refresh_per_second=8, transient=True)
@@ -82,11 +101,19 @@ class LiveDisplay:
         text = describe(event, self.verbosity)
         if text is not None:
             style = _NOTE_STYLE.get(event.level, "") if isinstance(event, Note) else ""
-            self.console.print(Text(text, style=style))
+            console = self.err_console if is_problem(event) else self.console
+            console.print(Text(text, style=style))
         self._live.update(self._status())
 
     def close(self) -> None:
-        self._live.stop()
+        stop_live(self._live)
+
+
+def stop_live(live: Live) -> None:
+    """Stop a transient live region leaving nothing behind: after Ctrl-C the last
+    spinner frame must not be printed again below the messages."""
+    live.update(Text(""), refresh=True)
+    live.stop()
 
 
 def describe(event: ProgressEvent, verbosity: int) -> str | None:

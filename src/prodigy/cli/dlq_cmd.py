@@ -12,9 +12,9 @@ import click
 from prodigy.app.dlq import queue as use
 from prodigy.app.inspect.events import moment
 from prodigy.app.paths import prodigy_home
-from prodigy.cli.common import job_argument, json_option, verbosity
+from prodigy.cli.common import executor_options, job_argument, json_option, verbosity
 from prodigy.cli.common import job_option as shared_job_option
-from prodigy.cli.inspect_format import table
+from prodigy.cli.inspect_format import short_reason, strip_step, table
 from prodigy.cli.sessions_cmd import confirm
 from prodigy.core.clock import utc_now
 from prodigy.core.dlq_rules import DlqFilter, error_type_key, error_type_name
@@ -85,11 +85,9 @@ def list_(as_json: bool, **kw: Any) -> None:
 
 
 def _last_error(record: DlqRecord, width: int = 60) -> str:
-    """The latest error's type and the end of its message, where the cause usually is."""
+    """The latest error's type and its reason, on one line, cut at the end."""
     last = record.failure_history[-1] if record.failure_history else {}
-    message = shown(str(last.get("error_message", "")).split("; full log:")[0])
-    if len(message) > width:
-        message = "..." + message[-(width - 3) :]
+    message = short_reason(str(last.get("error_message", "")), width)
     return f"{error_type_key(last.get('error_type'))}: {message}"
 
 
@@ -129,7 +127,10 @@ def describe(r: DlqRecord) -> list[str]:
             f"  {error_type_name(entry.get('error_type'))}"
             f"  ({entry.get('step_failed')}, {entry.get('duration_ms')} ms)"
         )
-        lines.append(f"     {shown(str(entry.get('error_message', '')))}")
+        message = str(entry.get("error_message", ""))
+        if entry.get("step_failed"):  # the line above names the step already
+            message = strip_step(message)
+        lines.append(f"     {shown(message)}")
         if entry.get("json_log_location"):
             lines.append(f"     log: {entry['json_log_location']}")
     artifacts = r.worktree_artifacts or {}
@@ -241,6 +242,7 @@ def clear(job_id: str, yes: bool) -> int:
 @click.option("--max-parallel", type=click.IntRange(min=1), default=None, help="Agents at once.")
 @click.option("--dry-run", is_flag=True, help="Show what would be retried; run nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Merge into your branch without asking.")
+@executor_options
 @click.pass_context
 def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any) -> int:
     """Re-run the eligible failed items of JOB in new agent worktrees.
@@ -261,6 +263,8 @@ def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any)
         dry_run=kw["dry_run"],
         yes=kw["yes"],
         verbosity=verbosity(ctx),
+        executor=kw["executor"],
+        ray_address=kw["ray_address"],
     )
     display = make_run_display(request.verbosity)
     try:

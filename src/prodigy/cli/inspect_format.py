@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+
+from prodigy.cli.display import terminal_safe
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -33,3 +36,31 @@ def short_time(moment: datetime | None) -> str:
 
 def cost(usd: float) -> str:
     return f"${usd:.4f}"
+
+
+def short_reason(error: str, width: int = 80) -> str:
+    """A failure's reason for one table cell: the reason first (`step N (...): reason`
+    becomes `reason [step N]`), on one line, cut at the end and never inside an escape."""
+    text = error.split("; full log:", maxsplit=1)[0].strip()
+    reason = strip_step(text)
+    if reason != text:
+        text = f"{reason} [{text.split(' (', 1)[0]}]"
+    text = " ".join(text.split())  # newlines and runs of spaces: one line
+    text = terminal_safe(text)
+    if len(text) <= width:
+        return text
+    cut = text[: width - 3]
+    escape = cut.rfind("\\")
+    if escape >= 0 and escape >= len(cut) - 4:  # do not end inside `\x1b` or `\n`
+        cut = cut[:escape]
+    return cut + "..."
+
+
+# `step 1 (claude: /x) failed: claude: /x: claude failed (exit code 3): disk full`:
+# the step part, and the label again when the reason repeats it.
+_STEP = re.compile(r"^step \d+ \((.*?)\)(?: failed)?: (?:\1: )?(?=\S)", re.S)
+
+
+def strip_step(error: str) -> str:
+    """`step 2 (shell: make) failed: exit code 1` without its step part: `exit code 1`."""
+    return _STEP.sub("", error, count=1)

@@ -9,6 +9,7 @@ import click
 
 from prodigy.app.ids import resolve_session
 from prodigy.app.inspect.logs import (
+    LOG_SUFFIXES,
     LogFile,
     follow,
     pick_log,
@@ -45,19 +46,23 @@ def logs(
     summary: bool,
     as_json: bool,
 ) -> None:
-    """List the Claude logs of a session, or show one: assistant text, tool calls, result.
+    """List the logs of a session (agent and shell steps, MapReduce setup, agents, reduce),
+    or show one: for an agent, its assistant text, tool calls and result.
 
     \b
     prodigy logs                      logs of the newest session that has any
     prodigy logs SESSION              list them (SESSION may be a unique prefix)
-    prodigy logs SESSION 2            show log 002-... of the session
+    prodigy logs SESSION 2            show log 2 (002-...) of the session
+    prodigy logs SESSION item_3/2     show log 2 of MapReduce item item_3
     prodigy logs SESSION --latest     show its newest log
-    prodigy logs SESSION --tail       follow its newest log until the agent's result
+    prodigy logs SESSION --tail       follow its newest agent log until the agent's result
     prodigy logs SESSION --item ID    a MapReduce work item's logs
-    prodigy logs PATH.jsonl           show any saved log file
+    prodigy logs PATH                 show any log file prodigy named (.jsonl or .log)
     """
     where = home()
-    if session_id is not None and session_id.endswith(".jsonl") and Path(session_id).is_file():
+    if session_id is not None and Path(session_id).suffix in LOG_SUFFIXES:
+        if not Path(session_id).is_file():
+            raise UsageError(f"no log file {session_id}")
         _show(Path(session_id), tail=tail, summary=summary, as_json=as_json)
         return
     with open_store(where) as store:
@@ -79,7 +84,7 @@ def logs(
         click.echo(json.dumps([f.to_json() for f in found], indent=2))
     elif not found:
         what = f"work item {item_id!r} of " if item_id else ""
-        click.echo(f"No agent logs for {what}session {session.id}.")
+        click.echo(f"No logs for {what}session {session.id}.")
     else:
         _list(session, found)
 
@@ -90,31 +95,39 @@ def _session(store: Store, where: Path, session_id: str | None) -> SessionRecord
     for session in store.sessions.find():
         if session_logs(store, where, session):
             return session
-    raise UsageError("no session has agent logs yet; they appear once a claude: step has run")
+    raise UsageError("no session has logs yet; they appear once a step has run")
 
 
 def _list(session: SessionRecord, found: list[LogFile]) -> None:
-    click.echo(f"Agent logs of {session.id}:")
+    click.echo(f"Logs of {session.id}:")
     rows = []
     for f in found:
         u = f.usage
-        step = u.step_id if u else "-"
-        if u and u.item_id:
-            step = f"{step} [item {u.item_id}]"
+        step = u.step_id if u else f.path.stem.split("-", 1)[-1]
         rows.append(
             [
-                f.name,
+                f.ref,
+                "agent" if f.is_agent_log else "shell",
                 human_bytes(f.size),
                 short_time(f.modified),
                 cost_text(u.usage) if u else "-",
                 step,
             ]
         )
-    click.echo(table(["LOG", "SIZE", "MODIFIED", "COST", "STEP"], rows))
-    click.echo(f"\nShow one with `prodigy logs {session.id} <number>` or `--latest`.")
+    click.echo(table(["REF", "KIND", "SIZE", "MODIFIED", "COST", "STEP"], rows))
+    example = found[-1].ref
+    click.echo(f"\nShow one with `prodigy logs {session.id} <REF>` (e.g. {example}) or `--latest`.")
 
 
 def _show(path: Path, *, tail: bool, summary: bool, as_json: bool) -> None:
+    if path.suffix != ".jsonl":  # a shell step's log: the command, exit code and output
+        if summary or as_json:
+            raise UsageError(
+                f"{path.name} is a shell step's log; --summary and --json are for agent logs"
+            )
+        click.echo(f"== {path}")
+        click.echo(path.read_text(encoding="utf-8", errors="replace").rstrip("\n"))
+        return
     if summary or as_json:
         if tail:
             for _ in follow(path):

@@ -1,7 +1,7 @@
 """The MapReduce view: a live board on a terminal, periodic plain lines elsewhere, a summary.
 
 Both displays are ordinary run displays (every progress event is shown as `describe` says)
-that also observe job events (`app.job_events.JobObserver`). The board shows an overall
+that also observe job events (`app.mapreduce.events.JobObserver`). The board shows an overall
 progress bar (done, failed, running, pending), one line per running agent (item, current
 step, elapsed), the merge queue length, and tokens and cost so far.
 """
@@ -22,11 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from prodigy.app.mapreduce.events import MapCounts
-from prodigy.cli.display import PlainDisplay, describe, terminal_safe
+from prodigy.cli.display import PlainDisplay, describe, is_problem, stop_live
+from prodigy.cli.inspect_format import short_reason
 from prodigy.core.progress import Note, ProgressEvent, StepFinished, StepSkipped, StepStarted
 from prodigy.core.records import EventRecord
 
 _MAX_ROWS = 30  # a summary, not a log: failures first, then successes
+_MAP_ENDED = ("map_phase_completed",)  # the items table is printed then, before reduce
 _STYLE = {"info": "cyan", "warn": "yellow", "error": "red", "success": "green"}
 
 
@@ -35,6 +37,7 @@ class _Agent:
     item_id: str
     started: float
     step: str = "starting"
+    what: str = ""  # what the item is (its name, path or id field), as the run recorded it
 
 
 @dataclass(slots=True)
@@ -46,12 +49,17 @@ class MapBoard:
     tokens: int = 0
     cost: float = 0.0
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)  # item id -> summary row
+    summarized: bool = False  # the items table was printed (once, when the map phase ended)
 
     def apply(self, event: EventRecord) -> None:
         payload, agent = event.payload, event.agent_id or ""
         kind = event.event_type
         if kind == "agent_started":
-            self.agents[agent] = _Agent(str(payload.get("item_id", "")), time.monotonic())
+            self.agents[agent] = _Agent(
+                str(payload.get("item_id", "")),
+                time.monotonic(),
+                what=str(payload.get("item_label") or ""),
+            )
         elif kind == "agent_progress" and agent in self.agents:
             self.agents[agent].step = str(payload.get("step", ""))
         elif kind in ("agent_completed", "agent_failed"):
@@ -60,7 +68,7 @@ class MapBoard:
             self.tokens += int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
             self.cost += float(usage.get("cost_usd", 0.0))
             self._row(payload, ok=kind == "agent_completed")
-        elif kind == "merge_conflict":
+        elif kind == "merge_conflict" and not payload.get("resolved_by"):
             row = self.rows.get(str(payload.get("item_id")))
             if row is not None:
                 row.update(status="merge conflict", error=payload.get("error", ""))
@@ -70,6 +78,7 @@ class MapBoard:
         self.rows[str(payload.get("item_id"))] = {
             "status": "ok" if ok else "failed",
             "attempt": payload.get("attempt", 1),
+            "node": str(payload.get("node") or ""),
             "seconds": duration.get("secs", 0) + duration.get("nanos", 0) / 1e9,
             "commits": len(payload.get("commits", ())),
             "error": "" if ok else str(payload.get("error") or ""),
@@ -101,16 +110,22 @@ class MapBoard:
         queue = f"merge queue {c.merging} · {self.tokens} tokens · ${self.cost:.4f}"
         parts: list[RenderableType] = [line, Text(queue, style="dim")]
         now = time.monotonic()
-        for agent in sorted(self.agents.values(), key=lambda a: a.item_id):
+        for agent in sorted(self.agents.values(), key=lambda a: _index(a.item_id)):
             elapsed = now - agent.started
-            parts.append(Text(f"  {agent.item_id:<12} {agent.step[:60]:<60} {elapsed:4.0f}s"))
+            item = f"{agent.item_id} {agent.what}".strip()
+            parts.append(Text(f"  {item[:40]:<40} {agent.step[:50]:<50} {elapsed:4.0f}s"))
         return Group(*parts)
 
     def summary(self) -> Table | None:
-        if not self.rows:
+        """The items table, the first time it is asked for (a run shows it once)."""
+        if not self.rows or self.summarized:
             return None
+        self.summarized = True
         table = Table(title="MapReduce items", show_lines=False)
-        for name in ("item", "status", "attempt", "time", "commits", "error"):
+        # where each attempt ran matters only when agents ran on a cluster
+        remote = any(row["node"] not in ("", "local") for row in self.rows.values())
+        names = ("item", "status", "attempt", *(("node",) if remote else ()), "time", "commits")
+        for name in (*names, "error"):
             table.add_column(name)
         ordered = sorted(self.rows.items(), key=lambda kv: _index(kv[0]))
         failed = [(k, r) for k, r in ordered if r["status"] != "ok"]
@@ -123,9 +138,10 @@ class MapBoard:
                 item,
                 row["status"],
                 str(row["attempt"]),
+                *((row["node"],) if remote else ()),
                 f"{row['seconds']:.1f}s",
                 str(row["commits"]),
-                terminal_safe(row["error"])[:80],
+                Text(short_reason(row["error"])),  # data, not rich markup
             )
         return table
 
@@ -148,7 +164,15 @@ class PlainMapDisplay(PlainDisplay):
     def job_event(self, event: EventRecord) -> None:
         self.board.apply(event)
         if event.event_type == "agent_failed" and self.verbosity >= 1:
-            self._line(f"✗ {event.payload.get('item_id')}: {event.payload.get('error')}")
+            error = short_reason(str(event.payload.get("error") or ""), 200)
+            self._line(f"✗ {event.payload.get('item_id')}: {error}", problem=True)
+        if event.event_type in _MAP_ENDED:
+            self._print_summary()
+
+    def _print_summary(self) -> None:
+        table = self.board.summary()
+        if table is not None:
+            Console(file=self.out, width=120, color_system=None).print(table)
 
     def map_counts(self, counts: MapCounts) -> None:
         self.board.counts = counts
@@ -160,17 +184,21 @@ class PlainMapDisplay(PlainDisplay):
             self._line(headline)
 
     def close(self) -> None:
-        table = self.board.summary()
-        if table is not None:
-            Console(file=self.out, width=120, color_system=None).print(table)
+        self._print_summary()
 
 
 class LiveMapDisplay:
     """A rich live board: the current setup/reduce step, the map progress and agents."""
 
-    def __init__(self, verbosity: int = 0, console: Console | None = None) -> None:
+    def __init__(
+        self,
+        verbosity: int = 0,
+        console: Console | None = None,
+        err_console: Console | None = None,
+    ) -> None:
         self.verbosity = verbosity
         self.console = console or Console()
+        self.err_console = err_console or Console(stderr=True)
         self.board = MapBoard()
         self._step: StepStarted | None = None
         self._step_started = 0.0
@@ -184,7 +212,8 @@ class LiveMapDisplay:
             elapsed = time.monotonic() - self._step_started
             self._spinner.text = Text(f" {self._step.label}  {elapsed:0.0f}s", style="bold")
             parts.append(self._spinner)
-        parts.append(self.board.render())
+        if not self.board.summarized:  # once the table is out, the board has said its last
+            parts.append(self.board.render())
         return Group(*parts)
 
     def emit(self, event: ProgressEvent) -> None:
@@ -195,19 +224,28 @@ class LiveMapDisplay:
         text = describe(event, self.verbosity)
         if text is not None:
             style = _STYLE.get(event.level, "") if isinstance(event, Note) else ""
-            self.console.print(Text(text, style=style))
+            console = self.err_console if is_problem(event) else self.console
+            console.print(Text(text, style=style))
 
     def job_event(self, event: EventRecord) -> None:
         self.board.apply(event)
+        if event.event_type in _MAP_ENDED:
+            self._print_summary()
+
+    def _print_summary(self) -> None:
+        counts = self.board.counts
+        table = self.board.summary()
+        if table is not None:
+            if counts is not None:
+                self.console.print(self.board.headline())
+            self.console.print(table)
 
     def map_counts(self, counts: MapCounts) -> None:
         self.board.counts = counts
 
     def close(self) -> None:
-        self._live.stop()
-        table = self.board.summary()
-        if table is not None:
-            self.console.print(table)
+        stop_live(self._live)
+        self._print_summary()
 
 
 def make_run_display(verbosity: int) -> PlainMapDisplay | LiveMapDisplay:

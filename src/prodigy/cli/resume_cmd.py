@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from prodigy.cli.common import path_option, verbosity
+from prodigy.cli.common import executor_options, path_option, verbosity
 
 
 @click.command("resume")
@@ -32,7 +32,7 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
     from prodigy.app.resume import ResumeRequest
     from prodigy.app.resume import resume as resume_session
     from prodigy.cli.asyncrun import run_async
-    from prodigy.cli.display import make_display
+    from prodigy.cli.map_display import make_run_display
     from prodigy.cli.run_cmd import read_line
     from prodigy.core.errors import NotImplementedYetError
 
@@ -40,7 +40,7 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
         raise NotImplementedYetError("--from-checkpoint")
     if kw["path"]:
         os.chdir(kw["path"])
-    display = make_display(verbosity(ctx))
+    display = make_run_display(verbosity(ctx))
     try:
         return run_async(
             resume_session(
@@ -66,6 +66,7 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
 )
 @click.option("-y", "--yes", is_flag=True, help="Merge without asking when the job completes.")
 @path_option
+@executor_options
 @click.pass_context
 def resume_job(ctx: click.Context, /, **kw: Any) -> int:
     """Continue an interrupted, crashed or failed MapReduce job.
@@ -79,17 +80,19 @@ def resume_job(ctx: click.Context, /, **kw: Any) -> int:
     from prodigy.app.mapreduce.resume import JobResumeRequest
     from prodigy.app.mapreduce.resume import resume_job as resume_mapreduce_job
     from prodigy.cli.asyncrun import run_async
-    from prodigy.cli.display import make_display
+    from prodigy.cli.map_display import make_run_display
     from prodigy.cli.run_cmd import read_line
 
     if kw["path"]:
         os.chdir(kw["path"])
-    display = make_display(verbosity(ctx))
+    display = make_run_display(verbosity(ctx))
     request = JobResumeRequest(
         job_id=kw["job_id"],
         force=kw["force"],
         max_retries=kw["max_retries"],
         yes=kw["yes"],
+        executor=kw["executor"],
+        ray_address=kw["ray_address"],
         verbosity=verbosity(ctx),
     )
     try:

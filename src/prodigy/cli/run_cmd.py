@@ -8,12 +8,22 @@ from typing import Any, TypeVar
 
 import click
 
-from prodigy.cli.common import path_option, verbosity
+from prodigy.cli.common import executor_options, limit_options, path_option, verbosity
+from prodigy.cli.help_groups import GroupedHelpCommand
 from prodigy.runtime.agents import agents_help
 
 F = TypeVar("F", bound=Callable[..., object])
 
 AGENT_HELP = f"Agent for every claude: step, over the workflow's and steps' agent: {agents_help()}."
+
+# `prodigy run --help` in sections a reader can scan (click has no option groups).
+RUN_OPTION_GROUPS = {
+    "Running": ["path", "yes", "args", "map_globs", "dry_run", "resume_id"],
+    "Limits": ["max_iterations", "fail_fast", "max_cost_usd", "max_tokens", "on_quota"],
+    "Workflow inputs": ["params", "param_file", "profile"],
+    "Agents": ["agent", "executor", "ray_address"],
+    "Output": ["verbose", "help"],
+}
 
 
 def _run_options(f: F) -> F:
@@ -84,10 +94,18 @@ def _run_options(f: F) -> F:
             metavar="NAME",
             help=AGENT_HELP,
         ),
+        click.option(
+            "--on-quota",
+            type=click.Choice(["wait", "pause", "fail"]),
+            default=None,
+            help="When the agent's usage limit is hit: wait for the reset (default), pause"
+            " (exit 75), or fail; overrides quota.on_limit.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
-    return f
+    wrapped: F = executor_options(limit_options(f))
+    return wrapped
 
 
 def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
@@ -120,6 +138,11 @@ def _start(ctx: click.Context, kw: dict[str, Any]) -> int:
         agent=kw["agent"],
         verbosity=verbosity(ctx),
         profile=kw["profile"],
+        executor=kw["executor"],
+        ray_address=kw["ray_address"],
+        max_cost_usd=kw["max_cost_usd"],
+        max_tokens=kw["max_tokens"],
+        on_quota=kw["on_quota"],
     )
     display = make_run_display(options.verbosity)
     try:
@@ -163,7 +186,7 @@ def _param_file(path: str) -> dict[str, Any]:
     return data
 
 
-@click.command("run")
+@click.command("run", cls=GroupedHelpCommand, option_groups=RUN_OPTION_GROUPS)
 @_run_options
 @click.pass_context
 def run(ctx: click.Context, /, **kw: Any) -> int:
@@ -178,7 +201,7 @@ def run(ctx: click.Context, /, **kw: Any) -> int:
     return _start(ctx, kw)
 
 
-@click.command("cook")
+@click.command("cook", cls=GroupedHelpCommand, option_groups=RUN_OPTION_GROUPS)
 @_run_options
 @click.pass_context
 def cook(ctx: click.Context, /, **kw: Any) -> int:

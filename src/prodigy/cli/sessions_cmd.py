@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -10,12 +9,9 @@ from pathlib import Path
 
 import click
 
-from prodigy.app.clean.sessions import apply_clean, plan_clean
-from prodigy.app.ids import resolve_session
 from prodigy.app.inspect.sessions import SessionView, list_views, view
 from prodigy.app.paths import prodigy_home
-from prodigy.app.scratch import sweep_scratch
-from prodigy.app.session.state import CRASHED, parse_age, parse_ts
+from prodigy.app.session.state import CRASHED, UNMERGED, parse_age, parse_ts
 from prodigy.cli.common import json_option
 from prodigy.cli.inspect_format import short_time, table
 from prodigy.core.clock import utc_now
@@ -24,7 +20,7 @@ from prodigy.core.records import RunStatus
 from prodigy.core.usage import Usage, cost_text
 from prodigy.store import open_store
 
-STATUSES = [*(str(s) for s in RunStatus), CRASHED]
+STATUSES = [*(str(s) for s in RunStatus), CRASHED, UNMERGED]
 
 
 def home() -> Path:
@@ -70,8 +66,8 @@ def ls(status: str | None, all_: bool, as_json: bool) -> None:
         hint = "" if all_ or status else "; `--all` also shows completed and cancelled ones"
         click.echo(f"No sessions {which}{hint}.")
         return
-    rows = [[v.session.id, v.status, _started(v), _steps(v), _workflow(v)] for v in views]
-    click.echo(table(["ID", "STATUS", "STARTED", "STEPS", "WORKFLOW"], rows))
+    rows = [[v.session.id, _status(v), _started(v), _steps(v), _workflow(v)] for v in views]
+    click.echo(table(["ID", "STATUS", "STARTED", "PROGRESS", "WORKFLOW"], rows))
     if any(v.resumable for v in views):
         click.echo(
             "\nResume one with `prodigy resume <ID>`; details: `prodigy sessions show <ID>`."
@@ -81,11 +77,23 @@ def ls(status: str | None, all_: bool, as_json: bool) -> None:
 sessions.add_command(ls, "list")
 
 
+def _status(v: SessionView) -> str:
+    """`paused (quota, resumes 19:41)` for a paused session; its stored status otherwise."""
+    s = v.session
+    if v.status != "paused" or not s.pause_reason:
+        return v.status
+    when = f", resumes {short_time(parse_ts(s.resume_at))}" if s.resume_at else ""
+    return f"paused ({s.pause_reason}{when})"
+
+
 def _started(v: SessionView) -> str:
     return short_time(parse_ts(v.session.started_at))
 
 
 def _steps(v: SessionView) -> str:
+    job = v.job_progress()
+    if job is not None:  # a MapReduce session: its items, not steps of a pass
+        return job
     ok = sum(s.success for s in v.steps)
     failed = len(v.steps) - ok
     text = f"{ok} ok" + (f", {failed} failed" if failed else "")
@@ -104,6 +112,8 @@ def show(session_id: str, as_json: bool) -> None:
 
     SESSION_ID may be shortened to any unique prefix.
     """
+    from prodigy.app.ids import resolve_session  # each command imports what only it needs
+
     where = home()
     with open_store(where) as store:
         v = view(store, where, resolve_session(store, session_id))
@@ -131,14 +141,14 @@ def describe(v: SessionView) -> list[str]:
         "Job": s.job_id,
     }
     lines = [f"{k + ':':<10} {value}" for k, value in fields.items() if value]
-    lines.append(f"Steps:     {_steps(v)}")
+    lines.append(f"{'Items:' if v.map_progress is not None else 'Steps:':<10} {_steps(v)}")
     for step in v.steps:
         mark = "✓" if step.success else "✗"
         error = f": {step.error.splitlines()[0]}" if step.error else ""
         lines.append(f"  {mark} {step.iteration}.{step.step_index + 1} {step.step_id}{error}")
     if v.map_progress is not None:
         counts = ", ".join(f"{n} {state}" for state, n in v.map_progress.items() if n)
-        lines.append(f"Items:     {counts or 'none yet'}")
+        lines.append(f"  by state: {counts or 'none yet'}")
     lines.append(f"Usage:     {usage_line(v.usage, v.agent_steps)}")
     lines.append(f"Next:      {v.next_action}")
     if v.resume:
@@ -174,6 +184,13 @@ def clean(older_than: str | None, all_: bool, force: bool, yes: bool) -> int:
     and neither is one whose branch still holds commits no other branch has (unless --force).
     Worktrees are not touched: `prodigy worktree clean` removes those.
     """
+    # Imported here: cleaning pulls in git, asyncio and the worktree code, which
+    # `sessions ls` (run far more often) does not need.
+    import asyncio
+
+    from prodigy.app.clean.sessions import apply_clean, plan_clean
+    from prodigy.app.scratch import sweep_scratch
+
     age = parse_age(older_than) if older_than is not None else None
     where = home()
     with open_store(where) as store:

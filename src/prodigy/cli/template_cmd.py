@@ -50,7 +50,7 @@ def _show_report(report: TemplateReport) -> None:
         for name, value in report.defaults.items():
             click.echo(f"  {name}: {value}")
     for warning in report.warnings:
-        click.echo(f"  warning: {warning}")
+        click.echo(f"  warning: {warning}", err=True)
 
 
 @click.group("template")
@@ -142,9 +142,9 @@ def validate(path: Path) -> int:
     """Check a template file; required parameters may be left for its users to supply."""
     report = inspect_template(path, template_dirs(os.environ))
     if report.errors:
-        click.echo(f"✗ Template has {len(report.errors)} problem(s):")
+        click.echo(f"✗ Template has {len(report.errors)} problem(s):", err=True)
         for error in report.errors:
-            click.echo(f"  {error}")
+            click.echo(f"  {error}", err=True)
         return EXIT_USAGE
     click.echo(f"✓ Template is valid: {path}")
     _show_report(report)

@@ -26,11 +26,11 @@ def validate(workflow: str, strict: bool, as_json: bool) -> int:
     if report.valid:
         click.echo(f"✓ Workflow is valid: {workflow}")
     else:
-        click.echo(f"✗ Workflow has {len(report.errors)} problem(s):")
+        click.echo(f"✗ Workflow has {len(report.errors)} problem(s):", err=True)
         for diagnostic in report.errors:
-            click.echo(f"  {diagnostic}")
+            click.echo(f"  {diagnostic}", err=True)
     for diagnostic in report.warnings:
-        click.echo(f"  warning: {diagnostic}")
+        click.echo(f"  warning: {diagnostic}", err=True)
     return code
 
 

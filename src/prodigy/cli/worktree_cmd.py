@@ -108,13 +108,20 @@ worktree.add_command(ls, "list")
 
 @worktree.command("merge")
 @click.argument("name")
+@click.option(
+    "--default",
+    "default_merge",
+    is_flag=True,
+    help="Use prodigy's own merge, not the workflow's merge: steps (when those do not merge).",
+)
 @click.pass_context
-def merge(ctx: click.Context, /, name: str) -> int:
+def merge(ctx: click.Context, /, name: str, default_merge: bool) -> int:
     """Merge a completed session's kept worktree into the branch it started from.
 
-    NAME is the session id (also the worktree's directory name), as printed when you
-    answered `n` at the merge prompt. The workflow's own `merge:` steps are used if it has
-    them; afterwards the worktree and its branch are removed.
+    NAME is the session id or a unique prefix (also the worktree's directory name), as
+    printed when you answered `n` at the merge prompt. The workflow's own `merge:` steps
+    are used if it has them, unless --default; afterwards the worktree and its branch are
+    removed.
     """
     import os
 
@@ -124,7 +131,9 @@ def merge(ctx: click.Context, /, name: str) -> int:
 
     display = make_display(verbosity(ctx))
     try:
-        return run_async(merge_kept_session(name, display, dict(os.environ)))
+        return run_async(
+            merge_kept_session(name, display, dict(os.environ), default_merge=default_merge)
+        )
     finally:
         display.close()
 

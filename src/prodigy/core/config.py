@@ -120,6 +120,20 @@ class DlqSettings(_Frozen):
     ] = 1000
 
 
+class RaySettings(_Frozen):
+    """Where `executor: ray` runs map agents (docs/ray.md)."""
+
+    address: Annotated[
+        str,
+        Field(min_length=1),
+        Key("a Ray address (host:port, or auto)", "PRODIGY_RAY_ADDRESS", "app/ray_runner"),
+    ] = "auto"
+    resources: Annotated[
+        dict[str, float],
+        Key('a JSON object of resource amounts, e.g. {"CPU": 1}', None, "app/ray_runner"),
+    ] = Field(default_factory=lambda: {"CPU": 1.0})
+
+
 class Config(_Frozen):
     """The effective configuration: every value typed and validated."""
 
@@ -172,6 +186,11 @@ class Config(_Frozen):
     project: ProjectSettings = Field(default_factory=ProjectSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     dlq: DlqSettings = Field(default_factory=DlqSettings)
+    executor: Annotated[
+        Literal["local", "ray"],
+        Key("one of local, ray", "PRODIGY_EXECUTOR", "app/mapreduce (where map agents run)"),
+    ] = "local"
+    ray: RaySettings = Field(default_factory=RaySettings)
 
 
 @dataclass(frozen=True)

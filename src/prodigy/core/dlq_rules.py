@@ -7,6 +7,7 @@ strings (`2026-11-25T15:50:59.123456Z`), which sort as text.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,12 +42,33 @@ def error_type_key(error_type: Any) -> str:
 
 
 def error_signature(error_type: Any, message: str) -> str:
-    """`<type>::<first 10 words>` after dropping words holding a `/` or made only of digits.
+    """`<type>::<first 10 words>` after dropping words holding a `/` or made only of digits,
+    except the slash command of a `claude:` step.
 
     Paths and counts vary between items that fail the same way; dropping them groups those.
     """
-    words = [w for w in message.split() if "/" not in w and not w.isdigit()]
+    all_words = message.split()
+    words = [
+        w
+        for i, w in enumerate(all_words)
+        if _slash_command(all_words, i) or ("/" not in w and not w.isdigit())
+    ]
     return f"{error_type_name(error_type)}::{' '.join(words[:SIGNATURE_WORDS])}"
+
+
+_COMMAND_NAME = re.compile(r"/[A-Za-z][A-Za-z0-9_.:-]*")
+
+
+def _slash_command(words: list[str], index: int) -> bool:
+    """`/fix-issue` right after `claude:` names the command that failed: it is what
+    groups failures, unlike a path."""
+    word = words[index].rstrip("):,")
+    # a literal name only: `/${item.cmd}` says nothing the item does not
+    return (
+        index > 0
+        and words[index - 1].endswith("claude:")
+        and _COMMAND_NAME.fullmatch(word) is not None
+    )
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -116,14 +138,18 @@ class DlqStats:
         }
 
 
-def stats(records: Sequence[DlqRecord]) -> DlqStats:
+def stats_from_groups(groups: Sequence[Mapping[str, Any]]) -> DlqStats:
+    """The queue's figures from per-signature aggregates (`store.dlq.signature_groups`
+    computes them in SQL, so `dlq stats` never decodes the items' JSON)."""
+    oldest = [g["oldest"] for g in groups if g["oldest"] is not None]
+    newest = [g["newest"] for g in groups if g["newest"] is not None]
     return DlqStats(
-        total=len(records),
-        eligible=sum(r.reprocess_eligible for r in records),
-        manual_review=sum(r.manual_review_required for r in records),
-        oldest_first_attempt=min((r.first_attempt for r in records), default=None),
-        newest_last_attempt=max((r.last_attempt for r in records), default=None),
-        by_signature=_most_common(Counter(r.error_signature for r in records)),
+        total=sum(int(g["count"]) for g in groups),
+        eligible=sum(int(g["eligible"] or 0) for g in groups),
+        manual_review=sum(int(g["manual_review"] or 0) for g in groups),
+        oldest_first_attempt=min(oldest, default=None),
+        newest_last_attempt=max(newest, default=None),
+        by_signature=_most_common(Counter({g["signature"]: int(g["count"]) for g in groups})),
     )
 
 

@@ -8,6 +8,7 @@ running commands) live in app/session/workflow_env.py; this module decides what 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -97,11 +98,23 @@ def secret_key_source(provider: str, key: str) -> tuple[Literal["env", "file"], 
     if provider == "file":
         return "file", key
     if provider == "env":
-        return "env", key
+        return "env", _env_reference(key)
     for prefix in ("file:", "env:"):
         if key.startswith(prefix):
             return prefix[:-1], key[len(prefix) :]  # type: ignore[return-value]
-    return "env", key
+    return "env", _env_reference(key)
+
+
+_ENV_REFERENCE = re.compile(
+    r"^\$\{(?:env[:.])?([A-Za-z_][A-Za-z0-9_]*)\}$|^\$([A-Za-z_][A-Za-z0-9_]*)$"
+)
+
+
+def _env_reference(key: str) -> str:
+    """`${env:NAME}` (prodigy's book and examples), `${env.NAME}`, `${NAME}` or `$NAME`
+    name the environment variable NAME; anything else is the variable's name itself."""
+    found = _ENV_REFERENCE.match(key.strip())
+    return (found[1] or found[2]) if found else key
 
 
 def layered(layers: Mapping[str, Mapping[str, str]]) -> dict[str, tuple[str, str]]:
@@ -140,3 +153,33 @@ def literal_secrets(workflow: Workflow) -> list[str]:
         if "${" not in text:
             found.append(text)
     return found
+
+
+_BARE_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def bare_references(text: str) -> list[str]:
+    """The `${NAME}` references in an env value (not `${env.NAME}` or `${item.x}`)."""
+    return _BARE_REFERENCE.findall(text)
+
+
+def unset_secret_references(
+    env: Mapping[str, object], process_env: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """(env name, variable) for each `${VARIABLE}` in a `{secret: true, value: ...}` env value
+    that neither the environment nor the workflow's own env sets: such a value would stay
+    the literal text, masked, and nobody would notice."""
+    unset = []
+    for name, value in env.items():
+        if isinstance(value, Mapping) and value.get("secret") and "value" in value:
+            for ref in bare_references(_text(value["value"])):
+                if ref not in process_env and ref not in env:
+                    unset.append((name, ref))
+    return unset
+
+
+def unset_reference_warning(name: str, ref: str) -> str:
+    return (
+        f"env.{name}: ${{{ref}}} is not set in the environment; the value stays the literal"
+        f" text `${{{ref}}}` (export {ref} before running prodigy)"
+    )

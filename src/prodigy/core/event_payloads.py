@@ -49,6 +49,10 @@ JOB_RESUMED = "job_resumed"
 LEFTOVER_REPAIRED = "leftover_repaired"
 # A sequential step's retry attempt (the map phase's is AGENT_RETRYING).
 STEP_RETRY_SCHEDULED = "step_retry_scheduled"
+# budgets and usage limits (issue 14; docs/budgets-and-quotas.md)
+QUOTA_LIMIT_HIT = "quota_limit_hit"
+QUOTA_WARNING = "quota_warning"
+BUDGET_EXHAUSTED = "budget_exhausted"
 
 
 def usage_json(usage: Usage) -> Payload:
@@ -103,13 +107,16 @@ def phase(job_id: str, **fields: Any) -> Payload:
     return {"job_id": job_id, **fields}
 
 
-def agent_started(job_id: str, agent_id: str, item_id: str, worktree: str, attempt: int) -> Payload:
+def agent_started(
+    job_id: str, agent_id: str, item_id: str, worktree: str, attempt: int, *, node: str
+) -> Payload:
     return {
         "job_id": job_id,
         "agent_id": agent_id,
         "item_id": item_id,
         "worktree": worktree,
         "attempt": attempt,
+        "node": node,
     }
 
 
@@ -134,6 +141,7 @@ def agent_completed(job_id: str, outcome: AgentOutcome) -> Payload:
         "commits": list(outcome.commits),
         "json_log_location": outcome.log_path,
         "attempt": outcome.attempt,
+        "node": outcome.node,
         "usage": usage_json(outcome.total_usage()),
     }
 
@@ -182,4 +190,48 @@ def checkpoint_created(job_id: str, version: int, agents_completed: int, head: s
         "version": version,
         "agents_completed": agents_completed,
         "parent_head": head,
+    }
+
+
+def quota_limit_hit(
+    job_id: str | None,
+    item_id: str | None,
+    *,
+    resets_at: str | None,
+    limit_type: str | None,
+    message: str,
+    resume_at: str,
+) -> Payload:
+    """The agent's account hit its usage limit; `resume_at` adds jitter to the reset."""
+    return {
+        "job_id": job_id,
+        "item_id": item_id,
+        "resets_at": resets_at,
+        "limit_type": limit_type,
+        "message": message,
+        "resume_at": resume_at,
+    }
+
+
+def quota_warning(job_id: str | None, item_id: str | None, info: dict[str, Any]) -> Payload:
+    """The agent reported nearing its usage limit (`allowed_warning`)."""
+    return {"job_id": job_id, "item_id": item_id, "rate_limit_info": info}
+
+
+def job_paused(job_id: str | None, reason: str, resume_at: str | None, detail: str) -> Payload:
+    return {"job_id": job_id, "reason": reason, "resume_at": resume_at, "detail": detail}
+
+
+def job_resumed(job_id: str | None, reason: str) -> Payload:
+    return {"job_id": job_id, "reason": reason}
+
+
+def budget_exhausted(
+    job_id: str | None, spent_usd: float, spent_tokens: int, detail: str
+) -> Payload:
+    return {
+        "job_id": job_id,
+        "spent_cost_usd": spent_usd,
+        "spent_tokens": spent_tokens,
+        "detail": detail,
     }

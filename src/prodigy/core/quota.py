@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # Backoff when a quota message names no reset time we can read: 5, 10, 20, 40, then 60 minutes.
@@ -187,3 +188,15 @@ def _zone(name: str | None, default: tzinfo) -> tzinfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+OnLimit = Literal["wait", "pause", "fail"]
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaPolicy:
+    """The `quota:` block of a workflow, after CLI overrides."""
+
+    on_limit: OnLimit = "wait"
+    max_wait: timedelta = timedelta(hours=6)  # a reset further away: end paused instead
+    jitter: timedelta = timedelta(seconds=60)  # random 0..jitter added to the reset time

@@ -41,6 +41,7 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
     CANCELLED = "cancelled"
     MERGING = "merging"  # steps done, the merge into the target branch has not landed yet
+    PAUSED = "paused"  # budget exhausted or usage limit hit: resumable, see pause_reason
 
 
 # Failed and interrupted runs may be resumed; completed and cancelled are final, except that
@@ -48,8 +49,16 @@ class RunStatus(StrEnum):
 # one whose process died).
 RUN_TRANSITIONS: Mapping[RunStatus, frozenset[RunStatus]] = {
     RunStatus.RUNNING: frozenset(
-        {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.INTERRUPTED, RunStatus.CANCELLED}
+        {
+            RunStatus.COMPLETED,
+            RunStatus.FAILED,
+            RunStatus.INTERRUPTED,
+            RunStatus.CANCELLED,
+            RunStatus.PAUSED,
+        }
     ),
+    # paused: resumed (by itself after a quota wait, or by resume-job), or given up
+    RunStatus.PAUSED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED, RunStatus.FAILED}),
     RunStatus.FAILED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED}),
     RunStatus.INTERRUPTED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED}),
     RunStatus.COMPLETED: frozenset({RunStatus.MERGING}),
@@ -136,6 +145,8 @@ class SessionRecord:
     job_id: str | None
     options: Mapping[str, Json] = field(default_factory=dict)  # how the run was started
     workflow_text: str | None = None  # the workflow as it was at start (masked)
+    pause_reason: str | None = None  # paused sessions: "budget" or "quota"
+    resume_at: str | None = None  # a quota pause: when the limit resets (ISO UTC)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -130,7 +130,18 @@ def _read(path: Path) -> str:
 
 def job_processes(job_id: str) -> list[int]:
     """Live processes carrying the job's tag (agents and their children)."""
-    return [p.pid for p in live_processes() if p.has_variable(f"PRODIGY_JOB_ID={job_id}")]
+    return tagged_processes("PRODIGY_JOB_ID", job_id)
+
+
+def tagged_processes(name: str, value: str) -> list[int]:
+    """Live processes whose environment has `name=value` (inherited by every descendant)."""
+    return [p.pid for p in live_processes() if p.has_variable(f"{name}={value}")]
+
+
+def kill_pids(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 async def stop_job_processes(job_id: str, *, passes: int = 2) -> list[int]:

@@ -30,10 +30,16 @@ class Finished(Generic[T, R]):
     error: BaseException | None = None
 
 
-class AgentRunner(Protocol[T_contra, R_co]):
-    """Runs one task wherever agents run; failures come back in the result, never raised."""
+OnStarted = Callable[[str], None]  # the attempt began on this node ("local" for this host)
 
-    def __call__(self, task: T_contra, /) -> Awaitable[R_co]: ...
+
+class AgentRunner(Protocol[T_contra, R_co]):
+    """Runs one task wherever agents run; failures come back in the result, never raised.
+
+    `started(node)` is called once the attempt really began, naming where: a remote runner
+    learns the node only when the cluster has placed the task."""
+
+    def __call__(self, task: T_contra, started: OnStarted, /) -> Awaitable[R_co]: ...
 
 
 class Executor(Protocol[T, R]):

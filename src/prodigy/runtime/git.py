@@ -150,6 +150,13 @@ async def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
     return result.returncode == 0
 
 
+async def refs_under(repo: Path, prefix: str) -> list[str]:
+    """Every ref whose name starts with `prefix` (a whole path, ending in `/`), in one
+    process: asking `branch_exists` once per name costs one git process each."""
+    listed = await git(repo, "for-each-ref", "--format=%(refname)", prefix)
+    return listed.stdout.split()
+
+
 async def branch_exists(repo: Path, branch: str) -> bool:
     result = await git(repo, "show-ref", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
     return result.ok

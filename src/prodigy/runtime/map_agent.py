@@ -12,10 +12,12 @@ the repository's paths, the step context with its reporter and masker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copyreg
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -30,7 +32,9 @@ from prodigy.core.variables import JsonValue, Scope, item_values
 from prodigy.core.workflow import Step
 from prodigy.runtime import git
 from prodigy.runtime.agents import agent_from_config
+from prodigy.runtime.agents.base import Agent
 from prodigy.runtime.crashpoints import crash_point
+from prodigy.runtime.executor import OnStarted
 from prodigy.runtime.steps.actions import step_label
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.runner import StepOutcome
@@ -38,6 +42,7 @@ from prodigy.runtime.steps.sequence import run_sequence
 from prodigy.runtime.worktrees import create_worktree, remove_worktree
 
 StepWatch = Callable[["AgentTask", str, int, int], None]  # task, step label, index, total
+LOCAL_NODE = "local"  # the `node` of attempts run by this process
 _HANDLER_FAILED = "on_failure handler failed"
 
 
@@ -98,6 +103,13 @@ class AgentSetting:
     agents_root: Path  # agent worktrees live in agents_root/agent-<index>
     ctx: StepContext  # the parent's context; each agent gets its own copy
     on_step: StepWatch | None = None
+    base: str | None = None  # start here instead of the parent's HEAD (a remote node's cache)
+    # held while the worktree is made: a node's cache is shared by several worker processes,
+    # and a `git fetch` there reads every worktree's HEAD (a half-made one is a "bad object")
+    worktree_guard: Callable[[], AbstractAsyncContextManager[None]] = contextlib.nullcontext
+    # an agent already made from settings that travelled with a remote task; None: made here
+    # from the context's configuration
+    agent: Agent | None = None
 
 
 class _StepWatcher:
@@ -131,9 +143,10 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
         branch=task.branch,
     )
     try:
-        await discard_agent_worktree(setting.repo, path, task.branch)
-        head = task.base_commit or await git.head_sha(setting.parent)
-        created = await create_worktree(setting.repo, path, task.branch, head)
+        async with setting.worktree_guard():
+            await discard_agent_worktree(setting.repo, path, task.branch)
+            head = task.base_commit or setting.base or await git.head_sha(setting.parent)
+            created = await create_worktree(setting.repo, path, task.branch, head)
         crash_point("during-worktree-add")
     except ProdigyError as exc:
         return _failed(base, began, "worktree", f"cannot create the agent worktree: {exc}")
@@ -187,11 +200,14 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
     )
 
 
-def local_runner(setting: AgentSetting) -> Callable[[AgentTask], Awaitable[AgentOutcome]]:
+def local_runner(
+    setting: AgentSetting,
+) -> Callable[[AgentTask, OnStarted], Awaitable[AgentOutcome]]:
     """The AgentRunner that runs agents in this process."""
 
-    async def run(task: AgentTask) -> AgentOutcome:
-        return await run_map_agent(task, setting)
+    async def run(task: AgentTask, started: OnStarted) -> AgentOutcome:
+        started(LOCAL_NODE)
+        return replace(await run_map_agent(task, setting), node=LOCAL_NODE)
 
     return run
 
@@ -226,7 +242,9 @@ def _agent_context(task: AgentTask, setting: AgentSetting, worktree: Path) -> St
         ctx,
         worktree=worktree,
         env=env,
-        agent=agent_from_config(spec.agent, ctx.agent_config or Config(), grace),
+        agent=setting.agent
+        if setting.agent is not None
+        else agent_from_config(spec.agent, ctx.agent_config or Config(), grace),
         grace_period=grace,
         reporter=_StepWatcher(task, setting.on_step, setting.ctx.reporter),
         log_dir=setting.ctx.log_dir / task.job_id / f"{task.item_id}-attempt-{task.attempt}",

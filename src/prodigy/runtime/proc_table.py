@@ -45,8 +45,8 @@ def live_processes() -> list[ProcInfo]:
         fields = stat_fields(int(entry.name))
         if not fields or len(fields) < 20 or fields[0] in {"Z", "X"}:
             continue
-        try:
-            comm = (entry / "comm").read_text().strip()
+        try:  # any bytes: processes retitle themselves (Ray's workers do)
+            comm = (entry / "comm").read_bytes().decode(errors="replace").strip()
         except OSError:
             continue
         cwd: Path | None = None

@@ -93,6 +93,20 @@ class Dlq:
         rows = self._db.query("SELECT COUNT(*) AS n FROM dlq WHERE job_id = ?", (job_id,))
         return int(rows[0]["n"])
 
+    def signature_groups(self, job_id: str | None = None) -> list[dict[str, Any]]:
+        """Per error signature: count, eligible, manual_review, oldest first_attempt and
+        newest last_attempt, aggregated in SQL (no item's JSON columns are read)."""
+        select = (
+            "SELECT error_signature AS signature, COUNT(*) AS count,"
+            " SUM(reprocess_eligible) AS eligible, SUM(manual_review_required) AS manual_review,"
+            " MIN(first_attempt) AS oldest, MAX(last_attempt) AS newest FROM dlq"
+        )
+        if job_id is None:
+            rows = self._db.query(select + " GROUP BY error_signature", ())
+        else:
+            rows = self._db.query(select + " WHERE job_id = ? GROUP BY error_signature", (job_id,))
+        return [dict(row) for row in rows]
+
     def job_ids(self) -> list[str]:
         rows = self._db.query("SELECT DISTINCT job_id FROM dlq ORDER BY job_id")
         return [row["job_id"] for row in rows]

@@ -109,7 +109,8 @@ class Jobs:
             current = self.require(job_id).status
             if status not in RUN_TRANSITIONS[current]:
                 raise IllegalTransitionError(f"job {job_id}: cannot go from {current} to {status}")
-            finished = None if status is RunStatus.RUNNING else self._db.now()
+            live = status in (RunStatus.RUNNING, RunStatus.PAUSED)
+            finished = None if live else self._db.now()
             return self._set(
                 job_id, status=str(status), error=self._db.text(error), finished_at=finished
             )

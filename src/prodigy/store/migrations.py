@@ -196,5 +196,12 @@ _V6 = (
     "CREATE INDEX step_processes_by_session ON step_processes(session_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# v7 (issue 14): a session paused by its budget or by the agent's usage limit (quota):
+# why, and for a quota, when the limit resets (ISO UTC); `resume-job` reads both.
+_V7 = (
+    "ALTER TABLE sessions ADD COLUMN pause_reason TEXT",
+    "ALTER TABLE sessions ADD COLUMN resume_at TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,9 +23,6 @@ import os
 import secrets
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from prodigy.core.errors import StoreError
 
 KEY_DIR = "keys"
@@ -49,6 +46,10 @@ class Sealer:
     def seal(self, text: str, context: str) -> bytes:
         """`text` encrypted and bound to `context` (where it is stored): a sealed value moved
         to another row or column does not unseal."""
+        # cryptography is imported on first use: most commands open the store and never
+        # seal or unseal anything, and its import costs about a bare interpreter start.
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         nonce = os.urandom(_NONCE)
         key = self._load(create=True)
         assert key is not None
@@ -62,6 +63,9 @@ class Sealer:
             raise StoreError(self._lost(what, "the key file is missing"))
         if blob[:1] != _VERSION or len(blob) <= 1 + _NONCE:
             raise StoreError(self._lost(what, "the sealed value is damaged"))
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         nonce, body = blob[1 : 1 + _NONCE], blob[1 + _NONCE :]
         try:
             return AESGCM(key).decrypt(nonce, body, context.encode()).decode()

@@ -100,11 +100,41 @@ class Sessions:
                 raise IllegalTransitionError(
                     f"session {session_id}: cannot go from {current} to {status}"
                 )
-            finished = None if status is RunStatus.RUNNING else now
+            finished = None if status in (RunStatus.RUNNING, RunStatus.PAUSED) else now
             conn.execute(
-                "UPDATE sessions SET status = ?, error = ?, updated_at = ?, finished_at = ?"
-                " WHERE id = ?",
+                "UPDATE sessions SET status = ?, error = ?, updated_at = ?, finished_at = ?,"
+                " pause_reason = NULL, resume_at = NULL WHERE id = ?",
                 (status, self._db.text(error), now, finished, session_id),
+            )
+        return self.require(session_id)
+
+    def set_error(self, session_id: str, error: str | None) -> SessionRecord:
+        """Sets (or clears) the error of a session whatever its status: a completed
+        session whose merge back failed keeps its status and says why it is unmerged."""
+        with self._db.transaction() as conn:
+            self.require(session_id)
+            conn.execute(
+                "UPDATE sessions SET error = ?, updated_at = ? WHERE id = ?",
+                (self._db.text(error), self._db.now(), session_id),
+            )
+        return self.require(session_id)
+
+    def pause(
+        self, session_id: str, reason: str, *, resume_at: str | None = None, note: str | None = None
+    ) -> SessionRecord:
+        """Paused by its budget or by a usage limit (reason "budget" or "quota"); a quota
+        pause says when the limit resets. Pausing a paused session updates both."""
+        now = self._db.now()
+        with self._db.transaction() as conn:
+            current = self.require(session_id).status
+            if current is not RunStatus.PAUSED and RunStatus.PAUSED not in RUN_TRANSITIONS[current]:
+                raise IllegalTransitionError(
+                    f"session {session_id}: cannot go from {current} to paused"
+                )
+            conn.execute(
+                "UPDATE sessions SET status = ?, pause_reason = ?, resume_at = ?, error = ?,"
+                " updated_at = ?, finished_at = NULL WHERE id = ?",
+                (RunStatus.PAUSED, reason, resume_at, self._db.text(note), now, session_id),
             )
         return self.require(session_id)
 
@@ -166,4 +196,6 @@ def _record(row: sqlite3.Row) -> SessionRecord:
         job_id=row["job_id"],
         options=json.loads(row["options"]),
         workflow_text=row["workflow_text"],
+        pause_reason=row["pause_reason"],
+        resume_at=row["resume_at"],
     )

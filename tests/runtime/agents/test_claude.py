@@ -247,3 +247,29 @@ def test_a_missing_working_directory_is_an_error_not_a_failed_run(
     for agent in (get_agent("claude", FAST), get_agent("scripted", FAST)):
         with pytest.raises(ProdigyError, match="does not exist"):
             run(agent.run(request(tmp_path / "gone", env, "/fake-echo hi")))
+
+
+def test_a_usage_limit_is_a_quota_failure_with_its_reset_time(replay: Replay, repo: Path) -> None:
+    """Claude Code 2.1's subscription answer (is_error, api_error_status 429, exit 1)."""
+    text = "You've hit your weekly limit · resets Dec 10, 5:42pm (UTC)"
+    env = replay.configure(
+        [INIT, dict(RESULT, is_error=True, result=text, api_error_status=429)], exit_code=1
+    )
+    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "do it")))
+    assert not result.success
+    assert result.error_kind == "quota"
+    assert not result.transient  # never burnt as an ordinary rate-limit retry
+    assert result.resets_at is not None
+    reset = time.gmtime(result.resets_at)
+    assert (reset.tm_mon, reset.tm_mday, reset.tm_hour, reset.tm_min) == (12, 10, 17, 42)
+    assert "hit the usage limit" in result.error_message and text in result.error_message
+
+
+def test_a_plain_429_without_quota_markers_stays_a_rate_limit(replay: Replay, repo: Path) -> None:
+    text = "API Error: Request rejected (429) · rate_limit_error"
+    env = replay.configure([INIT, dict(RESULT, is_error=True, result=text)], exit_code=1)
+    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "do it")))
+    assert result.error_kind == "rate_limit" and result.transient
+    assert result.resets_at is None

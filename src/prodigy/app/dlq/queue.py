@@ -52,7 +52,7 @@ def find_item(store: Store, item_id: str, job_id: str | None) -> DlqRecord:
 
 def stats(store: Store, job_id: str | None) -> rules.DlqStats:
     _known_job(store, job_id)
-    return rules.stats(store.dlq.find(job_id=job_id))
+    return rules.stats_from_groups(store.dlq.signature_groups(job_id))
 
 
 def analyze(store: Store, job_id: str | None) -> rules.DlqAnalysis:

@@ -18,7 +18,7 @@ from typing import Literal
 from prodigy.app.dlq import queue as use
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.items import to_pending
-from prodigy.app.mapreduce.job import map_job
+from prodigy.app.mapreduce.job import map_job, remove_empty_agents_root
 from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.plan import check_mapreduce
 from prodigy.app.paths import locks_dir, prodigy_home
@@ -49,6 +49,8 @@ class RetryRequest:
     dry_run: bool = False
     yes: bool = False
     verbosity: int = 0
+    executor: str | None = None  # --executor: default the run's, then config
+    ray_address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,8 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
         raise InterruptedRunError(
             f"interrupted; the items stay in the DLQ: run `prodigy dlq retry {job.id}` again"
         ) from None
+    finally:
+        remove_empty_agents_root(setup, job.id)
     succeeded = _settle(store, chosen, summary)
     failed = len(chosen) - succeeded
     events.record(
@@ -199,7 +203,14 @@ async def _setup(  # noqa: PLR0917 - one call site
     path = Path(session.workflow_path)
     if not path.exists():
         raise UsageError(f"the workflow file {path} of {job.id} no longer exists; restore it")
-    options = stored_options(store, session, yes=request.yes, verbosity=request.verbosity)
+    options = stored_options(
+        store,
+        session,
+        yes=request.yes,
+        verbosity=request.verbosity,
+        executor=request.executor,
+        ray_address=request.ray_address,
+    )
     setup, _ = await reopen_session(store, session, options, reporter, env)
     return setup
 

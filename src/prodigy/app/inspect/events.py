@@ -18,7 +18,6 @@ from prodigy.app.session.state import live_holder
 from prodigy.core.clock import format_ts
 from prodigy.core.errors import UsageError
 from prodigy.core.records import EventRecord, RunStatus
-from prodigy.core.workflow.durations import parse_humantime
 from prodigy.store import Store
 
 TERMINAL = frozenset({"job_completed", "job_failed"})
@@ -28,6 +27,9 @@ AGENT_DONE = ("agent_completed", "agent_failed")
 def moment(text: str, *, now: datetime, option: str) -> str:
     """A DATE (`2026-11-25`, `2026-11-25T14:00`, RFC 3339) or a DURATION ago (`30m`, `7d`),
     as the store's timestamp text."""
+    # Imported here: the prodigy.core.workflow package loads the whole workflow model.
+    from prodigy.core.workflow.durations import parse_humantime
+
     seconds = parse_humantime(text)
     if seconds is not None and seconds >= 0:
         return format_ts(now - timedelta(seconds=seconds))

@@ -1,11 +1,16 @@
-"""`prodigy logs`: the Claude stream-json logs prodigy saved, listed and rendered readably.
+"""`prodigy logs`: every log prodigy saved for a session, listed and rendered readably.
 
-Logs live under `$PRODIGY_HOME/logs/<repo-key>/<session-id>/NNN-<label>.jsonl`, one per
-agent call; the usage table links each to its step (and MapReduce item) and cost.
+Logs live under `$PRODIGY_HOME/logs/<repo-key>/<session-id>/`: `NNN-<label>.jsonl` for an
+agent call (Claude's stream-json), `NNN-<label>.log` for a shell step, and the logs of a
+MapReduce agent under `<job-id>/<item>-attempt-<n>/`. Each has a reference that names it
+unambiguously: `3` (a session-level log: sequential steps, setup, reduce, merge) or
+`item_3/2` (log 2 of item_3's first attempt; `item_3-attempt-2/1` for a later attempt).
+The usage table links agent logs to their step (and MapReduce item) and cost.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -27,26 +32,39 @@ from prodigy.store import Store
 _PREVIEW = 160
 
 
+_ATTEMPT_DIR = re.compile(r"^(?P<item>.+)-attempt-(?P<attempt>\d+)$")
+_NUMBERED = re.compile(r"^(?P<number>\d+)-")
+LOG_SUFFIXES = (".jsonl", ".log")
+
+
 @dataclass(frozen=True, slots=True)
 class LogFile:
     path: Path
     size: int
     modified: datetime
     usage: UsageRecord | None  # the step (and item) that wrote it, with its cost
+    ref: str = ""  # `3`, `item_3/2`: what `prodigy logs SESSION REF` takes
+    item_id: str | None = None  # the MapReduce item whose agent wrote it
 
     @property
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def is_agent_log(self) -> bool:
+        return self.path.suffix == ".jsonl"
+
     def to_json(self) -> dict[str, object]:
         u = self.usage
         return {
+            "ref": self.ref,
             "name": self.name,
+            "kind": "agent" if self.is_agent_log else "shell",
             "path": str(self.path),
             "size": self.size,
             "modified": self.modified.isoformat(),
             "step": u.step_id if u else None,
-            "item_id": u.item_id if u else None,
+            "item_id": u.item_id if u and u.item_id else self.item_id,
             "job_id": u.job_id if u else None,
             "cost_usd": u.usage.cost_usd if u else None,
             "total_tokens": u.usage.total_tokens if u else None,
@@ -64,38 +82,67 @@ def session_log_dir(home: Path, session: SessionRecord) -> Path | None:
 def session_logs(
     store: Store, home: Path, session: SessionRecord, *, item: str | None = None
 ) -> list[LogFile]:
-    """The session's logs in the order they were written (oldest first); `item` keeps only
-    the logs of that MapReduce work item."""
+    """The session's logs, agent and shell, in the order they were written (oldest first);
+    `item` keeps only the logs of that MapReduce work item."""
     entries = store.usage.entries(session.id)
     by_path = {Path(e.log_path).resolve(): e for e in entries if e.log_path}
     folder = session_log_dir(home, session)
-    found = folder.rglob("*.jsonl") if folder is not None and folder.is_dir() else ()
-    paths = {p.resolve() for p in found}
+    paths: set[Path] = set()
+    if folder is not None and folder.is_dir():
+        paths = {p.resolve() for p in folder.rglob("*") if p.suffix in LOG_SUFFIXES}
     paths |= {p for p in by_path if p.is_file()}
-    logs = [_log_file(p, by_path.get(p)) for p in paths]
+    logs = [_log_file(p, by_path.get(p), folder) for p in paths if p.is_file()]
     if item is not None:
-        logs = [log for log in logs if log.usage is not None and log.usage.item_id == item]
-    return sorted(logs, key=lambda log: (log.modified, log.name))
+        logs = [log for log in logs if log.item_id == item]
+    return sorted(logs, key=lambda log: (log.modified, log.ref))
 
 
-def _log_file(path: Path, usage: UsageRecord | None) -> LogFile:
+def _log_file(path: Path, usage: UsageRecord | None, folder: Path | None) -> LogFile:
     stat = path.stat()
-    return LogFile(path, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC), usage)
+    ref, item = _reference(path, folder)
+    if usage is not None and usage.item_id:
+        item = usage.item_id
+    return LogFile(path, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC), usage, ref, item)
+
+
+def _reference(path: Path, folder: Path | None) -> tuple[str, str | None]:
+    """(`3` or `item_3/2`, the item): the number of the file, below its item's directory."""
+    number = _NUMBERED.match(path.name)
+    short = str(int(number["number"])) if number else path.stem
+    attempt = _ATTEMPT_DIR.match(path.parent.name)
+    if attempt is not None:
+        item = attempt["item"]
+        where = item if attempt["attempt"] == "1" else path.parent.name
+        return f"{where}/{short}", item
+    if folder is not None and path.parent != folder.resolve():
+        try:  # some other folder below the session's: name it by its relative path
+            return str(path.relative_to(folder.resolve())), None
+        except ValueError:
+            return str(path), None
+    return short, None
 
 
 def pick_log(logs: list[LogFile], which: str | None) -> LogFile:
-    """The log named by `which` (file name, or its leading number like `2` or `002`);
-    the newest one when `which` is None."""
+    """The log named by `which`: its reference (`2`, `002`, `item_3/2`), file name or path;
+    the newest one when `which` is None. A plain number names a session-level log only,
+    never an item's, so it means one log whatever the number of items."""
     if not logs:
-        raise UsageError("no agent logs to show; `prodigy logs SESSION` lists a session's logs")
+        raise UsageError("no logs to show; `prodigy logs SESSION` lists a session's logs")
     if which is None:
         return logs[-1]
-    number = which.zfill(3) if which.isdigit() else None
+    wanted = _normal_ref(which)
     for log in logs:
-        if which in (log.name, log.path.stem) or (number and log.name.startswith(f"{number}-")):
+        if wanted == _normal_ref(log.ref) or which in (log.name, log.path.stem, str(log.path)):
             return log
-    names = ", ".join(log.name for log in logs)
-    raise UsageError(f"no log {which!r} in this session; it has: {names}")
+    refs = ", ".join(log.ref for log in logs)
+    raise UsageError(f"no log {which!r} in this session; it has: {refs}")
+
+
+def _normal_ref(ref: str) -> str:
+    """`item_3/002` and `item_3/2` are one reference; so are `003` and `3`."""
+    head, sep, tail = ref.rpartition("/")
+    tail = str(int(tail)) if tail.isdigit() else tail
+    return f"{head}{sep}{tail}"
 
 
 def render_record(record: Mapping[str, Any]) -> list[str]:

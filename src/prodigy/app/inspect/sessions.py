@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prodigy.app.session.state import display_status, is_resumable, live_holder, resume_command
+from prodigy.app.session.state import (
+    display_status,
+    is_resumable,
+    is_unmerged,
+    live_holder,
+    resume_command,
+)
 from prodigy.core.errors import GitError, ProdigyError
 from prodigy.core.records import Checkpoint, RunStatus, SessionRecord, StepRecord
 from prodigy.core.usage import Usage
-from prodigy.core.workflow import load_workflow
-from prodigy.runtime import git
 from prodigy.runtime.locks import HolderInfo
 from prodigy.store import Store
 
@@ -33,6 +37,25 @@ class SessionView:
     usage: Usage
     agent_steps: int
     map_progress: Mapping[str, int] | None
+    job_phase: str | None = None  # setup, map, reduce or done, for a MapReduce session
+    job_head: str | None = None  # the parent worktree's HEAD after the latest merge
+
+    def job_progress(self) -> str | None:
+        """`2 merged, 1 failed, 3 pending (map phase)` for a MapReduce session, else None."""
+        if self.map_progress is None:
+            return None
+        counts = self.map_progress
+        merged = counts.get("merged", 0)
+        failed = counts.get("failed", 0) + counts.get("dead_lettered", 0)
+        waiting = sum(counts.get(k, 0) for k in ("pending", "running", "succeeded"))
+        parts = [f"{merged} merged"]
+        if failed:
+            parts.append(f"{failed} failed")
+        if waiting:
+            parts.append(f"{waiting} pending")
+        phase = "job done" if self.job_phase == "done" else f"{self.job_phase} phase"
+        total = sum(counts.values())
+        return f"{', '.join(parts)} of {total} items ({phase})"
 
     @property
     def status(self) -> str:
@@ -57,6 +80,8 @@ class SessionView:
             "id": s.id,
             "status": self.status,
             "stored_status": str(s.status),
+            "pause_reason": s.pause_reason,
+            "resume_at": s.resume_at,
             "pid": self.holder.pid if self.holder else None,
             "workflow": s.workflow_path,
             "workflow_changed": self.workflow_changed,
@@ -74,6 +99,8 @@ class SessionView:
             "checkpoint": None if cp is None else checkpoint_json(cp),
             "checkpoints": self.checkpoints,
             "map_progress": dict(self.map_progress) if self.map_progress is not None else None,
+            "job_phase": self.job_phase,
+            "job_progress": self.job_progress(),
             "usage": {**self.usage.to_dict(), "agent_steps": self.agent_steps},
             "resumable": self.resumable,
             "resume_command": self.resume,
@@ -86,8 +113,9 @@ def view(store: Store, home: Path, session: SessionRecord) -> SessionView:
     history = store.checkpoints.history(session.id)
     total, changed = _workflow_facts(session)
     progress = None
-    if session.job_id and store.jobs.get(session.job_id) is not None:
-        progress = {str(k): v for k, v in store.jobs.item_counts(session.job_id).items()}
+    job = store.jobs.get(session.job_id) if session.job_id else None
+    if job is not None:
+        progress = {str(k): v for k, v in store.jobs.item_counts(job.id).items()}
     return SessionView(
         session=session,
         holder=live_holder(home, session.id),
@@ -99,6 +127,8 @@ def view(store: Store, home: Path, session: SessionRecord) -> SessionView:
         usage=store.usage.for_session(session.id),
         agent_steps=len(store.usage.entries(session.id)),
         map_progress=progress,
+        job_phase=str(job.phase) if job is not None else None,
+        job_head=job.parent_head if job is not None else None,
     )
 
 
@@ -107,12 +137,18 @@ def list_views(
 ) -> list[SessionView]:
     """Newest first. By default only live and resumable sessions; `status` filters on the
     shown status (`crashed` included), `include_all` adds completed and cancelled ones."""
-    views = [view(store, home, s) for s in store.sessions.find()]
-    if status is not None:
-        return [v for v in views if v.status == status]
-    if include_all:
-        return views
-    return [v for v in views if v.holder is not None or v.resumable]
+    shown = []
+    for session in store.sessions.find():
+        # Decide from the record and its lock first: a view reads the workflow file and the
+        # session's checkpoints, which hidden (completed, cancelled) sessions never need.
+        live = live_holder(home, session.id) is not None
+        if status is not None:
+            keep = display_status(session, live) == status
+        else:
+            keep = include_all or live or is_resumable(session, live) or is_unmerged(session)
+        if keep:
+            shown.append(view(store, home, session))
+    return shown
 
 
 def _workflow_facts(session: SessionRecord) -> tuple[int | None, bool]:
@@ -123,6 +159,10 @@ def _workflow_facts(session: SessionRecord) -> tuple[int | None, bool]:
     except OSError:
         return None, False
     changed = hashlib.sha256(data).hexdigest() != session.workflow_hash
+    # Imported here, not at the top: the workflow model costs several interpreter starts
+    # and is needed only for the sessions a listing actually shows.
+    from prodigy.core.workflow import load_workflow
+
     params = session.options.get("params")
     try:
         workflow = load_workflow(path, params=params if isinstance(params, dict) else None)
@@ -136,12 +176,25 @@ def next_action(v: SessionView) -> str:
     s = v.session
     if v.holder is not None:
         return f"nothing to resume: the session is running ({v.holder.describe()})"
+    if is_unmerged(s):
+        return (
+            "nothing to resume; its work is not merged: "
+            f"`prodigy worktree merge {s.id}` (or `--default` for prodigy's own merge)"
+        )
     if s.status is RunStatus.COMPLETED:
         return "nothing to resume: the session completed"
     if s.status is RunStatus.CANCELLED:
         return "nothing to resume: the session was cancelled"
+    if s.status is RunStatus.PAUSED:
+        return _paused_action(s)
     if s.mode == "mapreduce":
-        return "resume would continue the MapReduce job: items not merged yet run again"
+        where = {
+            "setup": "in its setup phase",
+            "map": "in its map phase: items not merged yet run again",
+            "reduce": "in its reduce phase (every item is settled)",
+            "done": "at the merge back",
+        }.get(str(v.job_phase), "where it stopped")
+        return f"resume would continue the MapReduce job {where}"
     iteration, index = (1, 0)
     if v.checkpoint is not None:
         iteration, index = v.checkpoint.iteration, v.checkpoint.next_step_index
@@ -155,6 +208,15 @@ def next_action(v: SessionView) -> str:
     step = f"{index + 1}/{total}" if total is not None else str(index + 1)
     verb = "continue" if v.checkpoint else "start"
     return f"resume would {verb} at step {step} of iteration {of_pass}"
+
+
+def _paused_action(s: SessionRecord) -> str:
+    if s.pause_reason == "quota":
+        when = f" at {s.resume_at}" if s.resume_at else ""
+        return f"paused by a usage limit that resets{when}; resume continues after the reset"
+    return (
+        "paused: the budget is spent; resume with a higher --max-cost-usd or --max-tokens to go on"
+    )
 
 
 def _passes(session: SessionRecord) -> int | None:
@@ -194,6 +256,8 @@ async def worktree_head(session: SessionRecord) -> str | None:
     """The session worktree's HEAD now, to compare with the checkpoint's; None if it is gone."""
     if not session.worktree_path or not Path(session.worktree_path).is_dir():
         return None
+    from prodigy.runtime import git  # asyncio and the git runner: only for `sessions show`
+
     try:
         return await git.head_sha(Path(session.worktree_path))
     except GitError:

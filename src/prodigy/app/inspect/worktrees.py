@@ -17,6 +17,7 @@ from prodigy.app.session.state import (
     FINAL,
     display_status,
     is_resumable,
+    is_unmerged,
     live_holder,
     parse_ts,
 )
@@ -210,7 +211,7 @@ def _orphan_reason(
         return "git does not know this directory"
     if session is None:
         return "no session recorded for it"
-    if session.status in FINAL:
+    if session.status in FINAL and not is_unmerged(session):
         # A completed session kept unmerged is listed here too; `worktree clean` still keeps
         # it while it holds commits merged nowhere, and `worktree merge` merges it.
         return f"its session is {session.status}"

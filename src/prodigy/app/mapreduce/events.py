@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from prodigy.core.event_payloads import Payload
 from prodigy.core.records import EventRecord
 from prodigy.store import Store
+
+if TYPE_CHECKING:  # the payload builders load the workflow model; `dlq list` needs none of it
+    from prodigy.core.event_payloads import Payload
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from prodigy.core.errors import StepFailedError, UsageError
+from prodigy.core.errors import StepFailedError
 from prodigy.core.interpolation import interpolate, render
 from prodigy.core.mapreduce.items import ItemSelection, select_items
 from prodigy.core.mapreduce.job_plan import (
     INPUT_COMMAND_TIMEOUT,
+    MalformedInputError,
     looks_like_file,
     parse_command_output,
     parse_input_document,
@@ -29,6 +30,11 @@ from prodigy.runtime.steps.actions import step_label
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.runner import StepOutcome
 from prodigy.runtime.steps.sequence import run_sequence
+
+
+class MapInputError(StepFailedError):
+    """The work items could not be read: a run-time failure of the workflow (exit 1), as
+    a failed setup is; the input is often made by setup, so it is not a usage error."""
 
 
 class SetupFailedError(StepFailedError):
@@ -122,9 +128,12 @@ async def load_items(phase: MapPhase, scope: Scope, ctx: StepContext) -> list[Js
     document: object
     if source and path.is_file():
         text = path.read_text(encoding="utf-8")
-        document = await off_the_loop(parse_input_document, text, source)
+        try:
+            document = await off_the_loop(parse_input_document, text, source)
+        except MalformedInputError as exc:
+            raise MapInputError(str(exc)) from None
     elif not source or looks_like_file(source):
-        raise UsageError(
+        raise MapInputError(
             f"{phase.location}: map.input file {source!r} not found in the parent worktree"
             f" {parent}; commit it to your branch or create it in a setup step"
         )

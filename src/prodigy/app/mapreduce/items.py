@@ -28,6 +28,7 @@ from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import AgentRunner
 from prodigy.runtime.map_agent import AgentSetting, AgentSpec, AgentTask, discard_agent_worktree
 from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
+from prodigy.runtime.remote.coordinator import drop_incoming, is_incoming
 from prodigy.store import Store
 
 
@@ -47,6 +48,7 @@ class MapJob:
     runner: AgentRunner[AgentTask, AgentOutcome]  # where agents run
     queue: MergeQueue
     repo_key: str
+    remote: bool = False  # agents run on other machines (commits come back as bundles)
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
     dlq_capacity: int = 1000  # config dlq.capacity: a full DLQ evicts (and archives) its oldest
 
@@ -106,6 +108,16 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
         )
         return outcome.as_failed("merge_conflict", error)
     assert merged.commit is not None
+    if merged.used_claude:  # the conflict happened, even though Claude resolved it
+        job.events.record(
+            ev.MERGE_CONFLICT,
+            {
+                **payload,
+                "conflicted_paths": list(merged.conflicted_paths),
+                "resolved_by": "claude",
+            },
+            agent_id=outcome.agent_id,
+        )
     crash_point("after-merge-before-journal")
     with job.store.transaction():
         job.store.items.transition(
@@ -117,17 +129,25 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
         {**payload, "merge_commit": merged.commit, "used_claude": merged.used_claude},
         agent_id=outcome.agent_id,
     )
-    landed = landed_before + 1
+    # Counted from the store, not from this process: they grow over the whole job, across
+    # concurrent landings and resumes (`version` is the number of merges so far).
+    counts = job.store.jobs.item_counts(job.job_id)
+    landed = counts.get(ItemState.MERGED, 0)
+    finished = landed + counts.get(ItemState.DEAD_LETTERED, 0) + counts.get(ItemState.FAILED, 0)
     job.events.record(
-        ev.CHECKPOINT_CREATED, ev.checkpoint_created(job.job_id, landed, landed, merged.commit)
+        ev.CHECKPOINT_CREATED,
+        ev.checkpoint_created(job.job_id, max(landed, landed_before + 1), finished, merged.commit),
     )
     await cleanup(job, outcome)
     return outcome
 
 
 async def cleanup(job: MapJob, outcome: AgentOutcome) -> None:
-    """The landed agent's worktree and branch are no longer needed."""
-    if outcome.worktree_path and outcome.branch:
+    """The landed agent's worktree and branch (or a remote agent's incoming ref) are no
+    longer needed."""
+    if is_incoming(outcome.branch):
+        await drop_incoming(job.setting.repo, job.job_id, outcome.item_id)
+    elif outcome.worktree_path and outcome.branch:
         await discard_agent_worktree(job.setting.repo, Path(outcome.worktree_path), outcome.branch)
         job.store.worktrees.forget(outcome.worktree_path)
         job.events.record(

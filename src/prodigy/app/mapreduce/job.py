@@ -9,6 +9,7 @@ phase failed (setup, input, reduce) or the error policy stopped the job (`stop`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from prodigy.app.mapreduce.items import MapJob
 from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.phases import reduce_phase, setup_phase, with_env
 from prodigy.app.mapreduce.plan import map_config
+from prodigy.app.mapreduce.ray_runner import RayChoice, RayRunner, check_ray, ray_choice
 from prodigy.app.session.execute import merge_back, report_usage
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.setup import SessionSetup
@@ -32,7 +34,8 @@ from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
 from prodigy.core.variables import JsonValue, Scope, map_values
 from prodigy.runtime import git
-from prodigy.runtime.map_agent import AgentSetting, AgentSpec, local_runner
+from prodigy.runtime.executor import AgentRunner
+from prodigy.runtime.map_agent import AgentSetting, AgentSpec, AgentTask, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.runtime.steps.context import StepContext
 
@@ -86,6 +89,29 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
     start: JobStart = JobStart(),
 ) -> int:
     """The job's phases from `start` to the end, its final status and the merge back."""
+    try:
+        return await _drive_job(setup, reporter, scope, read_line, limits, job_id, start)
+    finally:
+        remove_empty_agents_root(setup, job_id)
+
+
+def remove_empty_agents_root(setup: SessionSetup, job_id: str) -> None:
+    """<worktrees>/<repo-key>/<job-id> holds the agents' worktrees; once none is left
+    (every agent landed or was cleaned up) it goes, so `worktree ls` does not show each
+    past job as a directory git does not know. rmdir never removes a kept worktree."""
+    with contextlib.suppress(OSError):
+        (setup.worktree.parent / job_id).rmdir()
+
+
+async def _drive_job(  # noqa: PLR0917 - drive_job's arguments
+    setup: SessionSetup,
+    reporter: Reporter,
+    scope: Scope,
+    read_line: ReadLine,
+    limits: MapLimits,
+    job_id: str,
+    start: JobStart,
+) -> int:
     store = setup.store
     events = JobEvents(store, job_id, setup.session_id, reporter)
     ctx = setup.context(reporter)
@@ -238,6 +264,7 @@ def map_job(
             agent_id=agent_id,
         )
 
+    choice = ray_choice(setup)
     agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
     if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
         ctx = replace(ctx, grace_period=limits.grace_period)
@@ -266,7 +293,8 @@ def map_job(
         max_parallel=limits.max_parallel,
         setting=setting,
         spec=spec,
-        runner=local_runner(setting),
+        runner=_runner(setup, setting, job_id, choice),
+        remote=choice.executor == "ray",
         timeout_action=limits.timeout_action,
         repo_key=repo_key(str(setup.repo)),
         dlq_capacity=setup.config.dlq.capacity,
@@ -278,6 +306,17 @@ def map_job(
             timeout=setup.config.merge_timeout,
         ),
     )
+
+
+def _runner(
+    setup: SessionSetup, setting: AgentSetting, job_id: str, choice: RayChoice
+) -> AgentRunner[AgentTask, AgentOutcome]:
+    """Agents in this process, or (`--executor ray`) on the nodes of a Ray cluster."""
+    if choice.executor != "ray":
+        return local_runner(setting)
+    check_ray(choice)
+    root = setup.store.jobs.require(job_id).parent_head or ""
+    return RayRunner(setup, setting, job_id, root, choice.resources or {"CPU": 1.0})
 
 
 def _finish(setup: SessionSetup, job_id: str, status: RunStatus, error: str | None) -> None:

@@ -21,7 +21,9 @@ from prodigy.app.mapreduce.items import (
     record_worktree,
 )
 from prodigy.core import event_payloads as ev
+from prodigy.core.errors import StoreError
 from prodigy.core.mapreduce import failure_policy as fp
+from prodigy.core.mapreduce.items import item_label
 from prodigy.core.mapreduce.job_plan import item_id
 from prodigy.core.mapreduce.results import AgentOutcome, result_record
 from prodigy.core.progress import Note
@@ -30,6 +32,7 @@ from prodigy.core.variables import JsonValue
 from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import Executor, Finished, LocalExecutor
 from prodigy.runtime.map_agent import AgentTask, discard_agent_worktree
+from prodigy.runtime.remote.coordinator import drop_incoming, incoming_ref
 
 
 @dataclass(slots=True)
@@ -156,23 +159,42 @@ class MapRunner:
                 break
             await asyncio.sleep(min(wait, 1.0))
         path = self.job.setting.agents_root / f"agent-{task.index}"
-        self.job.store.items.transition(
-            self.job.job_id,
-            task.item_id,
-            ItemState.RUNNING,
-            agent_branch=task.branch,
-            agent_worktree=str(path),
-        )
-        record_worktree(self.job, path, task.branch, task.item_id)
+        # the ledger row (job, item, attempt) is written before the attempt is submitted
+        if self.job.remote:  # no local worktree: the commits come back into this ref
+            self.job.store.items.transition(
+                self.job.job_id,
+                task.item_id,
+                ItemState.RUNNING,
+                agent_branch=incoming_ref(self.job.job_id, task.item_id, task.attempt),
+            )
+        else:
+            self.job.store.items.transition(
+                self.job.job_id,
+                task.item_id,
+                ItemState.RUNNING,
+                agent_branch=task.branch,
+                agent_worktree=str(path),
+            )
+            record_worktree(self.job, path, task.branch, task.item_id)
         self.running += 1
         self._counts()
-        self.job.events.record(
-            ev.AGENT_STARTED,
-            ev.agent_started(self.job.job_id, task.agent_id, task.item_id, str(path), task.attempt),
-            agent_id=task.agent_id,
-        )
+        where = "" if self.job.remote else str(path)
+
+        def started(node: str) -> None:
+            self.job.events.record(
+                ev.AGENT_STARTED,
+                {
+                    **ev.agent_started(
+                        self.job.job_id, task.agent_id, task.item_id, where, task.attempt, node=node
+                    ),
+                    # what the item is, for the live board (masked: items may hold secrets)
+                    "item_label": self.job.store.masker.text(item_label(task.item)),
+                },
+                agent_id=task.agent_id,
+            )
+
         try:
-            outcome = await self.job.runner(task)
+            outcome = await self.job.runner(task, started)
         finally:
             self.running -= 1
         # before the slot is free: the next agent must see an opened breaker
@@ -184,6 +206,10 @@ class MapRunner:
     def _agent_outcome(self, finished: Finished[AgentTask, AgentOutcome]) -> AgentOutcome:
         """The agent's outcome, recorded: usage, state, events."""
         task = finished.task
+        if isinstance(finished.error, StoreError):
+            # the state could not be written (full disk, I/O error): the run stops with that
+            # cause; recording a failure on top would need the store and hide it
+            raise finished.error
         outcome = finished.result or AgentOutcome(
             item_id=task.item_id,
             index=task.index,
@@ -302,7 +328,9 @@ class MapRunner:
         for record in job.store.items.find(job.job_id, states=(ItemState.RUNNING,)):
             # never finished: back to pending, so resume runs it again from a fresh worktree
             job.store.items.transition(job.job_id, record.item_id, ItemState.PENDING)
-            if record.agent_worktree and record.agent_branch:
+            if job.remote:
+                await drop_incoming(job.setting.repo, job.job_id, record.item_id)
+            elif record.agent_worktree and record.agent_branch:
                 await discard_agent_worktree(
                     job.setting.repo, Path(record.agent_worktree), record.agent_branch
                 )

@@ -18,7 +18,7 @@ from prodigy.core import event_payloads as ev
 from prodigy.core.clock import timestamp
 from prodigy.core.errors import ProdigyError
 from prodigy.core.mapreduce.resume_plan import REDUCE_PASS, SETUP_PASS
-from prodigy.core.progress import Note
+from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import Checkpoint, UsageRecord
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import Step
@@ -159,6 +159,7 @@ async def reduce_phase(
         if not outcome.fatal:
             _save(setup, REDUCE_PASS, Progress(index + 1, _changes(base, outcome.scope)))
             crash_point(f"reduce-step-{index + 1}")
+            _show_reduce_output(reporter, setup, outcome, verbosity=ctx.verbosity)
 
     with tracked_steps(setup.store, setup.session_id):
         result = await run_sequence(
@@ -170,13 +171,36 @@ async def reduce_phase(
         )
     if result.failed is not None and result.failed_index is not None:
         step = steps[result.failed_index]
-        error = result.failed.result.error or f"exit code {result.failed.result.exit_code}"
+        broken = result.failed.result
+        error = broken.error or f"exit code {broken.exit_code}"
+        tail = setup.store.masker.text(broken.tail(10))
+        last = "\nLast output:\n" + "\n".join(f"  | {line}" for line in tail.splitlines())
+        log = f"\nLog: {broken.log_path}" if broken.log_path else ""
         raise ReduceFailedError(
             f"Reduce phase failed: reduce step {result.failed_index + 1} ({step.location}):"
-            f" {error}\nThe merged agent results stay in the parent worktree {ctx.worktree};"
-            f" nothing was merged into your branch. Resume with: prodigy resume"
-            f" {setup.session_id}"
+            f" {error}{last if tail else ''}{log}\nThe merged agent results stay in the parent"
+            f" worktree {ctx.worktree}; nothing was merged into your branch. Resume with:"
+            f" prodigy resume {setup.session_id}"
         )
     events.record(ev.REDUCE_COMPLETED, ev.phase(job_id, timestamp=timestamp()))
     reporter.emit(Note("success", "Reduce phase completed"))
     return result.scope
+
+
+_REDUCE_OUTPUT_LINES = 20
+
+
+def _show_reduce_output(
+    reporter: Reporter, setup: SessionSetup, outcome: StepOutcome, *, verbosity: int
+) -> None:
+    """A reduce step's output is what the user wrote the reduce for ("Total: 150"): shown
+    at every verbosity (its last lines; -vv already streamed all of it)."""
+    text = outcome.result.stdout.strip()
+    if not text or verbosity >= 2 or outcome.skipped:
+        return
+    lines = setup.store.masker.text(text).splitlines()
+    shown = lines[-_REDUCE_OUTPUT_LINES:]
+    earlier = len(lines) - len(shown)
+    more = f"  ({earlier} earlier lines in the log)\n" if earlier else ""
+    body = "\n".join(f"  | {line}" for line in shown)
+    reporter.emit(Note("info", f"Reduce output:\n{more}{body}"))

@@ -42,8 +42,10 @@ from prodigy.core.records import ItemRecord, ItemState, JobPhase, JobRecord, Run
 from prodigy.core.records import SessionRecord as Session
 from prodigy.core.variables import Scope
 from prodigy.runtime import crash_repair as repair
+from prodigy.runtime import git
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.map_agent import discard_agent_worktree
+from prodigy.runtime.remote.coordinator import INCOMING, drop_incoming
 from prodigy.store import Store, open_store
 
 
@@ -55,6 +57,8 @@ class JobResumeRequest:
     max_retries: int = 0  # DLQ items that failed at most this often run again
     yes: bool = False
     verbosity: int = 0
+    executor: str | None = None  # --executor: default the run's, then config
+    ray_address: str | None = None
 
 
 async def resume_job(
@@ -107,7 +111,14 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     killed = await repair.stop_job_processes(job.id)
     if killed:
         reporter.emit(Note("warn", f"stopped {len(killed)} process(es) left by the dead run"))
-    options = stored_options(store, session, yes=request.yes, verbosity=request.verbosity)
+    options = stored_options(
+        store,
+        session,
+        yes=request.yes,
+        verbosity=request.verbosity,
+        executor=request.executor,
+        ray_address=request.ray_address,
+    )
     setup, _ = await reopen_session(store, session, options, reporter, env)
     await stop_left_steps(store, session.id, reporter, setup.config.grace_period)
     events = JobEvents(store, job.id, session.id, reporter)
@@ -210,22 +221,46 @@ async def _reconcile(
         reporter.emit(Note("info", f"{item} had landed ({commit[:10]}); recorded as merged"))
     _drop_landed_from_dlq(store, job.id)
     agents_root = setup.worktree.parent / job.id
+    # What git holds, read once: per item, only the leftovers that exist are removed, so a
+    # job of 100,000 landed items costs two git processes here, not two per item.
+    leftovers = await _git_leftovers(setup.repo, job.id)
     for record in store.items.find(job.id):
         rerun = record.index in plan.rerun
         if rerun:
             to_pending(store, record)
         if rerun or record.state is ItemState.MERGED:
-            await _discard(setup, agents_root, record)
+            await _discard(setup, agents_root, record, leftovers)
     return plan
 
 
-async def _discard(setup: SessionSetup, agents_root: Path, record: ItemRecord) -> None:
+@dataclass(frozen=True, slots=True)
+class _Leftovers:
+    branches: frozenset[str]  # local branch names
+    incoming: frozenset[str]  # item ids with refs of a remote attempt
+
+
+async def _git_leftovers(repo: Path, job_id: str) -> _Leftovers:
+    branches = await git.refs_under(repo, "refs/heads/")
+    incoming = await git.refs_under(repo, f"{INCOMING}/{job_id}/")
+    return _Leftovers(
+        branches=frozenset(ref.removeprefix("refs/heads/") for ref in branches),
+        incoming=frozenset(ref.split("/")[-2] for ref in incoming),  # .../<item>/<attempt>
+    )
+
+
+async def _discard(
+    setup: SessionSetup, agents_root: Path, record: ItemRecord, leftovers: _Leftovers
+) -> None:
     """The item's old worktree and branch, whatever state the crash left them in."""
     path = agents_root / agent_dir_name(record.index)
-    await discard_agent_worktree(setup.repo, path, agent_branch(record.job_id, record.index))
+    branch = agent_branch(record.job_id, record.index)
+    if path.exists() or branch in leftovers.branches:
+        await discard_agent_worktree(setup.repo, path, branch)
     if path.exists():  # half checked out, never registered: only prodigy writes here
         shutil.rmtree(path, ignore_errors=True)
     setup.store.worktrees.forget(str(path))
+    if record.item_id in leftovers.incoming:  # a remote attempt's commits
+        await drop_incoming(setup.repo, record.job_id, record.item_id)
 
 
 def _drop_landed_from_dlq(store: Store, job_id: str) -> None:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-from prodigy.app.session.merge import ReadLine, ask_to_merge, merge_session, remove_session_worktree
-from prodigy.app.session.merge_plan import SessionMergeResult
+from prodigy.app.session.merge import (
+    ReadLine,
+    ask_to_merge,
+    merge_session,
+    pending_commits,
+    remove_session_worktree,
+)
+from prodigy.app.session.merge_plan import MergePlan, SessionMergeResult
 from prodigy.app.session.options import passes
 from prodigy.app.session.passes import PassesResult, Position, SessionRunner
 from prodigy.app.session.setup import SessionSetup
+from prodigy.app.session.state import NOT_MERGED, is_unmerged
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
 from prodigy.app.step_processes import tracked_steps
 from prodigy.core.errors import EXIT_FAILED, GitError, InterruptedRunError
@@ -110,7 +117,9 @@ async def merge_back(
     setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter, read_line: ReadLine
 ) -> int:
     plan = setup.plan()
-    if not setup.options.yes and not ask_to_merge(plan, read_line):
+    # nothing to merge: no question to ask (merge_and_clean says so and cleans up)
+    asking = not setup.options.yes and await _has_commits_to_merge(plan)
+    if asking and not ask_to_merge(plan, read_line):
         reporter.emit(
             Note(
                 "info", f"Kept {setup.worktree} unmerged. Merge later with: {plan.merge_command()}"
@@ -120,35 +129,61 @@ async def merge_back(
     return await merge_and_clean(setup, ctx, scope, reporter)
 
 
+async def _has_commits_to_merge(plan: MergePlan) -> bool:
+    try:
+        return await pending_commits(plan) > 0
+    except GitError:  # the target is gone, say: the merge explains it
+        return True
+
+
 async def merge_and_clean(
-    setup: SessionSetup, ctx: StepContext, scope: Scope, reporter: Reporter
+    setup: SessionSetup,
+    ctx: StepContext,
+    scope: Scope,
+    reporter: Reporter,
+    *,
+    default_merge: bool = False,
 ) -> int:
     """Merge the session into its target and remove its worktree; report either way.
 
-    The session is `merging` until the merge landed or failed having changed nothing; a run
-    stopped in between leaves it `merging`, and `prodigy resume` finishes the merge.
+    `default_merge` runs prodigy's own merge instead of the workflow's `merge:` block (the
+    way out when that block does not merge). The session is `merging` until the merge
+    landed or failed having changed nothing; a run stopped in between leaves it `merging`,
+    and `prodigy resume` finishes the merge.
     """
     plan = setup.plan()
+    custom = None if default_merge else setup.workflow.merge
     sessions = setup.store.sessions
     if sessions.require(setup.session_id).status is not RunStatus.MERGING:
         sessions.set_status(setup.session_id, RunStatus.MERGING)
     try:
         with tracked_steps(setup.store, setup.session_id):
-            result = await merge_session(plan, ctx, scope, setup.workflow.merge)
+            result = await merge_session(plan, ctx, scope, custom)
     except asyncio.CancelledError:
         raise await _interrupted_merge(setup, reporter) from None
     except GitError as exc:
         result = SessionMergeResult(False, str(exc))
     sessions.set_status(setup.session_id, RunStatus.COMPLETED)
     if not result.merged:
+        # the session stays completed, and is shown `unmerged` while this error stands
+        setup.store.sessions.set_error(setup.session_id, f"{NOT_MERGED}{result.message}")
+        way_out = f"Fix the cause, then run: {plan.merge_command()}"
+        if result.custom_unmerged:
+            way_out = (
+                f"Fix the merge: block and run: {plan.merge_command()}\n"
+                f"or merge with prodigy's default merge instead: "
+                f"{plan.merge_command(default=True)}"
+            )
         reporter.emit(
             Note(
                 "error",
-                f"Merge failed: {result.message}\nThe worktree is kept at {setup.worktree}."
-                f"\nFix the cause, then run: {plan.merge_command()}",
+                f"Merge failed: {result.message}\nThe worktree is kept at {setup.worktree};"
+                f" the session is unmerged.\n{way_out}",
             )
         )
         return EXIT_FAILED
+    if is_unmerged(setup.store.sessions.require(setup.session_id)):
+        setup.store.sessions.set_error(setup.session_id, None)
     if result.nothing_to_merge:
         reporter.emit(Note("info", f"No changes to merge: {result.message}"))
     else:

@@ -103,8 +103,17 @@ async def _merge_locked(
     if outcome is not None:
         return outcome
     if not await git.is_ancestor(plan.repo, plan.branch, plan.target):
-        return SessionMergeResult(False, f"{plan.branch} is not merged into {plan.target}")
+        return SessionMergeResult(False, custom_block_did_not_merge(plan), custom_unmerged=True)
     return SessionMergeResult(True, f"merged {plan.branch} into {plan.target}")
+
+
+def custom_block_did_not_merge(plan: MergePlan) -> str:
+    return (
+        f"the workflow's merge: steps ran without error but did not merge {plan.branch}"
+        f" into {plan.target}. A merge: block replaces prodigy's merge, so its steps must"
+        " merge the branch themselves (for example"
+        " `claude: /prodigy-merge-worktree ${merge.source_branch} ${merge.target_branch}`)"
+    )
 
 
 async def _custom_merge(

@@ -17,8 +17,9 @@ class MergePlan:
     session_id: str
     lock_dir: Path  # where the per-repository merge lock lives
 
-    def merge_command(self) -> str:
-        return f"prodigy worktree merge {self.session_id}"
+    def merge_command(self, *, default: bool = False) -> str:
+        flag = " --default" if default else ""
+        return f"prodigy worktree merge {self.session_id}{flag}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +27,4 @@ class SessionMergeResult:
     merged: bool
     message: str
     nothing_to_merge: bool = False
+    custom_unmerged: bool = False  # the workflow's merge: block ran but merged nothing

@@ -13,13 +13,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from prodigy.app.config import load_config
 from prodigy.app.paths import logs_dir, prodigy_home, worktrees_dir
 from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import child_env, initial_scope
-from prodigy.app.session.options import RunOptions
+from prodigy.app.session.options import RunOptions, with_run_limits
 from prodigy.app.session.preflight import ensure_supported
 from prodigy.app.session.setup import SessionSetup, setup_from_record
 from prodigy.app.session.workflow_env import ResolvedEnvironment, resolve_environment
@@ -46,8 +46,9 @@ def load(options: RunOptions, reporter: Reporter) -> Workflow:
     result = load_workflow(options.workflow, params=options.params, template_dirs=registries)
     for warning in result.warnings:
         reporter.emit(Note("warn", str(warning)))
-    ensure_supported(result.workflow, registries)
-    return with_retry_defaults(result.workflow)
+    workflow = with_run_limits(with_retry_defaults(result.workflow), options)
+    ensure_supported(workflow, registries)
+    return workflow
 
 
 async def load_environment(
@@ -89,14 +90,21 @@ def refuse_changed_workflow(record: SessionRecord, *, force: bool) -> None:
 
 
 def stored_options(
-    store: Store, record: SessionRecord, *, yes: bool = False, verbosity: int = 0
+    store: Store,
+    record: SessionRecord,
+    *,
+    yes: bool = False,
+    verbosity: int = 0,
+    **overrides: Any,
 ) -> RunOptions:
-    """How the session was run, with this invocation's `-y` and verbosity."""
+    """How the session was run, with this invocation's `-y`, verbosity and overrides
+    (`--executor`, `--max-cost-usd`, ...: None keeps the run's)."""
     return RunOptions.from_json(
         store.sessions.run_options(record.id),
         workflow=Path(record.workflow_path),
         yes=yes,
         verbosity=verbosity,
+        **overrides,
     )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from prodigy.core.budget import Budget
 from prodigy.core.env_resolution import env_form
 from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.goal_seek import parse_goal_seek
+from prodigy.core.quota import QuotaPolicy
 from prodigy.core.sub_workflow_plan import PlannedSub, plan_sub_workflows
 from prodigy.core.workflow import Step, Workflow, walk_steps
 from prodigy.core.workflow.step_model import GoalSeekAction
@@ -43,9 +45,20 @@ def _step_gaps(step: Step) -> list[str]:
     return gaps
 
 
+def _limit_gaps(workflow: Workflow) -> list[str]:
+    # Loaded and validated (issue 14), but not enforced yet: a budget that is not kept or a
+    # quota policy that is not followed would be worse than a refusal.
+    gaps: list[str] = []
+    if workflow.budget != Budget():
+        gaps.append(f"{workflow.source}: `budget:` / --max-cost-usd / --max-tokens")
+    if workflow.quota != QuotaPolicy():
+        gaps.append(f"{workflow.source}: `quota:` / --on-quota")
+    return gaps
+
+
 def unsupported(workflow: Workflow, template_dirs: tuple[Path, ...] = ()) -> list[str]:
     """Every feature in the workflow this release cannot run yet, with its location."""
-    gaps: list[str] = []
+    gaps: list[str] = _limit_gaps(workflow)
     steps = (*workflow.steps, *_merge_steps(workflow), *_mapreduce_steps(workflow))
     for step in walk_steps(steps):
         gaps.extend(_step_gaps(step))

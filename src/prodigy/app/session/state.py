@@ -12,10 +12,11 @@ from pathlib import Path
 from prodigy.app.paths import locks_dir
 from prodigy.core.errors import UsageError
 from prodigy.core.records import RunStatus, SessionRecord
-from prodigy.core.workflow.durations import parse_humantime
 from prodigy.runtime.locks import HolderInfo, UnsafeLockNameError, holder, lock_path
 
 CRASHED = "crashed"  # shown for a session recorded as running whose process is gone
+UNMERGED = "unmerged"  # shown for a completed session whose merge back failed
+NOT_MERGED = "not merged: "  # how such a session's error starts (set by the merge back)
 FINAL = frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED})
 
 
@@ -28,16 +29,24 @@ def live_holder(home: Path, session_id: str) -> HolderInfo | None:
 
 
 def display_status(session: SessionRecord, live: bool) -> str:
-    """The stored status, except `crashed` for a running session with no live process."""
+    """The stored status, except `crashed` for a running session with no live process and
+    `unmerged` for a completed one whose merge back failed."""
     if session.status is RunStatus.RUNNING and not live:
         return CRASHED
+    if is_unmerged(session):
+        return UNMERGED
     return str(session.status)
 
 
+def is_unmerged(session: SessionRecord) -> bool:
+    """Completed, but its merge back failed: its work waits for `prodigy worktree merge`."""
+    return session.status is RunStatus.COMPLETED and (session.error or "").startswith(NOT_MERGED)
+
+
 def is_resumable(session: SessionRecord, live: bool) -> bool:
-    """Failed, interrupted, crashed and stopped-while-merging sessions can be resumed; live
-    and final ones cannot."""
-    if session.status in (RunStatus.RUNNING, RunStatus.MERGING):
+    """Failed, interrupted, paused, crashed and stopped-while-merging sessions can be
+    resumed; live and final ones cannot (a session waiting out a quota is live)."""
+    if session.status in (RunStatus.RUNNING, RunStatus.MERGING, RunStatus.PAUSED):
         return not live
     return session.status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
 
@@ -51,6 +60,10 @@ def resume_command(session: SessionRecord) -> str:
 
 def parse_age(text: str) -> timedelta:
     """`30m`, `2h`, `7d` (also `90s`, `1h30m`) as a timedelta; raises UsageError otherwise."""
+    # Imported here: the prodigy.core.workflow package loads the whole workflow model,
+    # which `sessions ls` and the other listings never need.
+    from prodigy.core.workflow.durations import parse_humantime
+
     seconds = parse_humantime(text)
     if seconds is None or seconds < 0:
         raise UsageError(

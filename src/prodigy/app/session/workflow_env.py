@@ -23,6 +23,8 @@ from prodigy.core.env_resolution import (
     secret_key_source,
     secret_value,
     select_profile,
+    unset_reference_warning,
+    unset_secret_references,
 )
 from prodigy.core.errors import ConfigError
 from prodigy.core.interpolation import interpolate
@@ -66,6 +68,8 @@ async def resolve_environment(
     """Read env_files and secrets (paths relative to `base_dir`), run dynamic env commands
     there, evaluate conditional values, and apply the profile."""
     files = read_env_files(workflow.env_files, base_dir, reporter)
+    for name, ref in unset_secret_references(workflow.env, {**process_env, **files}):
+        reporter.emit(Note("warn", unset_reference_warning(name, ref)))
     variables = Scope({**env_values({**process_env, **files}), **positional_values(list(args))})
     env: dict[str, str] = {}
     masked: list[str] = []
@@ -78,7 +82,10 @@ async def resolve_environment(
         elif form == "conditional":
             env[name] = conditional(name, value, variables.with_values(env))
         else:
-            env[name] = interpolate(secret_value(name, value), variables)
+            # `${GITHUB_TOKEN}` as prodigy's own examples write it: a bare name in a secret
+            # value is read from the environment, like `${env.GITHUB_TOKEN}`.
+            bare = variables.with_values({**process_env, **files})
+            env[name] = interpolate(secret_value(name, value), bare)
             masked.append(env[name])
     own = dict(env)
     chosen = select_profile(workflow.profiles, profile)

@@ -23,8 +23,11 @@ from prodigy.store import Store, open_store
 MERGEABLE = frozenset({RunStatus.COMPLETED, RunStatus.MERGING})
 
 
-async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, str]) -> int:
-    """Merge session `name` (its id, which is also its worktree's name) into its target."""
+async def merge_kept_session(
+    name: str, reporter: Reporter, env: Mapping[str, str], *, default_merge: bool = False
+) -> int:
+    """Merge session `name` (its id, or a prefix) into its target; `default_merge` uses
+    prodigy's own merge even when the workflow has a `merge:` block."""
     home = prodigy_home(env)
     with open_store(home) as store:
         record = resolve_session(store, name)
@@ -39,11 +42,16 @@ async def merge_kept_session(name: str, reporter: Reporter, env: Mapping[str, st
             owner=f"prodigy worktree merge {record.id}",
             subject=record.id,
         ):
-            return await merge_recorded(store, record, reporter, env)
+            return await merge_recorded(store, record, reporter, env, default_merge=default_merge)
 
 
 async def merge_recorded(
-    store: Store, record: SessionRecord, reporter: Reporter, env: Mapping[str, str]
+    store: Store,
+    record: SessionRecord,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    *,
+    default_merge: bool = False,
 ) -> int:
     """Merge a completed (or stopped while merging) session; the caller holds its lock."""
     worktree = Path(str(record.worktree_path))
@@ -59,4 +67,6 @@ async def merge_recorded(
     if record.status is RunStatus.MERGING:
         reporter.emit(Note("info", f"Finishing the merge of {record.id} into {setup.target}"))
     await stop_left_steps(store, record.id, reporter, setup.config.grace_period)
-    return await merge_and_clean(setup, setup.context(reporter), scope, reporter)
+    return await merge_and_clean(
+        setup, setup.context(reporter), scope, reporter, default_merge=default_merge
+    )

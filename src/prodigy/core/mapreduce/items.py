@@ -151,3 +151,19 @@ def _rfc_filter(match: re.Match[str]) -> str:
     if not _JSON_SCALAR.fullmatch(value):
         value = json.dumps(value)
     return f"[?(@.{field} {'==' if op == '=' else op} {value})]"
+
+
+_LABEL_FIELDS = ("name", "path", "file", "filename", "title", "id", "key", "item")
+_LABEL_WIDTH = 40
+
+
+def item_label(item: object) -> str:
+    """What a work item is, in a few characters for a progress board: its name, path,
+    file, title or id field, else its text; empty when nothing says it."""
+    value: object = item
+    if isinstance(item, dict):
+        value = next((item[k] for k in _LABEL_FIELDS if isinstance(item.get(k), str | int)), "")
+    if isinstance(value, dict | list) or value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return text if len(text) <= _LABEL_WIDTH else text[: _LABEL_WIDTH - 3] + "..."

@@ -137,12 +137,17 @@ def looks_like_file(text: str) -> bool:
     return bool(stripped) and " " not in stripped and stripped.lower().endswith(".json")
 
 
+class MalformedInputError(BadItemsError):
+    """The input file is not JSON at all (often a setup step's fault): the run fails (exit 1)
+    and stays resumable, unlike items JSON cannot hold safely (BadItemsError, exit 2)."""
+
+
 def parse_input_document(text: str, source: str) -> object:
     """A JSON input file's document; malformed JSON names the file, line and column."""
     try:
         document = load_json(text, source)
     except ValueError as exc:
-        raise BadItemsError(
+        raise MalformedInputError(
             f"map.input {source} is not valid JSON ({exc}); fix the file or the setup step "
             "that writes it"
         ) from None

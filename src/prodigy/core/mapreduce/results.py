@@ -49,6 +49,7 @@ class AgentOutcome:
     failed_step: str | None = None
     log_path: str | None = None
     usage: tuple[StepUsage, ...] = field(default=())
+    node: str | None = None  # where the attempt ran: "local", or a cluster node
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ class AgentOutcome:
             "exit_code": self.exit_code,
             "failed_step": self.failed_step,
             "log_path": self.log_path,
+            "node": self.node,
             "usage": [
                 {"step": u.step, "usage": u.usage.to_dict(), "log_path": u.log_path}
                 for u in self.usage

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from prodigy.core.budget import Budget
+from prodigy.core.quota import QuotaPolicy
 from prodigy.core.workflow.step_model import EnvValue, RetryPolicy, SourceLocation, Step
 from prodigy.core.workflow.yaml_source import JsonValue
 
@@ -146,3 +148,5 @@ class Workflow:
     sub_workflows: Mapping[str, SubWorkflow] = field(default_factory=_empty)
     description: str | None = None
     agent: str | None = None  # the agent for claude: steps (claude, scripted); --agent wins
+    budget: Budget = field(default_factory=Budget)  # `budget:`; CLI flags override
+    quota: QuotaPolicy = field(default_factory=QuotaPolicy)  # `quota:`; --on-quota overrides

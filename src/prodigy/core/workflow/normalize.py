@@ -10,6 +10,7 @@ from prodigy.core.workflow.diagnostics import DiagnosticCollector
 from prodigy.core.workflow.env import parse_env, parse_profiles, parse_secrets
 from prodigy.core.workflow.error_policy import parse_error_policy
 from prodigy.core.workflow.fields import Fields, frozen, report
+from prodigy.core.workflow.limits import parse_budget, parse_quota
 from prodigy.core.workflow.model import SubWorkflow, Workflow
 from prodigy.core.workflow.phases import (
     parse_map,
@@ -32,6 +33,8 @@ COMMON_KEYS = (
     "merge",
     "retry_defaults",
     "agent",
+    "budget",
+    "quota",
 )
 STANDARD_KEYS = (*COMMON_KEYS, "commands", "steps")
 MAPREDUCE_KEYS = (
@@ -113,6 +116,8 @@ def _common(fields: Fields) -> dict[str, Any]:
         "retry_defaults": None
         if retry_node is None
         else parse_retry(retry_node, "retry_defaults", reporter),
+        "budget": parse_budget(fields.node("budget"), fields.at("budget"), reporter),
+        "quota": parse_quota(fields.node("quota"), fields.at("quota"), reporter),
     }
 
 

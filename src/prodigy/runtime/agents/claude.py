@@ -11,10 +11,12 @@ import shutil
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from prodigy.core.agent_result import NO_RESULT_MESSAGE, AgentResult, ErrorKind, classify_failure
 from prodigy.core.config import Config
 from prodigy.core.errors import UsageError
+from prodigy.core.quota import is_quota_text, parse_reset
 from prodigy.core.usage import Usage
 from prodigy.runtime.agents.base import (
     AgentPlugin,
@@ -139,7 +141,9 @@ def interpret(
     if usage.duration_ms == 0:
         usage = _with_duration(usage, outcome.duration)
     succeeded = outcome.ok and not summary.is_error
-    kind, message = (None, "") if succeeded else _failure(request, outcome, summary, stderr_tail)
+    kind, message, resets_at = (
+        (None, "", None) if succeeded else _failure(request, outcome, summary, stderr_tail)
+    )
     return AgentResult(
         success=succeeded,
         exit_code=outcome.returncode,
@@ -151,28 +155,40 @@ def interpret(
         error_kind=kind,
         error_message=message,
         stderr_tail=stderr_tail,
+        resets_at=resets_at,
     )
 
 
 def _failure(
     request: AgentRequest, outcome: ProcessResult, summary: StreamSummary, stderr_tail: str
-) -> tuple[ErrorKind, str]:
+) -> tuple[ErrorKind, str, float | None]:
     where = f"; full log: {request.log_path}" if request.log_path is not None else ""
     code = outcome.returncode
     if outcome.timed_out:
-        return "timeout", f"{request.label}: claude timed out after {outcome.duration:.0f} s{where}"
+        message = f"{request.label}: claude timed out after {outcome.duration:.0f} s{where}"
+        return "timeout", message, None
     if code in _INTERRUPTED and summary.result is None:
-        return "interrupted", f"{request.label}: claude was interrupted (exit code {code}){where}"
-    kind = classify_failure(summary.error_detail, stderr_tail)
+        message = f"{request.label}: claude was interrupted (exit code {code}){where}"
+        return "interrupted", message, None
     # Claude often puts the reason in the result text, a crash puts it on stderr
     detail = _shorten(summary.result_text.strip() or stderr_tail or summary.error_detail)
     reason = f": {detail}" if detail else ""
+    said = "\n".join((summary.result_text, summary.error_detail, stderr_tail))
+    if is_quota_text(said):
+        # "You've hit your session limit · resets 7:41pm (UTC)": the account's usage limit,
+        # not the task; Claude Code prints the reset in its process's local time zone
+        now = datetime.now().astimezone()
+        moment = parse_reset(said, now, now.tzinfo or UTC)
+        message = f"{request.label}: claude hit the usage limit (exit code {code}){reason}{where}"
+        return "quota", message, moment.timestamp() if moment is not None else None
+    kind = classify_failure(summary.error_detail, stderr_tail)
     if summary.result is None and kind == "task":
         return (
             "no_result",
             f"{request.label}: {NO_RESULT_MESSAGE} (exit code {code}){reason}{where}",
+            None,
         )
-    return kind, f"{request.label}: claude failed (exit code {code}){reason}{where}"
+    return kind, f"{request.label}: claude failed (exit code {code}){reason}{where}", None
 
 
 def _not_found(message: str) -> AgentResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 from collections.abc import Mapping
@@ -43,8 +44,26 @@ def step_label(step: Step) -> str:
         text = f"write_file: {action.path}"
     else:
         text = action.kind
+    kind, _, body = text.partition(": ")
+    if body and "\n" in body.strip():
+        text = f"{kind}: {_first_meaningful_line(body)}"
     first = text.strip().splitlines()[0] if text.strip() else text
     return first if len(first) <= 80 else first[:77] + "..."
+
+
+_FILLER = re.compile(r"^(?:[{}()\[\];|&\\]*|set -[a-z]+(?: -?o? ?pipefail)?|#.*)$")
+
+
+def _first_meaningful_line(body: str) -> str:
+    """`shell: {` says nothing: the first line that is not a brace, comment or `set -e`,
+    with how many lines follow."""
+    lines = [line.strip() for line in body.strip().splitlines()]
+    for index, line in enumerate(lines):
+        if line and not _FILLER.match(line):
+            rest = sum(1 for later in lines[index + 1 :] if later and not _FILLER.match(later))
+            more = f" (+{rest} line{'s' if rest > 1 else ''})" if rest else ""
+            return line + more
+    return lines[0]
 
 
 async def run_action(
@@ -53,6 +72,16 @@ async def run_action(
     """Run the step's action once with the given child environment."""
     action = step.action
     cwd = ctx.inside(interpolate(step.working_dir, scope)) if step.working_dir else ctx.worktree
+    if not cwd.is_dir():
+        # a step failure (resumable once the directory exists), not a crash of the run
+        return StepResult(
+            success=False,
+            exit_code=1,
+            error=(
+                f"working_dir {step.working_dir} does not exist in the worktree ({cwd});"
+                " create it in an earlier step or commit it"
+            ),
+        )
     timeout = float(step.timeout) if step.timeout else ctx.default_timeout
     if isinstance(action, ShellAction):
         return await _shell(action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step)))
