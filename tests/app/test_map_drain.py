@@ -17,6 +17,7 @@ from prodigy.core.mapreduce.job_plan import item_id
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.records import ItemState
 from prodigy.core.workflow import ErrorPolicy
+from prodigy.runtime.executor import OnStarted
 from prodigy.runtime.map_agent import AgentSetting, AgentSpec, AgentTask, local_runner
 from prodigy.runtime.merge_queue import MergeQueue
 from prodigy.store import open_store
@@ -46,8 +47,8 @@ def _job(tmp_path: Path, store, parent: Path, drained: list[MapRunner]) -> MapJo
     )
     run_locally = local_runner(setting)
 
-    async def runner(task: AgentTask) -> AgentOutcome:
-        outcome = await run_locally(task)
+    async def runner(task: AgentTask, started: OnStarted) -> AgentOutcome:
+        outcome = await run_locally(task, started)
         drained[0].drain("budget reached")  # after the first agent: a budget says stop starting
         return outcome
 

@@ -255,7 +255,7 @@ def test_a_usage_limit_is_a_quota_failure_with_its_reset_time(replay: Replay, re
     env = replay.configure(
         [INIT, dict(RESULT, is_error=True, result=text, api_error_status=429)], exit_code=1
     )
-    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
     result = run(agent.run(request(repo, env, "do it")))
     assert not result.success
     assert result.error_kind == "quota"
@@ -269,7 +269,7 @@ def test_a_usage_limit_is_a_quota_failure_with_its_reset_time(replay: Replay, re
 def test_a_plain_429_without_quota_markers_stays_a_rate_limit(replay: Replay, repo: Path) -> None:
     text = "API Error: Request rejected (429) · rate_limit_error"
     env = replay.configure([INIT, dict(RESULT, is_error=True, result=text)], exit_code=1)
-    agent = ClaudeAgent(AgentSettings(claude_executable=str(replay.executable)))
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
     result = run(agent.run(request(repo, env, "do it")))
     assert result.error_kind == "rate_limit" and result.transient
     assert result.resets_at is None
