@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from typing import TextIO
@@ -12,6 +11,7 @@ from rich.live import Live
 from rich.spinner import Spinner
 from rich.text import Text
 
+from prodigy.cli.terminal_text import terminal_safe
 from prodigy.core.progress import (
     Note,
     ProgressEvent,
@@ -25,14 +25,6 @@ from prodigy.core.progress import (
 
 _NOTE_STYLE = {"info": "cyan", "warn": "yellow", "error": "red", "success": "green"}
 _NOTE_MARK = {"info": "ℹ", "warn": "⚠", "error": "✗", "success": "✓"}
-# C0 controls except newline and tab, DEL and C1: text from items and agents must not
-# recolour, retitle or overwrite the user's terminal, so these are shown escaped.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def terminal_safe(text: str) -> str:
-    """`text` with control characters written as escapes (`\\x1b`, `\\r`); newlines kept."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def is_problem(event: ProgressEvent) -> bool:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from prodigy.cli.display import terminal_safe
+from prodigy.cli.terminal_text import terminal_safe
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
