@@ -264,3 +264,29 @@ def test_local_changes_in_the_way_keep_the_branch_and_the_changes(sc: Scenario) 
     merged = sc.prodigy("worktree", "merge", session)
     assert merged.code == 0, merged
     assert (sc.repo / "session.txt").read_text() == "session\n"
+
+
+def test_a_merge_the_user_starts_while_prodigy_merges_is_never_touched(sc: Scenario) -> None:
+    """Checked again after the merge was computed, right before the branch moves."""
+    sh(
+        sc,
+        "git checkout -qb feature && echo f > feature.txt && git add feature.txt"
+        " && git commit -qm feature && git checkout -q master",
+    )
+    head = sc.head("master")
+    # runs inside prodigy's scratch merge: the user starts a merge of their own meanwhile
+    hook = sc.repo / ".git" / "hooks" / "pre-merge-commit"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "unset GIT_DIR GIT_INDEX_FILE GIT_WORK_TREE\n"
+        f"git -C {sc.repo} merge -q --no-commit --no-ff feature\n"
+    )
+    hook.chmod(0o755)
+    run = sc.run(committing_workflow(sc))
+    assert run.code == 1, run
+    assert "Merge failed" in run.output and "a merge is in progress" in run.output, run
+    assert sc.head("master") == head
+    assert git_path(sc, "MERGE_HEAD").exists()
+    assert sc.git("diff", "--cached", "--name-only").split() == ["feature.txt"]
+    assert not (sc.repo / "session.txt").exists()
+    assert sc.session_status(run.session_id()) == "completed"

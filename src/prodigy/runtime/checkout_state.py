@@ -44,11 +44,22 @@ async def operation_in_progress(checkout: Path) -> str | None:
     return None
 
 
+def busy_message(checkout: Path, what: str, doing: str) -> str:
+    """The one line that refuses to touch `checkout` while `what` is going on."""
+    return (
+        f"{checkout}: {what}, then {doing} again; prodigy never aborts or resets work it"
+        " did not start"
+    )
+
+
+async def busy_reason(checkout: Path, doing: str) -> str | None:
+    """busy_message when the checkout holds an operation of the user's, else None."""
+    what = await operation_in_progress(checkout)
+    return None if what is None else busy_message(checkout, what, doing)
+
+
 async def refuse_if_busy(checkout: Path, doing: str) -> None:
     """Raise CheckoutBusyError (one line) when `checkout` holds an operation of the user's."""
-    what = await operation_in_progress(checkout)
-    if what is not None:
-        raise CheckoutBusyError(
-            f"{checkout}: {what}, then {doing} again; prodigy never aborts or resets work it"
-            " did not start"
-        )
+    reason = await busy_reason(checkout, doing)
+    if reason is not None:
+        raise CheckoutBusyError(reason)

@@ -22,6 +22,7 @@ from prodigy.core.progress import Note
 from prodigy.runtime import git
 from prodigy.runtime.agents.base import AgentRequest
 from prodigy.runtime.branch_move import branch_tip, checkout_blocker, follow_branch, move_branch
+from prodigy.runtime.checkout_state import busy_reason
 from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.worktrees import create_worktree, list_worktrees, remove_worktree
@@ -91,6 +92,9 @@ async def default_merge(
         merged = await _merge_in_scratch(plan, ctx, path, branch, old)
         if isinstance(merged, SessionMergeResult):
             return merged
+        # checked again: the user may have started something while the merge was computed
+        if checkout is not None and (busy := await busy_reason(checkout, "merge")):
+            return SessionMergeResult(False, busy)
         if checkout is not None and (why := await checkout_blocker(checkout, old, merged)):
             return SessionMergeResult(
                 False,

@@ -19,7 +19,7 @@ from prodigy.core.records import repo_key
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import MergeConfig
 from prodigy.runtime import git
-from prodigy.runtime.checkout_state import operation_in_progress
+from prodigy.runtime.checkout_state import busy_reason
 from prodigy.runtime.locks import acquire_lock, lock_path
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.sequence import run_sequence
@@ -91,12 +91,8 @@ async def _merge_locked(
     if await pending_commits(plan) == 0:
         return SessionMergeResult(True, f"no new commits to merge into {plan.target}", True)
     checkout = await target_checkout(plan)
-    if checkout is not None and (busy := await operation_in_progress(checkout)):
-        return SessionMergeResult(
-            False,
-            f"{checkout}: {busy}, then merge again; prodigy never aborts or resets work it"
-            " did not start",
-        )
+    if checkout is not None and (busy := await busy_reason(checkout, "merge")):
+        return SessionMergeResult(False, busy)
     if custom is None:
         return await default_merge(plan, ctx, checkout)
     outcome = await _custom_merge(plan, ctx, scope, custom)
