@@ -170,3 +170,17 @@ def test_add_masks_in_place_for_every_holder() -> None:
     shared = masker
     masker.add(["later-secret", "ab"])
     assert shared.text("later-secret first-secret ab") == f"{MASK} {MASK} ab"
+
+
+def test_masking_a_text_piece_by_piece_equals_masking_it_whole() -> None:
+    secret = "piece-secret-value"
+    masker = Masker([secret, "other-long-secret"])
+    text = ("abc " + secret + " def other-long-secret\n") * 50 + secret
+    whole = masker.text(text)
+    for size in (1, 3, 7, 17, 64, 1000):
+        out, carry = [], ""
+        for start in range(0, len(text), size):
+            done, carry = masker.stream_prefix(carry + text[start : start + size])
+            out.append(done)
+        out.append(masker.text(carry))
+        assert "".join(out) == whole, size

@@ -60,6 +60,8 @@ def captured_variables(step: Step, kind: str, result: StepResult) -> dict[str, J
     values[f"{kind}.success"] = result.success
     if step.capture:
         streams = step.capture_streams
+        if result.full_stdout is not None:  # the default capture keeps only the tail
+            output = result.full_stdout
         captured = capture_values(
             step.capture,
             output=parse_output(output, step.capture_format, success=result.success),

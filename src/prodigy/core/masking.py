@@ -90,6 +90,21 @@ class Masker:
                 return s
             s = _replace_spans(s, spans)
 
+    def stream_prefix(self, buffer: str) -> tuple[str, str]:
+        """For masking a long text piece by piece: (the masked part of `buffer` no later
+        text can change, the rest to prepend to the next piece). Call text() on the last
+        rest. Memory stays at one piece plus the longest secret."""
+        if not self._secrets:
+            return buffer, ""
+        cut = max(0, len(buffer) - len(self._secrets[0]) + 1)  # longest form first
+        moved = True
+        while moved:  # an occurrence crossing the cut is kept whole for the next piece
+            moved = False
+            for start, end in self._spans(buffer):
+                if start < cut < end:
+                    cut, moved = start, True
+        return self.text(buffer[:cut]), buffer[cut:]
+
     def value(self, obj: Any) -> Any:
         """Masks strings recursively through JSON-like values; dict keys are left as they are."""
         if isinstance(obj, str):

@@ -6,6 +6,13 @@ from dataclasses import dataclass, field, replace
 
 from prodigy.core.usage import Usage
 
+# What a step's output costs to keep (issue 12 item 14): memory, `${shell.output}`, the
+# store and checkpoints hold at most the last 64 KiB of each stream; the step's log file
+# holds all of it. A named `capture:` gets the complete stdout up to CAPTURE_LIMIT bytes;
+# more is an error naming the limit (write big output to a file and read what you need).
+OUTPUT_TAIL_BYTES = 64 * 1024
+CAPTURE_LIMIT = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepResult:
@@ -13,8 +20,11 @@ class StepResult:
 
     success: bool
     exit_code: int
-    stdout: str = ""
+    stdout: str = ""  # a shell step's: at most its last OUTPUT_TAIL_BYTES (the log has all)
     stderr: str = ""
+    # the complete stdout, only when a named `capture:` needs it (bounded by CAPTURE_LIMIT)
+    full_stdout: str | None = None
+    output_saved: bool = False  # the action already wrote `output_file:` (streamed)
     duration: float = 0.0
     timed_out: bool = False
     error: str = ""  # why it failed, in one line, for the summary

@@ -46,6 +46,10 @@ class ProcessRequest:
     grace_period: float = 5.0  # SIGTERM -> SIGKILL delay
     keep_output: bool = True  # False: don't accumulate stdout/stderr (callbacks still get lines)
     track: bool = False  # a step's process: recorded for crash recovery (see step_tracking)
+    # Bounded output (issue 12 item 14): keep only the last `tail_bytes` of each stream in
+    # memory, and append every byte to `<spool_dir>/stdout` and `<spool_dir>/stderr`.
+    tail_bytes: int | None = None
+    spool_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class ProcessResult:
     stderr: str
     timed_out: bool
     duration: float
+    stdout_size: int = 0  # bytes the process wrote, kept or not
+    stderr_size: int = 0
 
     @property
     def ok(self) -> bool:
@@ -86,20 +92,34 @@ def hurry() -> None:
             loop.call_soon_threadsafe(event.set)
 
 
+# With bounded output (`tail_bytes`), a line longer than this reaches the line callback in
+# pieces: a step printing 200 MB without a newline must not make us hold all of it. (Agent
+# streams keep whole lines: each is one JSON event.)
+MAX_LINE_BYTES = 1 << 16
+
+
 @dataclass(slots=True)
 class _LineSink(asyncio.Protocol):
-    """Receives one pipe's bytes, splits lines itself (no length limit), keeps the text."""
+    """Receives one pipe's bytes, splits lines itself, keeps the text (or its tail)."""
 
     keep: bool
     callback: LineCallback | None
     done: asyncio.Future[None]
+    tail: int | None = None  # keep only the last `tail` bytes
+    spool: IO[bytes] | None = None  # every byte also goes here
     data: bytearray = field(default_factory=bytearray)
     partial: bytearray = field(default_factory=bytearray)
     error: BaseException | None = None
+    size: int = 0
 
     def data_received(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.spool is not None:
+            self.spool.write(data)
         if self.keep:
             self.data += data
+            if self.tail is not None and len(self.data) > 2 * self.tail:
+                del self.data[: len(self.data) - self.tail]  # amortised: trim in halves
         if self.callback is None:
             return
         self.partial += data
@@ -107,6 +127,9 @@ class _LineSink(asyncio.Protocol):
         self.partial = bytearray(rest)
         for line in lines:
             self._emit(bytes(line))
+        while self.tail is not None and len(self.partial) > MAX_LINE_BYTES:
+            self._emit(bytes(self.partial[:MAX_LINE_BYTES]))
+            del self.partial[:MAX_LINE_BYTES]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.partial and self.callback is not None:
@@ -125,7 +148,13 @@ class _LineSink(asyncio.Protocol):
             self.error = exc
 
     def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
+        data = self.data
+        if self.tail is not None and len(data) > self.tail:
+            data = data[len(data) - self.tail :]
+            newline = data.find(b"\n")
+            if 0 <= newline < len(data) - 1:
+                data = data[newline + 1 :]  # start at a whole line
+        return data.decode("utf-8", errors="replace")
 
 
 async def run_process(
@@ -160,30 +189,24 @@ async def _run(
 ) -> ProcessResult:
     loop = asyncio.get_running_loop()
     started = time.monotonic()
-    out = _LineSink(request.keep_output, on_stdout, loop.create_future())
-    err = _LineSink(request.keep_output, on_stderr, loop.create_future())
-    proc, transports = await _spawn(request, out, err)
-    if on_spawn is not None:
-        try:
-            on_spawn(proc.pid)
-        except BaseException:
-            _signal_group(proc.pid, signal.SIGKILL)  # unrecorded, it must not run on
-            await _reap(proc)
-            await _drain(out, err, transports)
-            raise
-    timed_out = False
-    try:
-        try:
-            await asyncio.wait_for(proc.wait(), request.timeout)
-        except TimeoutError:
-            timed_out = True
-            await _terminate(proc, request.grace_period)
-    except BaseException:
-        await _terminate(proc, request.grace_period)
-        raise
-    finally:
-        _signal_group(proc.pid, signal.SIGKILL)  # leftovers such as `sleep 100 &`
-        await _drain(out, err, transports)
+    with contextlib.ExitStack() as spools:
+        out_spool = err_spool = None
+        if request.spool_dir is not None:
+            out_spool = spools.enter_context(_spool(request.spool_dir / "stdout"))
+            err_spool = spools.enter_context(_spool(request.spool_dir / "stderr"))
+        tail = request.tail_bytes
+        out = _LineSink(request.keep_output, on_stdout, loop.create_future(), tail, out_spool)
+        err = _LineSink(request.keep_output, on_stderr, loop.create_future(), tail, err_spool)
+        proc, transports = await _spawn(request, out, err)
+        if on_spawn is not None:
+            try:
+                on_spawn(proc.pid)
+            except BaseException:
+                _signal_group(proc.pid, signal.SIGKILL)  # unrecorded, it must not run on
+                await _reap(proc)
+                await _drain(out, err, transports)
+                raise
+        timed_out = await _supervise(proc, request, out, err, transports)
     for sink in (out, err):
         if sink.error is not None:
             raise sink.error
@@ -199,7 +222,40 @@ async def _run(
         stderr=stderr,
         timed_out=timed_out,
         duration=time.monotonic() - started,
+        stdout_size=out.size,
+        stderr_size=err.size,
     )
+
+
+async def _supervise(
+    proc: asyncio.subprocess.Process,
+    request: ProcessRequest,
+    out: _LineSink,
+    err: _LineSink,
+    transports: list[asyncio.BaseTransport],
+) -> bool:
+    """Wait for the process (killing its group on timeout or cancellation), then read what
+    is left in the pipes; True when it timed out."""
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(proc.wait(), request.timeout)
+        except TimeoutError:
+            timed_out = True
+            await _terminate(proc, request.grace_period)
+    except BaseException:
+        await _terminate(proc, request.grace_period)
+        raise
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)  # leftovers such as `sleep 100 &`
+        await _drain(out, err, transports)
+    return timed_out
+
+
+def _spool(path: Path) -> IO[bytes]:
+    """A private file (0600) for one stream's complete output."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    return os.fdopen(fd, "wb")
 
 
 async def _spawn(

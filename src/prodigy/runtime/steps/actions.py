@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping
@@ -15,13 +17,13 @@ from prodigy.core.errors import NotImplementedYetError, StepFailedError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.progress import Note, StepOutput
 from prodigy.core.provenance import interpolate_marked
-from prodigy.core.results import StepResult
+from prodigy.core.results import CAPTURE_LIMIT, OUTPUT_TAIL_BYTES, StepResult
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
 from prodigy.core.workflow import ClaudeAction, ShellAction, Step, WriteFileAction
 from prodigy.runtime.agents import agent_from_config
 from prodigy.runtime.agents.base import AgentRequest
-from prodigy.runtime.private_files import private_dir, write_private
+from prodigy.runtime.private_files import open_private, private_dir
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 from prodigy.runtime.steps.context import StepContext
 
@@ -84,7 +86,9 @@ async def run_action(
         )
     timeout = float(step.timeout) if step.timeout else ctx.default_timeout
     if isinstance(action, ShellAction):
-        return await _shell(action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step)))
+        saved = ctx.inside(interpolate(step.output_file, scope)) if step.output_file else None
+        call = _Call(cwd, env, timeout, index, step_label(step), step.capture, saved)
+        return await _shell(action, scope, ctx, call)
     if isinstance(action, ClaudeAction):
         return await _claude(
             step, action, scope, ctx, _Call(cwd, env, timeout, index, step_label(step))
@@ -113,6 +117,8 @@ class _Call:
     timeout: float | None
     index: int
     label: str
+    capture: str | None = None  # a named capture needs the complete stdout
+    output_file: Path | None = None  # `output_file:`, resolved inside the worktree
 
 
 async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Call) -> StepResult:
@@ -126,6 +132,9 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
             path.write_text(content, encoding="utf-8")
             path.chmod(0o600)
             child_env[f"{name}_FILE"] = str(path)
+        # The output goes to private spool files; memory keeps a bounded tail (issue 12 #14).
+        spool = Path(spill) / "output"
+        spool.mkdir(mode=0o700)
         result = await run_process(
             ProcessRequest(
                 argv=("bash", "-c", command.script),
@@ -134,21 +143,29 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
                 timeout=call.timeout,
                 grace_period=ctx.grace_period,
                 track=True,
+                tail_bytes=OUTPUT_TAIL_BYTES,
+                spool_dir=spool,
             ),
             on_stdout=_echo(ctx, call.index, "stdout"),
             on_stderr=_echo(ctx, call.index, "stderr"),
         )
+        log_path = _save_shell_log(ctx, call.label, command.script, result, spool)
+        full = _complete_stdout(call, spool / "stdout", result) if call.capture else None
+        if call.output_file is not None:
+            call.output_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(spool / "stdout", call.output_file)
     error = ""
     if result.timed_out:
         error = f"timed out after {call.timeout:g} s"
     elif result.returncode != 0:
         error = f"exit code {result.returncode}"
-    log_path = _save_shell_log(ctx, call.label, command.script, result)
     return StepResult(
         success=result.ok,
         exit_code=result.returncode,
-        stdout=result.stdout,
-        stderr=result.stderr,
+        stdout=_noted(result.stdout, result.stdout_size, log_path),
+        stderr=_noted(result.stderr, result.stderr_size, log_path),
+        full_stdout=full,
+        output_saved=call.output_file is not None,
         duration=result.duration,
         timed_out=result.timed_out,
         error=error,
@@ -157,15 +174,53 @@ async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Cal
     )
 
 
-def _save_shell_log(ctx: StepContext, label: str, script: str, result: ProcessResult) -> Path:
-    """The step's full output as a file (masked), so a failure can point at all of it."""
+def _noted(tail: str, size: int, log_path: Path) -> str:
+    """The kept tail, saying so when earlier output was left out."""
+    left_out = size - len(tail.encode("utf-8", errors="replace"))
+    if size <= OUTPUT_TAIL_BYTES or left_out <= 0:
+        return tail
+    return f"[... {left_out} earlier bytes not kept here; all of it is in {log_path}]\n{tail}"
+
+
+def _complete_stdout(call: _Call, path: Path, result: ProcessResult) -> str:
+    """The whole stdout for `capture: NAME`, within CAPTURE_LIMIT."""
+    if result.stdout_size > CAPTURE_LIMIT:
+        raise StepFailedError(
+            f"capture {call.capture}: the output is {result.stdout_size} bytes, more than the"
+            f" {CAPTURE_LIMIT // (1024 * 1024)} MiB a capture may hold; write it to a file"
+            " (or use output_file:) and capture only what you need"
+        )
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+_LOG_PIECE = 1 << 20
+
+
+def _save_shell_log(
+    ctx: StepContext, label: str, script: str, result: ProcessResult, spool: Path
+) -> Path:
+    """The step's full output as a file (masked), so a failure can point at all of it.
+
+    Streamed from the spool files a piece at a time, so memory stays bounded however much
+    the step printed."""
     path = ctx.log_path(label).with_suffix(".log")
-    text = (
+    masker = ctx.masker
+    head = (
         f"$ {script}\n--- exit code {result.returncode}"
         f"{' (timed out)' if result.timed_out else ''}, {result.duration:.2f} s\n"
-        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
     )
-    write_private(path, ctx.masker.text(text))
+    timed_out = f"timed out after {result.stderr.rsplit('timed out after', 1)[-1]}"
+    with open_private(path) as log:
+        log.write(masker.text(head))
+        for name, extra in (("stdout", "\n"), ("stderr", timed_out if result.timed_out else "")):
+            log.write(f"--- {name}\n")
+            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+            carry = ""
+            with (spool / name).open("rb") as source:
+                while piece := source.read(_LOG_PIECE):
+                    done, carry = masker.stream_prefix(carry + decoder.decode(piece))
+                    log.write(done)
+            log.write(masker.text(carry + decoder.decode(b"", final=True)) + extra)
     return path
 
 

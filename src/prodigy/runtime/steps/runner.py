@@ -62,7 +62,7 @@ async def _run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) -
             scope = scope.with_values(captured_variables(step, action_kind(step), result))
         except StepFailedError as exc:
             return StepOutcome(result.failed(str(exc)), scope, fatal=True)
-    if step.output_file:
+    if step.output_file and not result.output_saved:
         target = ctx.inside(interpolate(step.output_file, scope))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(result.stdout, encoding="utf-8")
