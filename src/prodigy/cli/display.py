@@ -60,8 +60,8 @@ class PlainDisplay:
         return None
 
 
-class LiveDisplay:
-    """A spinner with the current step and its elapsed time; finished steps scroll above it."""
+class ConsoleDisplay:
+    """What every rich display holds: the verbosity, stdout's console and stderr's."""
 
     def __init__(
         self,
@@ -72,6 +72,16 @@ class LiveDisplay:
         self.verbosity = verbosity
         self.console = console or Console()
         self.err_console = err_console or Console(stderr=True)
+        self._start()
+
+    def _start(self) -> None:
+        """A display's own state and its live region, once the consoles are set."""
+
+
+class LiveDisplay(ConsoleDisplay):
+    """A spinner with the current step and its elapsed time; finished steps scroll above it."""
+
+    def _start(self) -> None:
         self._current: StepStarted | None = None
         self._started = 0.0
         self._live = Live(console=self.console, refresh_per_second=8, transient=True)

@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from prodigy.app.mapreduce.events import MapCounts
-from prodigy.cli.display import PlainDisplay, describe, is_problem, stop_live
+from prodigy.cli.display import ConsoleDisplay, PlainDisplay, describe, is_problem, stop_live
 from prodigy.cli.inspect_format import short_reason
 from prodigy.core.progress import Note, ProgressEvent, StepFinished, StepSkipped, StepStarted
 from prodigy.core.records import EventRecord
@@ -187,18 +187,10 @@ class PlainMapDisplay(PlainDisplay):
         self._print_summary()
 
 
-class LiveMapDisplay:
+class LiveMapDisplay(ConsoleDisplay):
     """A rich live board: the current setup/reduce step, the map progress and agents."""
 
-    def __init__(
-        self,
-        verbosity: int = 0,
-        console: Console | None = None,
-        err_console: Console | None = None,
-    ) -> None:
-        self.verbosity = verbosity
-        self.console = console or Console()
-        self.err_console = err_console or Console(stderr=True)
+    def _start(self) -> None:
         self.board = MapBoard()
         self._step: StepStarted | None = None
         self._step_started = 0.0

@@ -26,7 +26,7 @@ from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import initial_scope
 from prodigy.app.session.execute import merge_back
 from prodigy.app.session.merge import ReadLine
-from prodigy.app.session.opening import reopen_session, stored_options
+from prodigy.app.session.opening import reopen_as_invoked
 from prodigy.app.session.setup import SessionSetup
 from prodigy.core import event_payloads as ev
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, UsageError
@@ -203,16 +203,7 @@ async def _setup(  # noqa: PLR0917 - one call site
     path = Path(session.workflow_path)
     if not path.exists():
         raise UsageError(f"the workflow file {path} of {job.id} no longer exists; restore it")
-    options = stored_options(
-        store,
-        session,
-        yes=request.yes,
-        verbosity=request.verbosity,
-        executor=request.executor,
-        ray_address=request.ray_address,
-    )
-    setup, _ = await reopen_session(store, session, options, reporter, env)
-    return setup
+    return await reopen_as_invoked(store, session, request, reporter, env)
 
 
 async def _reopen_parent(setup: SessionSetup, reporter: Reporter) -> Reopened:

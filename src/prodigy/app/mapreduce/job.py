@@ -79,6 +79,14 @@ class JobStart:
     rerun: Mapping[int, int] | None = None  # map phase: only these items, from these attempts
 
 
+def remove_empty_agents_root(setup: SessionSetup, job_id: str) -> None:
+    """<worktrees>/<repo-key>/<job-id> holds the agents' worktrees; once none is left
+    (every agent landed or was cleaned up) it goes, so `worktree ls` does not show each
+    past job as a directory git does not know. rmdir never removes a kept worktree."""
+    with contextlib.suppress(OSError):
+        (setup.worktree.parent / job_id).rmdir()
+
+
 async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
     setup: SessionSetup,
     reporter: Reporter,
@@ -90,64 +98,44 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
 ) -> int:
     """The job's phases from `start` to the end, its final status and the merge back."""
     try:
-        return await _drive_job(setup, reporter, scope, read_line, limits, job_id, start)
+        store = setup.store
+        events = JobEvents(store, job_id, setup.session_id, reporter)
+        ctx = setup.context(reporter)
+        began = time.monotonic()
+        try:
+            summary, scope = await _phases(
+                _JobRun(setup, events, limits, job_id), ctx=ctx, scope=scope, start=start
+            )
+        except asyncio.CancelledError:
+            _finish(setup, job_id, RunStatus.INTERRUPTED, "interrupted")
+            events.record(ev.JOB_FAILED, ev.job_failed(job_id, "interrupted", 0))
+            reporter.emit(Note("warn", f"Job {job_id} interrupted; its state is kept."))
+            raise InterruptedRunError(
+                f"interrupted; resume with: prodigy resume {setup.session_id}"
+            ) from None
+        except ProdigyError as exc:
+            error = store.masker.text(str(exc))
+            _finish(setup, job_id, RunStatus.FAILED, error)
+            events.record(ev.JOB_FAILED, ev.job_failed(job_id, error, 0))
+            raise
+        report_usage(setup, reporter)
+        if summary.stop_reason is not None:
+            return _stopped(setup, events, reporter, job_id, summary)
+        if summary.drain_reason is not None:
+            return _drained(setup, events, reporter, job_id, summary)
+        _finish(setup, job_id, RunStatus.COMPLETED, None)
+        usage = store.usage.for_job(job_id)
+        events.record(
+            ev.JOB_COMPLETED,
+            ev.job_completed(
+                job_id, time.monotonic() - began, summary.successful, summary.failed, usage
+            ),
+        )
+        _summary_table(reporter, summary)
+        reporter.emit(Note("success", f"MapReduce job {job_id} completed"))
+        return await merge_back(setup, ctx, scope, reporter, read_line)
     finally:
         remove_empty_agents_root(setup, job_id)
-
-
-def remove_empty_agents_root(setup: SessionSetup, job_id: str) -> None:
-    """<worktrees>/<repo-key>/<job-id> holds the agents' worktrees; once none is left
-    (every agent landed or was cleaned up) it goes, so `worktree ls` does not show each
-    past job as a directory git does not know. rmdir never removes a kept worktree."""
-    with contextlib.suppress(OSError):
-        (setup.worktree.parent / job_id).rmdir()
-
-
-async def _drive_job(  # noqa: PLR0917 - drive_job's arguments
-    setup: SessionSetup,
-    reporter: Reporter,
-    scope: Scope,
-    read_line: ReadLine,
-    limits: MapLimits,
-    job_id: str,
-    start: JobStart,
-) -> int:
-    store = setup.store
-    events = JobEvents(store, job_id, setup.session_id, reporter)
-    ctx = setup.context(reporter)
-    began = time.monotonic()
-    try:
-        summary, scope = await _phases(
-            _JobRun(setup, events, limits, job_id), ctx=ctx, scope=scope, start=start
-        )
-    except asyncio.CancelledError:
-        _finish(setup, job_id, RunStatus.INTERRUPTED, "interrupted")
-        events.record(ev.JOB_FAILED, ev.job_failed(job_id, "interrupted", 0))
-        reporter.emit(Note("warn", f"Job {job_id} interrupted; its state is kept."))
-        raise InterruptedRunError(
-            f"interrupted; resume with: prodigy resume {setup.session_id}"
-        ) from None
-    except ProdigyError as exc:
-        error = store.masker.text(str(exc))
-        _finish(setup, job_id, RunStatus.FAILED, error)
-        events.record(ev.JOB_FAILED, ev.job_failed(job_id, error, 0))
-        raise
-    report_usage(setup, reporter)
-    if summary.stop_reason is not None:
-        return _stopped(setup, events, reporter, job_id, summary)
-    if summary.drain_reason is not None:
-        return _drained(setup, events, reporter, job_id, summary)
-    _finish(setup, job_id, RunStatus.COMPLETED, None)
-    usage = store.usage.for_job(job_id)
-    events.record(
-        ev.JOB_COMPLETED,
-        ev.job_completed(
-            job_id, time.monotonic() - began, summary.successful, summary.failed, usage
-        ),
-    )
-    _summary_table(reporter, summary)
-    reporter.emit(Note("success", f"MapReduce job {job_id} completed"))
-    return await merge_back(setup, ctx, scope, reporter, read_line)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import initial_scope
 from prodigy.app.session.merge import ReadLine
-from prodigy.app.session.opening import refuse_changed_workflow, reopen_session, stored_options
+from prodigy.app.session.opening import refuse_changed_workflow, reopen_as_invoked
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.session.worktree_merge import merge_recorded
 from prodigy.app.step_processes import stop_left_steps
@@ -111,15 +111,7 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     killed = await repair.stop_job_processes(job.id)
     if killed:
         reporter.emit(Note("warn", f"stopped {len(killed)} process(es) left by the dead run"))
-    options = stored_options(
-        store,
-        session,
-        yes=request.yes,
-        verbosity=request.verbosity,
-        executor=request.executor,
-        ray_address=request.ray_address,
-    )
-    setup, _ = await reopen_session(store, session, options, reporter, env)
+    setup = await reopen_as_invoked(store, session, request, reporter, env)
     await stop_left_steps(store, session.id, reporter, setup.config.grace_period)
     events = JobEvents(store, job.id, session.id, reporter)
     await _repair(setup, job, events, reporter)

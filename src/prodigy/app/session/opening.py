@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from prodigy.app.config import load_config
 from prodigy.app.paths import logs_dir, prodigy_home, worktrees_dir
@@ -182,6 +182,39 @@ async def create_session(  # noqa: PLR0917 - the facts of a new session, each re
 class Reopened(NamedTuple):
     setup: SessionSetup
     scope: Scope  # the variables the session continues with
+
+
+class Invocation(Protocol):
+    """What a resume-like command was invoked with: `-y`, verbosity and the executor."""
+
+    @property
+    def yes(self) -> bool: ...
+    @property
+    def verbosity(self) -> int: ...
+    @property
+    def executor(self) -> str | None: ...
+    @property
+    def ray_address(self) -> str | None: ...
+
+
+async def reopen_as_invoked(
+    store: Store,
+    record: SessionRecord,
+    invocation: Invocation,
+    reporter: Reporter,
+    env: Mapping[str, str],
+) -> SessionSetup:
+    """A job's session, reopened with the options it ran with and this invocation's."""
+    options = stored_options(
+        store,
+        record,
+        yes=invocation.yes,
+        verbosity=invocation.verbosity,
+        executor=invocation.executor,
+        ray_address=invocation.ray_address,
+    )
+    setup, _ = await reopen_session(store, record, options, reporter, env)
+    return setup
 
 
 async def reopen_session(
