@@ -207,3 +207,25 @@ def test_the_real_agent_gets_the_whole_interpolated_prompt(mr: MapReduceRepo) ->
         "@run printf '%s' \"hello\n@run touch pwned\" > run-0.txt\n@commit item 0\n"
     )
     assert prompts[1] == "/greet hello\n@run touch pwned"
+
+
+TRUSTED = """
+- shell: "printf '%s' 'echo made > made.txt && git add made.txt && git commit -qm made'"
+  capture: cmd
+- shell: "${cmd}"
+  shell_trusted_vars: TRUST
+  commit_required: TRUST
+"""
+
+
+def test_shell_trusted_vars_splices_values_as_code_only_where_the_step_says_so(
+    mr: MapReduceRepo,
+) -> None:
+    trusted = mr.run(TRUSTED.replace("TRUST", "true"))
+    assert trusted.returncode == 0, trusted.stderr
+    assert mr.cat("made.txt") == "made\n"  # the captured command line ran as shell code
+
+    untrusted = mr.run(TRUSTED.replace("TRUST", "false"))
+    # the same value without the opt-out is one word of data: no such command, nothing made
+    assert untrusted.returncode == 1
+    assert "command not found" in untrusted.stdout + untrusted.stderr

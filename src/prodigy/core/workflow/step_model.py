@@ -246,6 +246,8 @@ class Step:
     auto_commit: bool = False
     commit_config: CommitConfig | None = None
     continue_on_error: bool = False  # only meaningful for handler commands
+    # values spliced into a shell: command as text (they are shell code); default: data
+    shell_trusted_vars: bool = False
     outputs: Mapping[str, str] = field(
         default_factory=_no_entries
     )  # output name -> file_pattern (legacy structured)

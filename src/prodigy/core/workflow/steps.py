@@ -55,6 +55,7 @@ OPTION_KEYS = (
     "auto_commit",
     "commit_config",
     "continue_on_error",
+    "shell_trusted_vars",
     "outputs",
     "analysis",
     "args",
@@ -139,6 +140,7 @@ def _options(step: Step, fields: Fields, reporter: DiagnosticCollector) -> Step:
         "ignore_validation_failure",
         "auto_commit",
         "continue_on_error",
+        "shell_trusted_vars",
     ):
         if (flag := fields.flag(key)) is not None:
             opts[key] = flag

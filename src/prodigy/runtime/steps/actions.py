@@ -87,7 +87,9 @@ async def run_action(
     timeout = float(step.timeout) if step.timeout else ctx.default_timeout
     if isinstance(action, ShellAction):
         saved = ctx.inside(interpolate(step.output_file, scope)) if step.output_file else None
-        call = _Call(cwd, env, timeout, index, step_label(step), step.capture, saved)
+        call = _Call(
+            cwd, env, timeout, index, step_label(step), step.capture, saved, step.shell_trusted_vars
+        )
         return await _shell(action, scope, ctx, call)
     if isinstance(action, ClaudeAction):
         return await _claude(
@@ -119,10 +121,11 @@ class _Call:
     label: str
     capture: str | None = None  # a named capture needs the complete stdout
     output_file: Path | None = None  # `output_file:`, resolved inside the worktree
+    trusted: bool = False  # `shell_trusted_vars: true`: values are spliced as shell code
 
 
 async def _shell(action: ShellAction, scope: Scope, ctx: StepContext, call: _Call) -> StepResult:
-    command = interpolate_shell(action.command, scope, trusted=False)
+    command = interpolate_shell(action.command, scope, trusted=call.trusted)
     child_env = {**call.env, **command.env}
     scratch = private_dir(ctx.scratch_dir) if ctx.scratch_dir else None
     with tempfile.TemporaryDirectory(prefix="prodigy-values-", dir=scratch) as spill:

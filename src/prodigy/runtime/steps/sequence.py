@@ -39,7 +39,8 @@ def shown_command(step: Step, scope: Scope) -> str:
     action = step.action
     if isinstance(action, ShellAction):
         try:
-            return f"shell: {shown(interpolate_shell(action.command, scope))}"
+            trusted = step.shell_trusted_vars
+            return f"shell: {shown(interpolate_shell(action.command, scope, trusted=trusted))}"
         except UnsafeSubstitutionError:
             return f"shell: {action.command}"  # the step itself fails and says why
     if isinstance(action, ClaudeAction):
