@@ -112,8 +112,10 @@ def test_a_step_commits_with_the_users_identity_and_records_usage(
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert (repo / "hello.txt").read_text() == "hello\n"
-    log = git(repo, "log", "--format=%s|%an", "-2").splitlines()
-    assert log[1] == "add hello|Conformance"  # from ~/.gitconfig, passed as GIT_AUTHOR_NAME
+    # the merge's second parent is the agent's commit (`log -2` orders by date, and the
+    # agent's commit and the initial one can share a second)
+    agent_commit = git(repo, "log", "--format=%s|%an", "-1", "HEAD^2").strip()
+    assert agent_commit == "add hello|Conformance"  # from ~/.gitconfig, as GIT_AUTHOR_NAME
     line = usage_line(done.stdout)
     assert "(estimated)" in line and "$0.0000" not in line
     assert int(line.split("Agent usage: ", 1)[1].split(" ", 1)[0]) > 0
