@@ -1,4 +1,4 @@
-"""`prodigy sessions ...`: list, show and clean up sessions."""
+"""`prodigy sessions ...`: list, show, cancel and clean up sessions."""
 
 from __future__ import annotations
 
@@ -166,6 +166,26 @@ def usage_line(usage: Usage, agent_steps: int) -> str:
     )
     model = f", {usage.model}" if usage.model else ""
     return f"{agent_steps} agent step(s), {tokens}, {cost_text(usage)}{model}"
+
+
+@sessions.command("cancel")
+@click.argument("session_id")
+def cancel(session_id: str) -> None:
+    """Stop a running session or MapReduce job from another terminal.
+
+    SESSION_ID is a session id, its job id, or a unique prefix of either. The run's process
+    gets SIGTERM, like Ctrl-C: running steps are stopped, what landed stays, and the session
+    is recorded as interrupted; continue it with `prodigy resume-job JOB` or `prodigy resume
+    SESSION`.
+    """
+    from prodigy.app.ids import resolve_session
+    from prodigy.app.session.cancel import cancel_session
+
+    where = home()
+    with open_store(where) as store:
+        session = resolve_session(store, session_id)
+    holder = cancel_session(where, session.id)
+    click.echo(f"sent SIGTERM to {session.id} (pid {holder.pid}); it stops its steps and exits")
 
 
 @sessions.command("clean")
