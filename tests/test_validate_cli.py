@@ -96,3 +96,17 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().err
     assert "✗ Workflow has 1 problem(s):" in out
     assert "cannot read workflow file" in out
+
+
+def test_an_unknown_agent_is_a_problem_where_it_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, "name: x\nagent: codexx\ncommands:\n  - claude: /hi\n")
+    assert main(["validate", path]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:2:1: agent: unknown agent 'codexx'; known agents: claude, codex" in err
+    step = write(tmp_path, "name: x\ncommands:\n  - claude: /hi\n    agent: gemeni\n")
+    assert main(["validate", step]) == 2
+    assert "commands[0].agent: unknown agent 'gemeni'" in capsys.readouterr().err
+    good = write(tmp_path, "name: x\nagent: codex\ncommands:\n  - claude: /hi\n")
+    assert main(["validate", good]) == 0
