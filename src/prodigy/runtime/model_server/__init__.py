@@ -7,6 +7,7 @@ See docs/testing.md.
 
 from __future__ import annotations
 
+from prodigy.runtime.model_server.limits import QuotaWarning, QuotaWindow
 from prodigy.runtime.model_server.server import OFFLINE_ENV, ModelServer, Served, ServerOptions
 
-__all__ = ["OFFLINE_ENV", "ModelServer", "Served", "ServerOptions"]
+__all__ = ["OFFLINE_ENV", "ModelServer", "QuotaWarning", "QuotaWindow", "Served", "ServerOptions"]

@@ -24,9 +24,16 @@ CLAUDE_OFFLINE_ENV = {
 }
 
 
-def claude_client_env(base_url: str, max_retries: int | None = None) -> dict[str, str]:
-    """Variables that point Claude Code at the server and keep it offline."""
-    env = {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_API_KEY": "scripted", **CLAUDE_OFFLINE_ENV}
+def claude_client_env(
+    base_url: str, max_retries: int | None = None, *, subscription: bool = False
+) -> dict[str, str]:
+    """Variables that point Claude Code at the server and keep it offline.
+
+    `subscription`: an OAuth token instead of an API key, as a Claude subscription logs in;
+    only then does Claude Code read the usage-limit headers (quota windows, warnings).
+    """
+    login = "CLAUDE_CODE_OAUTH_TOKEN" if subscription else "ANTHROPIC_API_KEY"
+    env = {"ANTHROPIC_BASE_URL": base_url, login: "scripted", **CLAUDE_OFFLINE_ENV}
     if max_retries is not None:
         env["CLAUDE_CODE_MAX_RETRIES"] = str(max_retries)
     return env

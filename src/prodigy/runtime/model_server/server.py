@@ -38,6 +38,12 @@ from prodigy.runtime.model_server.gemini_api import (
     read_gemini_conversation,
     side_answer,
 )
+from prodigy.runtime.model_server.limits import (
+    Headers,
+    QuotaWarning,
+    QuotaWindow,
+    SubscriptionLimits,
+)
 from prodigy.runtime.model_server.responder import SIDE_ANSWER, Responder
 from prodigy.runtime.model_server.responses_api import (
     read_responses_conversation,
@@ -70,6 +76,12 @@ class ServerOptions:
     port: int = 0  # 0: the OS picks a free port
     errors: tuple[int, ...] = ()  # HTTP statuses for the next message requests, one each
     delay: float = 0.0  # seconds to wait before every message answer
+    # Reported usage of every answer (all wire formats); None: estimated from the bytes.
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    # Subscription usage limits of the Messages API (Claude Code with an OAuth token).
+    quota_window: QuotaWindow | None = None
+    quota_warning: QuotaWarning | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +104,7 @@ class ModelServer:
         self._lock = threading.Lock()
         self._errors: deque[int] = deque(self.options.errors)
         self._served: list[Served] = []
+        self.limits = SubscriptionLimits(self.options.quota_window, self.options.quota_warning)
         self._httpd = _HTTPServer((self.options.host, self.options.port), _Handler, self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
@@ -113,9 +126,15 @@ class ModelServer:
         with self._lock:
             return list(self._served)
 
-    def client_env(self, max_retries: int | None = None) -> dict[str, str]:
-        """Variables that point Claude Code at this server and keep it offline."""
-        return claude_client_env(self.base_url, max_retries)
+    def client_env(
+        self, max_retries: int | None = None, *, subscription: bool = False
+    ) -> dict[str, str]:
+        """Variables that point Claude Code at this server and keep it offline.
+
+        `subscription=True` logs in with an OAuth token instead of an API key, the mode in
+        which Claude Code reads the usage-limit headers of a quota window.
+        """
+        return claude_client_env(self.base_url, max_retries, subscription=subscription)
 
     def codex_env(self, codex_home: Path, model: str = CODEX_MODEL) -> dict[str, str]:
         """Write a Codex `config.toml` for this server in `codex_home`; the variables to set."""
@@ -129,6 +148,18 @@ class ModelServer:
         """Answer the next message requests with these HTTP error statuses, one each."""
         with self._lock:
             self._errors.extend(statuses)
+
+    def open_quota_window(self, seconds: float, limit_type: str = "five_hour") -> float:
+        """Reject every message request from now for `seconds`; returns the reset epoch."""
+        return self.limits.open_window(seconds, limit_type)
+
+    def tokens(self, request: bytes, answer: object) -> tuple[int, int]:
+        """The input and output tokens to report for one answer."""
+        given_in, given_out = self.options.input_tokens, self.options.output_tokens
+        return (
+            given_in if given_in is not None else _tokens(request),
+            given_out if given_out is not None else _tokens(json.dumps(answer).encode()),
+        )
 
     def start(self) -> ModelServer:
         self._thread.start()
@@ -240,17 +271,21 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._error(ApiError(400, "scripted model server: the body is not a JSON object"))
             return
+        limit = self.server.owner.limits.check()
+        if limit.rejected:
+            self._error(ApiError(429, limit.message), limit.headers)
+            return
         reply, model = self.server.owner.answer_message(body)
         if isinstance(reply, ApiError):
-            self._error(reply)
+            self._error(reply, limit.headers)
             return
         message_id = f"msg_scripted_{uuid.uuid4().hex[:20]}"
-        out_tokens = _tokens(json.dumps(list(reply.blocks)).encode())
-        tokens = usage(_tokens(raw), out_tokens)
+        tokens = usage(*self.server.owner.tokens(raw, list(reply.blocks)))
         if body.get("stream"):
-            self._stream(sse_events(reply, message_id, model, tokens))
+            self._stream(sse_events(reply, message_id, model, tokens), limit.headers)
         else:
-            self._send(200, "application/json", message_json(reply, message_id, model, tokens))
+            data = message_json(reply, message_id, model, tokens)
+            self._send(200, "application/json", data, headers=limit.headers)
 
     def _responses(self, raw: bytes) -> None:
         body = self._json_body(raw)
@@ -264,8 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, "application/json", data)
             return
         response_id = f"resp_scripted_{uuid.uuid4().hex[:20]}"
-        out_tokens = _tokens(json.dumps(list(reply.blocks)).encode())
-        self._stream(responses_events(reply, response_id, model, _tokens(raw), out_tokens))
+        in_tokens, out_tokens = self.server.owner.tokens(raw, list(reply.blocks))
+        self._stream(responses_events(reply, response_id, model, in_tokens, out_tokens))
 
     def _gemini(self, raw: bytes, model: str, *, stream: bool) -> None:
         body = self._json_body(raw)
@@ -280,8 +315,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if not _list(body.get("tools")):
             reply = Answer(({"type": "text", "text": side_answer(body, SIDE_ANSWER)},), "end_turn")
-        out_tokens = _tokens(json.dumps(list(reply.blocks)).encode())
-        chunk = gemini_chunk(reply, model, _tokens(raw), out_tokens)
+        in_tokens, out_tokens = self.server.owner.tokens(raw, list(reply.blocks))
+        chunk = gemini_chunk(reply, model, in_tokens, out_tokens)
         if stream:
             self._stream(gemini_events(chunk))
         else:
@@ -294,9 +329,11 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return body if isinstance(body, dict) else None
 
-    def _stream(self, frames: Iterator[bytes]) -> None:
+    def _stream(self, frames: Iterator[bytes], headers: Headers = ()) -> None:
         self._record(200)  # before answering, so `served` is complete when the client is done
         self.send_response(200)
+        for name, value in headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
@@ -309,8 +346,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass  # the client went away (killed on timeout): nothing to tell it
 
-    def _error(self, error: ApiError) -> None:
-        self._send(error.status, "application/json", error.body())
+    def _error(self, error: ApiError, headers: Headers = ()) -> None:
+        self._send(error.status, "application/json", error.body(), headers=headers)
 
     def _json(self, status: int, payload: object, *, known: bool = True) -> None:
         self._send(status, "application/json", json.dumps(payload).encode(), known=known)
@@ -322,10 +359,13 @@ class _Handler(BaseHTTPRequestHandler):
         data: bytes,
         *,
         known: bool = True,
+        headers: Headers = (),
     ) -> None:
         self._record(status, known=known)
         try:
             self.send_response(status)
+            for name, value in headers:
+                self.send_header(name, value)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
