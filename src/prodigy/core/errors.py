@@ -5,6 +5,9 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# EX_TEMPFAIL (sysexits.h): the run ended paused (budget spent or usage limit reached) and
+# `prodigy resume` continues it; a script can tell "try later" from a failure.
+EXIT_PAUSED = 75
 EXIT_INTERRUPTED = 130
 
 
@@ -49,6 +52,12 @@ class StepFailedError(ProdigyError):
 
 class LockedError(ProdigyError):
     """Another live process holds the lock on a session or job."""
+
+
+class PausedRunError(ProdigyError):
+    """The run ended paused by its budget or a usage limit; the message says how to go on."""
+
+    exit_code = EXIT_PAUSED
 
 
 class InterruptedRunError(ProdigyError):

@@ -24,12 +24,14 @@ from prodigy.app.mapreduce.plan import map_config
 from prodigy.app.mapreduce.ray_runner import RayChoice, RayRunner, check_ray, ray_choice
 from prodigy.app.session.execute import merge_back, report_usage
 from prodigy.app.session.merge import ReadLine
+from prodigy.app.session.paused import end_paused
 from prodigy.app.session.setup import SessionSetup
 from prodigy.core import event_payloads as ev
 from prodigy.core.clock import timestamp, utc_now
-from prodigy.core.errors import EXIT_FAILED, EXIT_INTERRUPTED, InterruptedRunError, ProdigyError
+from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
 from prodigy.core.mapreduce.job_plan import MapLimits, item_id, new_job_id, timed_template
 from prodigy.core.mapreduce.results import AgentOutcome
+from prodigy.core.pause import Pause
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
 from prodigy.core.variables import JsonValue, Scope, map_values
@@ -333,23 +335,34 @@ def _stopped(
 def _drained(
     setup: SessionSetup, events: JobEvents, reporter: Reporter, job_id: str, summary: MapSummary
 ) -> int:
-    """The map phase was drained: what ran has landed, the rest waits for a resume."""
-    reason = summary.drain_reason or "drained"
-    _finish(setup, job_id, RunStatus.INTERRUPTED, f"paused: {reason}")
+    """The map phase was drained (`MapRunner.drain`): what ran has landed, the rest waits
+    for a resume. The job and its session end paused with the drain's reason (quota,
+    budget), exit code 75."""
+    pause = summary.pause or Pause(summary.drain_reason or "drained")
+    setup.store.jobs.set_status(job_id, RunStatus.PAUSED, error=f"paused: {pause.reason}")
     events.record(
         ev.JOB_PAUSED,
-        {"job_id": job_id, "reason": reason, "not_started": summary.not_started},
+        {
+            **ev.job_paused(job_id, pause.reason, pause.resume_at_text, pause.detail),
+            "not_started": summary.not_started,
+        },
     )
     _summary_table(reporter, summary)
     reporter.emit(
         Note(
-            "warn",
-            f"Job {job_id} paused: {reason}. The agents that were running finished and"
-            f" landed in {setup.worktree}; {summary.not_started} item(s) were not started."
-            f" Continue with: prodigy resume {setup.session_id}",
+            "info",
+            f"The agents that were running finished and landed in {setup.worktree};"
+            f" {summary.not_started} item(s) wait for the resume.",
         )
     )
-    return EXIT_INTERRUPTED
+    return end_paused(
+        setup.store,
+        setup.session_id,
+        pause,
+        reporter,
+        what=f"Job {job_id}",
+        command=f"prodigy resume-job {job_id}",
+    )
 
 
 def _summary_table(reporter: Reporter, summary: MapSummary) -> None:

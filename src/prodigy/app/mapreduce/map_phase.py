@@ -26,6 +26,7 @@ from prodigy.core.mapreduce import failure_policy as fp
 from prodigy.core.mapreduce.items import item_label
 from prodigy.core.mapreduce.job_plan import item_id
 from prodigy.core.mapreduce.results import AgentOutcome, result_record
+from prodigy.core.pause import Pause
 from prodigy.core.progress import Note
 from prodigy.core.records import ItemState
 from prodigy.core.variables import JsonValue
@@ -43,6 +44,7 @@ class MapSummary:
     stop_reason: str | None = None
     # drained: why the phase started no more agents; the items it did not start stay pending
     drain_reason: str | None = None
+    pause: Pause | None = None  # how the job ends paused (reason, until when, detail)
     not_started: int = 0
 
     def ordered(self) -> list[AgentOutcome]:
@@ -95,11 +97,15 @@ class MapRunner:
         self.drain_reason: str | None = None
         self.executor = executor(self._work, job.max_parallel)
 
-    def drain(self, reason: str) -> None:
+    def drain(self, reason: str, pause: Pause | None = None) -> None:
         """Start no further agent (retries included); those running finish and land, and
         the phase then returns with `drain_reason` set. Items not started stay pending, so
-        `prodigy resume` runs them later."""
-        self.drain_reason = self.drain_reason or reason
+        `prodigy resume` runs them later. The job then ends paused (exit 75) with `pause`,
+        by default `Pause(reason)`: reason "quota" or "budget" is the session's
+        pause_reason."""
+        if self.drain_reason is None:
+            self.drain_reason = reason
+            self.summary.pause = pause or Pause(reason)
 
     async def run(self) -> MapSummary:
         for index, item in enumerate(self.items):
@@ -145,7 +151,7 @@ class MapRunner:
         except BaseException:
             await self._stop(landings, next_agent)
             raise
-        if self.summary.not_started:
+        if self.summary.not_started:  # else every item ran: the job goes on as usual
             self.summary.drain_reason = self.drain_reason
         return self.summary
 
