@@ -202,8 +202,7 @@ async def _run(
             try:
                 on_spawn(proc.pid)
             except BaseException:
-                _signal_group(proc.pid, signal.SIGKILL)  # unrecorded, it must not run on
-                await _reap(proc)
+                await _kill_unsupervised(proc)  # unrecorded, it must not run on
                 await _drain(out, err, transports)
                 raise
         timed_out = await _supervise(proc, request, out, err, transports)
@@ -273,15 +272,7 @@ async def _spawn(
     err_r, err_w = os.pipe()
     try:
         with _stdin_file(request.stdin) as stdin:
-            proc = await asyncio.create_subprocess_exec(
-                *request.argv,
-                cwd=request.cwd,
-                env=dict(request.env),
-                stdin=stdin,
-                stdout=out_w,
-                stderr=err_w,
-                start_new_session=True,
-            )
+            proc = await _start(request, stdin, out_w, err_w)
     except FileNotFoundError as exc:
         _close(out_r, err_r)
         raise ExecutableNotFoundError(
@@ -292,6 +283,9 @@ async def _spawn(
         raise ExecutableNotFoundError(
             f"cannot run {request.argv[0]!r}: permission denied; make it executable (chmod +x)"
         ) from exc
+    except BaseException:
+        _close(out_r, err_r)  # cancelled while starting: _start killed what it started
+        raise
     finally:
         _close(out_w, err_w)
     transports: list[asyncio.BaseTransport] = []
@@ -304,12 +298,52 @@ async def _spawn(
             transports.append(transport)
     except BaseException:
         # Cancelled while wiring the pipes: the child must not outlive us.
-        _signal_group(proc.pid, signal.SIGKILL)
         _close(*pending)
         for opened in transports:
             opened.close()
+        await _kill_unsupervised(proc)
         raise
     return proc, transports
+
+
+async def _start(
+    request: ProcessRequest, stdin: int | IO[bytes], out_w: int, err_w: int
+) -> asyncio.subprocess.Process:
+    """create_subprocess_exec, never abandoned half-way.
+
+    The child runs before create_subprocess_exec returns. Cancelled in that window, asyncio
+    kills the leader only: the rest of its group (`sleep 100 &`, an agent's tools) would
+    outlive us. So a cancellation waits until the process exists, kills its group, then
+    is raised.
+    """
+    starting = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            *request.argv,
+            cwd=request.cwd,
+            env=dict(request.env),
+            stdin=stdin,
+            stdout=out_w,
+            stderr=err_w,
+            start_new_session=True,
+        )
+    )
+    try:
+        return await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        while not starting.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(starting)  # a second cancel must not skip the kill
+        if not starting.cancelled() and starting.exception() is None:
+            await _kill_unsupervised(starting.result())
+        raise
+
+
+async def _kill_unsupervised(proc: asyncio.subprocess.Process) -> None:
+    """SIGKILL a child we were cancelled before supervising (its whole group and the groups
+    its descendants moved to), and reap it."""
+    _signal_groups(_escaped(proc.pid), signal.SIGKILL)
+    _signal_group(proc.pid, signal.SIGKILL)
+    await _reap(proc)
 
 
 def _factory(sink: _LineSink) -> Callable[[], _LineSink]:
