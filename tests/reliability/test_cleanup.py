@@ -6,6 +6,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,10 +28,30 @@ def cr(tmp_path: Path) -> CrashRepo:
     return CrashRepo(tmp_path)
 
 
+# Landing runs beside the next agent: on a loaded machine the second item used to reach its
+# merge while the first one's was still in flight. Later agents wait for the first merge.
+WAIT_FOR_A_MERGE = """\
+import contextlib, sqlite3, sys, time
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    with contextlib.closing(sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)) as db:
+        if db.execute("SELECT 1 FROM items WHERE state = 'merged'").fetchone():
+            sys.exit(0)
+    time.sleep(0.05)
+sys.exit("no item was merged within 60 s")
+"""
+
+
 def _crashed(cr: CrashRepo, count: int = 4) -> Path:
-    """A job killed before its second merge; returns the parent worktree."""
+    """A job killed before its second merge, its first item merged; returns the parent
+    worktree."""
     cr.numbered(count)
-    cr.write_workflow(item_workflow(max_parallel=1))
+    script = cr.home / "wait-for-a-merge.py"
+    script.write_text(WAIT_FOR_A_MERGE)
+    wait = f"""\
+        - shell: '[ "${{item.id}}" = k001 ] || "{sys.executable}" "{script}" "{cr.state_home}/prodigy.db"'
+        """
+    cr.write_workflow(item_workflow(max_parallel=1, extra_agent=wait))
     crashed = cr.crash_run("before-merge", 2)
     assert crashed.returncode == CRASH_EXIT, crashed.stdout + crashed.stderr
     return Path(cr.query("SELECT parent_worktree FROM jobs")[0]["parent_worktree"])
