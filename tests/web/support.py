@@ -40,7 +40,10 @@ map:
 def items(
     *, fail: tuple[int, ...] = (2,), count: int = 3, pause: float = 0
 ) -> list[dict[str, Any]]:
-    return [{"id": n, "fail": int(n in fail), "pause": pause} for n in range(1, count + 1)]
+    """`pause` seconds of waiting per agent, as the `ticks` the workflow counts (an item
+    without `ticks` left `${item.ticks}` unresolved and the agents did not wait at all)."""
+    ticks = round(pause * 10)
+    return [{"id": n, "fail": int(n in fail), "ticks": ticks} for n in range(1, count + 1)]
 
 
 def run_job(mr: MapReduceRepo, name: str = "one") -> str:
