@@ -44,6 +44,9 @@ class AgentResult:
     error_message: str = ""
     stderr_tail: str = ""
     resets_at: float | None = None  # quota failures: when the limit lifts (epoch s), if said
+    limit_type: str | None = None  # quota failures: five_hour, seven_day ... if said
+    # the agent reported nearing its usage limit (Claude's `allowed_warning` info)
+    quota_warning: dict[str, object] | None = None
 
     def __bool__(self) -> bool:
         return self.success
@@ -67,6 +70,8 @@ class AgentResult:
             "error_message": self.error_message,
             "stderr_tail": self.stderr_tail,
             "resets_at": self.resets_at,
+            "limit_type": self.limit_type,
+            "quota_warning": self.quota_warning,
         }
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 
@@ -62,6 +63,15 @@ class RetryScheduled:
 class Note:
     level: Literal["info", "warn", "error", "success"]
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaWarned(Note):
+    """A warning note that is also a `quota_warning` event: an agent reported nearing its
+    usage limit (Claude Code's `rate_limit_event` with `allowed_warning`)."""
+
+    step: str = ""
+    info: Mapping[str, object] = field(default_factory=dict)
 
 
 ProgressEvent = (

@@ -8,6 +8,7 @@ current time and any randomness.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Literal
@@ -159,6 +160,21 @@ def ramp_limit(max_parallel: int, landed_since_resume: int) -> int:
     """Agents allowed at once after a quota wait: 1, then doubling with each success."""
     allowed: int = 1 << min(landed_since_resume, 20)
     return max(1, min(max_parallel, allowed))
+
+
+def describe_warning(info: Mapping[str, object]) -> str:
+    """One line for an `allowed_warning` info: how much of which limit, until when."""
+    utilization = info.get("utilization")
+    limit = info.get("rateLimitType")
+    used = (
+        f"{utilization:.0%} of the"
+        if isinstance(utilization, int | float) and not isinstance(utilization, bool)
+        else "most of the"
+    )
+    which = f"{limit} " if isinstance(limit, str) and limit else ""
+    resets = _from_epoch(info.get("resetsAt"))
+    when = f", resets {resets.strftime('%Y-%m-%d %H:%M UTC')}" if resets is not None else ""
+    return f"usage warning: {used} {which}usage limit used{when}"
 
 
 def _from_epoch(value: object) -> datetime | None:

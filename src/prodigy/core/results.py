@@ -32,6 +32,8 @@ class StepResult:
     log_path: str | None = None
     error_kind: str | None = None  # agent error kind: task, rate_limit, timeout, ...
     skipped: bool = False
+    resets_at: float | None = None  # error kind quota: when the usage limit resets (epoch s)
+    limit_type: str | None = None  # error kind quota: five_hour, seven_day ... if said
 
     def __bool__(self) -> bool:
         return self.success

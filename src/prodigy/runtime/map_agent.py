@@ -27,7 +27,14 @@ from prodigy.core.config import Config
 from prodigy.core.errors import ProdigyError
 from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, agent_id
 from prodigy.core.mapreduce.results import AgentOutcome, AgentStatus, FailureKind, StepUsage
-from prodigy.core.progress import Note, ProgressEvent, Reporter, StepOutput, StepStarted
+from prodigy.core.progress import (
+    Note,
+    ProgressEvent,
+    QuotaWarned,
+    Reporter,
+    StepOutput,
+    StepStarted,
+)
 from prodigy.core.variables import JsonValue, Scope, item_values
 from prodigy.core.workflow import Step
 from prodigy.runtime import git
@@ -127,6 +134,8 @@ class _StepWatcher:
             self.watch(self.task, event.label, event.index, event.total)
         elif isinstance(event, StepOutput):
             self.parent.emit(Note("info", f"[{self.task.item_id}] {event.line}"))
+        elif isinstance(event, QuotaWarned):  # shown and recorded as a quota_warning event
+            self.parent.emit(replace(event, text=f"[{self.task.item_id}] {event.text}"))
 
 
 async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
@@ -262,7 +271,10 @@ def _step_failure(
     if stderr and not any(line in detail for line in stderr):
         detail += " | " + " | ".join(stderr)
     kind: FailureKind = "command" if result.exit_code not in (0, -1) else "unknown"
-    if result.timed_out:
+    if result.error_kind == "quota":  # the account's usage limit, not the item's fault
+        kind = "quota"
+        base = replace(base, resets_at=result.resets_at, limit_type=result.limit_type)
+    elif result.timed_out:
         kind = "timeout"
     elif "commit_required" in result.error:
         kind = "commit"

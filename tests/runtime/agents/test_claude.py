@@ -273,3 +273,38 @@ def test_a_plain_429_without_quota_markers_stays_a_rate_limit(replay: Replay, re
     result = run(agent.run(request(repo, env, "do it")))
     assert result.error_kind == "rate_limit" and result.transient
     assert result.resets_at is None
+
+
+def test_a_rejected_rate_limit_event_gives_the_reset_to_the_second(
+    replay: Replay, repo: Path
+) -> None:
+    """Claude Code 2.1.197 on a subscription, as recorded against the model server."""
+    info = {"status": "rejected", "resetsAt": 1796681159, "rateLimitType": "five_hour"}
+    event = {"type": "rate_limit_event", "rate_limit_info": info, "session_id": SESSION}
+    text = "You've hit your session limit · resets 10:05pm (UTC)"
+    env = replay.configure(
+        [INIT, event, dict(RESULT, is_error=True, result=text, api_error_status=429)],
+        exit_code=1,
+    )
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "do it")))
+    assert result.error_kind == "quota"
+    assert result.resets_at == 1796681159.0  # the event's epoch, not the minute in the text
+    assert result.limit_type == "five_hour"
+
+
+def test_an_allowed_warning_is_carried_on_a_successful_run(replay: Replay, repo: Path) -> None:
+    info = {
+        "status": "allowed_warning",
+        "resetsAt": 1796684732,
+        "rateLimitType": "five_hour",
+        "utilization": 0.9,
+        "surpassedThreshold": 0.75,
+    }
+    event = {"type": "rate_limit_event", "rate_limit_info": info, "session_id": SESSION}
+    env = replay.configure([INIT, event, RESULT])
+    agent = ClaudeAgent(ClaudeSettings(executable=str(replay.executable)))
+    result = run(agent.run(request(repo, env, "do it")))
+    assert result.success
+    assert result.quota_warning == info
+    assert result.limit_type is None

@@ -14,7 +14,10 @@ from prodigy.core.usage import Usage
 
 AgentStatus = Literal["success", "failed", "timeout"]
 # Why an agent failed, as far as the runtime knows it; the DLQ error type is derived from it.
-FailureKind = Literal["command", "timeout", "commit", "worktree", "merge_conflict", "unknown"]
+# "quota": the agent's account hit its usage limit; the item waits, it did not fail.
+FailureKind = Literal[
+    "command", "timeout", "commit", "worktree", "merge_conflict", "unknown", "quota"
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +53,8 @@ class AgentOutcome:
     log_path: str | None = None
     usage: tuple[StepUsage, ...] = field(default=())
     node: str | None = None  # where the attempt ran: "local", or a cluster node
+    resets_at: float | None = None  # failure kind quota: when the limit resets (epoch s)
+    limit_type: str | None = None  # failure kind quota: five_hour, seven_day ... if said
 
     @property
     def ok(self) -> bool:
@@ -83,6 +88,8 @@ class AgentOutcome:
             "failed_step": self.failed_step,
             "log_path": self.log_path,
             "node": self.node,
+            "resets_at": self.resets_at,
+            "limit_type": self.limit_type,
             "usage": [
                 {"step": u.step, "usage": u.usage.to_dict(), "log_path": u.log_path}
                 for u in self.usage

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from prodigy.core.agent_result import NO_RESULT_MESSAGE, AgentResult, ErrorKind, classify_failure
 from prodigy.core.config import Config
 from prodigy.core.errors import UsageError
-from prodigy.core.quota import is_quota_text, parse_reset
+from prodigy.core.quota import is_quota_text, parse_reset, quota_from_rate_limit_event
 from prodigy.core.usage import Usage
 from prodigy.runtime.agents.base import (
     AgentPlugin,
@@ -144,6 +144,14 @@ def interpret(
     kind, message, resets_at = (
         (None, "", None) if succeeded else _failure(request, outcome, summary, stderr_tail)
     )
+    limit_type = None
+    if kind == "quota" and summary.rejected is not None:
+        # the `rate_limit_event` names the reset to the second; the text only to the minute
+        hit = quota_from_rate_limit_event({"rate_limit_info": dict(summary.rejected)})
+        if hit is not None:
+            limit_type = hit.limit_type
+            if hit.resets_at is not None:
+                resets_at = hit.resets_at.timestamp()
     return AgentResult(
         success=succeeded,
         exit_code=outcome.returncode,
@@ -156,6 +164,8 @@ def interpret(
         error_message=message,
         stderr_tail=stderr_tail,
         resets_at=resets_at,
+        limit_type=limit_type,
+        quota_warning=dict(summary.warning) if summary.warning is not None else None,
     )
 
 
@@ -174,7 +184,7 @@ def _failure(
     detail = _shorten(summary.result_text.strip() or stderr_tail or summary.error_detail)
     reason = f": {detail}" if detail else ""
     said = "\n".join((summary.result_text, summary.error_detail, stderr_tail))
-    if is_quota_text(said):
+    if summary.rejected is not None or is_quota_text(said):
         # "You've hit your session limit · resets 7:41pm (UTC)": the account's usage limit,
         # not the task; Claude Code prints the reset in its process's local time zone
         now = datetime.now().astimezone()

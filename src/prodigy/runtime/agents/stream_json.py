@@ -46,6 +46,10 @@ class StreamSummary:
     model: str | None = None
     result: Mapping[str, Any] | None = None
     last_text: str = ""
+    # `rate_limit_event` infos: the newest `rejected` one (a usage limit: quota), the
+    # newest `allowed_warning` one (nearing it)
+    rejected: Mapping[str, Any] | None = None
+    warning: Mapping[str, Any] | None = None
     records: int = 0
     ignored_lines: int = 0
 
@@ -202,6 +206,13 @@ def fold(summary: StreamSummary, record: Mapping[str, Any]) -> StreamSummary:
             updates["last_text"] = text
     elif kind == "result":
         updates["result"] = dict(record)
+    elif kind == "rate_limit_event":
+        info = record.get("rate_limit_info")
+        status = info.get("status") if isinstance(info, Mapping) else None
+        if status == "rejected":
+            updates["rejected"] = dict(info)  # type: ignore[arg-type]
+        elif status == "allowed_warning":
+            updates["warning"] = dict(info)  # type: ignore[arg-type]
     return replace(summary, **updates)
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from prodigy.core.config import Config
 from prodigy.core.errors import NotImplementedYetError, StepFailedError
 from prodigy.core.interpolation import interpolate
-from prodigy.core.progress import Note, StepOutput
+from prodigy.core.progress import Note, QuotaWarned, StepOutput
 from prodigy.core.provenance import interpolate_marked
+from prodigy.core.quota import describe_warning
 from prodigy.core.results import CAPTURE_LIMIT, OUTPUT_TAIL_BYTES, StepResult
 from prodigy.core.shellsafe import interpolate_shell
 from prodigy.core.variables import Scope
@@ -252,6 +253,11 @@ async def _claude(
             mask=ctx.masker.text,
         )
     )
+    if outcome.quota_warning is not None:
+        warning = describe_warning(outcome.quota_warning)
+        ctx.reporter.emit(
+            QuotaWarned("warn", f"{label}: {warning}", step=label, info=outcome.quota_warning)
+        )
     error = ""
     if not outcome.success:
         error = outcome.error_message or f"{agent.name} failed (exit {outcome.exit_code})"
@@ -266,6 +272,8 @@ async def _claude(
         usage=outcome.usage,
         log_path=str(outcome.log_path or log_path),
         error_kind=outcome.error_kind,
+        resets_at=outcome.resets_at,
+        limit_type=outcome.limit_type,
     )
 
 

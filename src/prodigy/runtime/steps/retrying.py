@@ -39,8 +39,8 @@ async def run_retrying(
     number = 1
     while True:
         result = await _guarded(attempt)
-        if result.success:
-            return result
+        if result.success or result.error_kind == "quota":
+            return result  # a usage limit: retrying before its reset only fails again
         failure = Failure(
             message=f"{result.error}\n{result.tail()}",
             exit_code=result.exit_code,

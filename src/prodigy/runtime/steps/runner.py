@@ -166,7 +166,9 @@ async def _run_with_handlers(
             label=step_label(step),
         )
         scope = scope.with_values(_attempt_values(kind, result, attempt))
-        if result.success or policy is None:
+        if result.success or policy is None or result.error_kind == "quota":
+            # a usage limit is the account's, not the step's: no handler can repair it;
+            # the run waits or pauses for it (docs/budgets-and-quotas.md)
             return result, scope, not result.success
         if attempt >= total > 1:
             break  # retries exhausted: handlers only run between attempts
