@@ -34,7 +34,7 @@ TWO_WAYS_ITEMS = [
     {"id": 1, "pre": "fake-fail 3 disk full on /tmp/a/1"},
     {"id": 2, "pre": "fake-noop"},
     {"id": 3, "pre": "fake-fail 3 disk full on /var/b/22"},
-    {"id": 4, "pre": "fake-fail 5 quota exceeded"},
+    {"id": 4, "pre": "fake-fail 5 out of memory"},  # (a quota text would wait, not fail)
 ]
 NOOP_ITEMS = [{"id": n, "pre": "fake-noop"} for n in (1, 2, 3)]
 

@@ -26,7 +26,6 @@ def test_a_budget_or_quota_policy_is_refused_until_it_is_enforced(sc: Scenario) 
         sc.run(budgeted),
         sc.run(plain, "--max-cost-usd", "2"),
         sc.run(plain, "--max-tokens", "1000"),
-        sc.run(plain, "--on-quota", "pause"),
     ):
         assert run.code == 2, run
         assert "not implemented yet" in run.stderr, run

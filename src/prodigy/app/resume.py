@@ -21,6 +21,7 @@ from prodigy.app.session.opening import (
 )
 from prodigy.app.session.options import map_inputs
 from prodigy.app.session.passes import Position
+from prodigy.app.session.quota_wait import countdown, resume_wait
 from prodigy.app.session.worktree_merge import merge_recorded
 from prodigy.app.step_processes import stop_left_steps
 from prodigy.core.errors import UsageError
@@ -117,6 +118,9 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
         store, record, options, reporter, env, saved=saved_scope(store, record, env)
     )
     await stop_left_steps(store, record.id, reporter, setup.config.grace_period)
+    until = resume_wait(record, setup.workflow.quota, force=request.force)
+    if until is not None:  # it was waiting out a usage limit: wait for the rest
+        await countdown(reporter, until, command=f"prodigy resume {record.id}")
     if record.status is not RunStatus.RUNNING:
         store.sessions.set_status(record.id, RunStatus.RUNNING)
     reporter.emit(

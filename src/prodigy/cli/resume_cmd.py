@@ -12,7 +12,10 @@ from prodigy.cli.common import executor_options, path_option, verbosity
 @click.command("resume")
 @click.argument("session_id", required=False)
 @click.option(
-    "--force", is_flag=True, help="Resume even if the workflow file changed since the run started."
+    "--force",
+    is_flag=True,
+    help="Resume even if the workflow file changed since the run started, or before a"
+    " usage limit's reset (resume_at).",
 )
 @click.option(
     "--from-checkpoint", default=None, metavar="ID", help="Resume from a named checkpoint."
@@ -56,7 +59,11 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
 
 @click.command("resume-job")
 @click.argument("job_id")
-@click.option("--force", is_flag=True, help="Resume even if the workflow file changed.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Resume even if the workflow file changed, or before a usage limit's reset.",
+)
 @click.option(
     "--max-retries",
     type=click.IntRange(min=0),

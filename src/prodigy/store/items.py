@@ -117,6 +117,22 @@ class Items:
             self._write(conn, job_id, item_id, target, given, sealed=sealed)
         return self.require(job_id, item_id)
 
+    def give_back(self, job_id: str, item_id: str) -> ItemRecord:
+        """A running item goes back to pending and its attempt does not count: it was
+        stopped by the account's usage limit, not by its own failure."""
+        with self._db.transaction() as conn:
+            current = self.require(job_id, item_id).state
+            if not item_transition_allowed(current, ItemState.PENDING):
+                raise IllegalTransitionError(
+                    f"job {job_id} item {item_id!r}: cannot go from {current} to pending"
+                )
+            conn.execute(
+                "UPDATE items SET state = ?, attempts = MAX(attempts - 1, 0), error = NULL,"
+                " updated_at = ? WHERE job_id = ? AND item_id = ?",
+                (str(ItemState.PENDING), self._db.now(), job_id, item_id),
+            )
+        return self.require(job_id, item_id)
+
     def reconcile_merged(self, job_id: str, item_id: str, merge_commit: str) -> ItemRecord:
         """Marks an item merged because its trailer is in the parent branch (git is the truth)."""
         with self._db.transaction() as conn:

@@ -5,7 +5,7 @@ Each function commits its state change to the store when it happens, then record
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from prodigy.app.mapreduce.dead_letters import make_room
@@ -21,6 +21,7 @@ from prodigy.core.mapreduce.failures import (
 )
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.progress import Reporter
+from prodigy.core.quota import QuotaPolicy
 from prodigy.core.records import ItemRecord, ItemState, UsageRecord, WorktreeState
 from prodigy.core.variables import JsonValue
 from prodigy.core.workflow import ErrorPolicy
@@ -51,6 +52,7 @@ class MapJob:
     remote: bool = False  # agents run on other machines (commits come back as bundles)
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
     dlq_capacity: int = 1000  # config dlq.capacity: a full DLQ evicts (and archives) its oldest
+    quota: QuotaPolicy = field(default_factory=QuotaPolicy)  # on a usage limit: wait|pause|fail
 
 
 def record_worktree(job: MapJob, path: Path, branch: str, item_id: str) -> None:

@@ -109,6 +109,9 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
                 _JobRun(setup, events, limits, job_id), ctx=ctx, scope=scope, start=start
             )
         except asyncio.CancelledError:
+            if store.sessions.require(setup.session_id).status is RunStatus.PAUSED:
+                # interrupted while waiting out a usage limit: it stays paused until the reset
+                _interrupted_wait(setup, events, reporter, job_id)
             _finish(setup, job_id, RunStatus.INTERRUPTED, "interrupted")
             events.record(ev.JOB_FAILED, ev.job_failed(job_id, "interrupted", 0))
             reporter.emit(Note("warn", f"Job {job_id} interrupted; its state is kept."))
@@ -288,6 +291,7 @@ def map_job(
         timeout_action=limits.timeout_action,
         repo_key=repo_key(str(setup.repo)),
         dlq_capacity=setup.config.dlq.capacity,
+        quota=setup.workflow.quota,
         queue=MergeQueue(
             setup.worktree,
             ctx.agent,
@@ -362,6 +366,25 @@ def _drained(
         reporter,
         what=f"Job {job_id}",
         command=f"prodigy resume-job {job_id}",
+    )
+
+
+def _interrupted_wait(
+    setup: SessionSetup, events: JobEvents, reporter: Reporter, job_id: str
+) -> None:
+    """Ctrl-C during a usage-limit wait: the session stays paused with its resume_at,
+    the job is paused too; raises InterruptedRunError (exit 130)."""
+    session = setup.store.sessions.require(setup.session_id)
+    setup.store.jobs.set_status(job_id, RunStatus.PAUSED, error="paused: quota")
+    events.record(
+        ev.JOB_PAUSED,
+        ev.job_paused(job_id, session.pause_reason or "quota", session.resume_at, "interrupted"),
+    )
+    when = f" until {session.resume_at}" if session.resume_at else ""
+    reporter.emit(Note("warn", f"Job {job_id} interrupted while waiting; it stays paused{when}."))
+    raise InterruptedRunError(
+        f"interrupted during the usage-limit wait; continue with: prodigy resume-job {job_id}"
+        " (it waits for the rest of the reset)"
     )
 
 

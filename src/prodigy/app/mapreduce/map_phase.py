@@ -20,13 +20,14 @@ from prodigy.app.mapreduce.items import (
     record_usage,
     record_worktree,
 )
+from prodigy.app.mapreduce.quota_gate import QuotaGate
 from prodigy.core import event_payloads as ev
 from prodigy.core.errors import StoreError
 from prodigy.core.mapreduce import failure_policy as fp
 from prodigy.core.mapreduce.items import item_label
 from prodigy.core.mapreduce.job_plan import item_id
 from prodigy.core.mapreduce.results import AgentOutcome, result_record
-from prodigy.core.pause import Pause
+from prodigy.core.pause import QUOTA, Pause
 from prodigy.core.progress import Note
 from prodigy.core.records import ItemState
 from prodigy.core.variables import JsonValue
@@ -95,6 +96,7 @@ class MapRunner:
         self.failures_shown = 0
         self.stopping = False  # no retries once the job is being stopped
         self.drain_reason: str | None = None
+        self.quota = QuotaGate(job)
         self.executor = executor(self._work, job.max_parallel)
 
     def drain(self, reason: str, pause: Pause | None = None) -> None:
@@ -122,6 +124,12 @@ class MapRunner:
                     attempt=attempt,
                 )
             )
+        try:
+            return await self._run()
+        finally:
+            await self.quota.close()
+
+    async def _run(self) -> MapSummary:
         landings: set[asyncio.Task[AgentOutcome]] = set()
         next_agent: asyncio.Task[Finished[AgentTask, AgentOutcome]] | None = None
         try:
@@ -158,6 +166,10 @@ class MapRunner:
     async def _work(self, task: AgentTask) -> AgentOutcome:
         """One agent, inside an executor slot: breaker gate, state, events, the agent."""
         while True:
+            if self.drain_reason is not None:
+                raise _NotStartedError
+            # a usage limit in force holds every start; after it, the ramp limits them
+            await self.quota.admit(lambda: self.running, lambda: self.drain_reason is not None)
             if self.drain_reason is not None:
                 raise _NotStartedError
             self.state, wait = fp.start_delay(self.job.policy, self.state, now=time.monotonic())
@@ -203,10 +215,12 @@ class MapRunner:
             outcome = await self.job.runner(task, started)
         finally:
             self.running -= 1
-        # before the slot is free: the next agent must see an opened breaker
-        self.state = fp.after_attempt(
-            self.job.policy, self.state, ok=outcome.ok, now=time.monotonic()
-        )
+        # before the slot is free: the next agent must see an opened breaker (a usage
+        # limit says nothing about the items: it neither opens nor closes the breaker)
+        if outcome.failure_kind != "quota":
+            self.state = fp.after_attempt(
+                self.job.policy, self.state, ok=outcome.ok, now=time.monotonic()
+            )
         return outcome
 
     def _agent_outcome(self, finished: Finished[AgentTask, AgentOutcome]) -> AgentOutcome:
@@ -250,12 +264,16 @@ class MapRunner:
         """A landing finished: success is final; a refused merge goes through the policy."""
         if outcome.ok:
             self.summary.outcomes[outcome.index] = outcome
+            self.quota.landed()
             self._counts()
         else:
             self._failed(outcome)
 
     def _failed(self, outcome: AgentOutcome) -> None:
         """A failed attempt: retry it, or dead-letter (or skip) it, and maybe stop the job."""
+        if outcome.failure_kind == "quota":
+            self._quota_hit(outcome)
+            return
         job = self.job
         job.store.items.transition(
             job.job_id,
@@ -287,6 +305,31 @@ class MapRunner:
         if fp.report_now(job.policy, self.failures_shown):
             job.reporter.emit(Note("warn", f"{outcome.item_id} failed: {outcome.error}"))
         self.summary.stop_reason = self.summary.stop_reason or decision.stop_reason
+        self._counts()
+
+    def _quota_hit(self, outcome: AgentOutcome) -> None:
+        """The agent hit the account's usage limit: the item goes back to pending with its
+        attempt uncounted, then the policy (`quota.on_limit`) decides (quota_gate.py)."""
+        pause = self.quota.hit(outcome)
+        if self.job.quota.on_limit == "fail":
+            reason = f"{outcome.item_id} hit the usage limit (quota.on_limit: fail)"
+            self.summary.stop_reason = self.summary.stop_reason or reason
+        elif pause is not None:
+            self.drain(QUOTA, pause)
+            self.summary.not_started += 1
+        elif self.stopping or self.drain_reason is not None:
+            self.summary.not_started += 1
+        else:  # the same attempt again once the wait is over
+            self.executor.submit(
+                AgentTask(
+                    job_id=self.job.job_id,
+                    item_id=outcome.item_id,
+                    index=outcome.index,
+                    item=self.items[outcome.index],
+                    spec=self.job.spec,
+                    attempt=outcome.attempt,
+                )
+            )
         self._counts()
 
     def _retry(self, outcome: AgentOutcome, delay: float) -> None:

@@ -29,6 +29,7 @@ from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.environment import initial_scope
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.opening import refuse_changed_workflow, reopen_as_invoked
+from prodigy.app.session.quota_wait import countdown, resume_wait
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.session.worktree_merge import merge_recorded
 from prodigy.app.step_processes import stop_left_steps
@@ -112,6 +113,10 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
     if killed:
         reporter.emit(Note("warn", f"stopped {len(killed)} process(es) left by the dead run"))
     setup = await reopen_as_invoked(store, session, request, reporter, env)
+    # paused by a usage limit whose reset is ahead: refused, or (policy wait) waited out
+    until = resume_wait(
+        store.sessions.require(session.id), setup.workflow.quota, force=request.force
+    )
     await stop_left_steps(store, session.id, reporter, setup.config.grace_period)
     events = JobEvents(store, job.id, session.id, reporter)
     await _repair(setup, job, events, reporter)
@@ -122,6 +127,8 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
         await _check_input(setup, job, scope, request.force, reporter)
     plan = await _reconcile(setup, job, events, reporter, request.max_retries)
     start = _start(setup, job, plan)
+    if until is not None:
+        await countdown(reporter, until, command=f"prodigy resume-job {job.id}")
     _running(store, job, session)
     events.record(
         ev.JOB_RESUMED,

@@ -14,6 +14,7 @@ from prodigy.app.session.merge import (
 from prodigy.app.session.merge_plan import MergePlan, SessionMergeResult
 from prodigy.app.session.options import passes
 from prodigy.app.session.passes import PassesResult, Position, SessionRunner
+from prodigy.app.session.quota_steps import end_run_paused, run_waiting
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.session.state import NOT_MERGED, is_unmerged
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
@@ -53,15 +54,24 @@ async def execute_session(
         )
     runner = SessionRunner(setup.store, setup.session_id, setup.workflow, setup.workflow_hash, ctx)
     all_passes = passes(setup.options, inputs)
+    early_stop = not inputs and setup.options.max_iterations > 1
+
+    async def run_from(scope: Scope, start: Position) -> PassesResult:
+        return await runner.run_passes(all_passes, scope, start, early_stop=early_stop)
+
     try:
         with tracked_steps(setup.store, setup.session_id):
-            outcome = await runner.run_passes(
-                all_passes,
-                scope,
-                start,
-                early_stop=not inputs and setup.options.max_iterations > 1,
+            # a step stopped by a usage limit waits for the reset and runs again (or pauses)
+            outcome, pause = await run_waiting(
+                setup, reporter, await run_from(scope, start), run_from
             )
     except asyncio.CancelledError:
+        if setup.store.sessions.require(setup.session_id).status is RunStatus.PAUSED:
+            reporter.emit(Note("warn", "Interrupted during the usage-limit wait; still paused."))
+            raise InterruptedRunError(
+                f"interrupted; continue with: prodigy resume {setup.session_id}"
+                " (it waits for the rest of the reset)"
+            ) from None
         setup.store.sessions.set_status(setup.session_id, RunStatus.INTERRUPTED)
         reporter.emit(
             Note("warn", f"Session interrupted. Resume with: prodigy resume {setup.session_id}")
@@ -70,6 +80,8 @@ async def execute_session(
             f"interrupted; resume with: prodigy resume {setup.session_id}"
         ) from None
     report_usage(setup, reporter)
+    if pause is not None:
+        return end_run_paused(setup, reporter, pause)
     if outcome.failure is not None:
         return _failed(setup, reporter, outcome)
     setup.store.sessions.set_status(setup.session_id, RunStatus.COMPLETED)

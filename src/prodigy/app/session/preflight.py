@@ -12,7 +12,6 @@ from prodigy.core.budget import Budget
 from prodigy.core.env_resolution import env_form
 from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.goal_seek import parse_goal_seek
-from prodigy.core.quota import QuotaPolicy
 from prodigy.core.sub_workflow_plan import PlannedSub, plan_sub_workflows
 from prodigy.core.workflow import Step, Workflow, walk_steps
 from prodigy.core.workflow.step_model import GoalSeekAction
@@ -46,13 +45,11 @@ def _step_gaps(step: Step) -> list[str]:
 
 
 def _limit_gaps(workflow: Workflow) -> list[str]:
-    # Loaded and validated (issue 14), but not enforced yet: a budget that is not kept or a
-    # quota policy that is not followed would be worse than a refusal.
+    # Loaded and validated (issue 14), but not enforced yet: a budget that is not kept
+    # would be worse than a refusal. (`quota:` is enforced: quota_gate.py, quota_wait.py.)
     gaps: list[str] = []
     if workflow.budget != Budget():
         gaps.append(f"{workflow.source}: `budget:` / --max-cost-usd / --max-tokens")
-    if workflow.quota != QuotaPolicy():
-        gaps.append(f"{workflow.source}: `quota:` / --on-quota")
     return gaps
 
 

@@ -1,0 +1,323 @@
+"""Usage limits (quotas) through `prodigy run`, with the real Claude Code CLI on a scripted
+subscription: the model server rejects every request for a few seconds (a quota window),
+as Anthropic does when a 5-hour limit is reached (docs/budgets-and-quotas.md)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from prodigy.core.errors import EXIT_PAUSED
+from prodigy.runtime.model_server import ModelServer, QuotaWindow, ServerOptions
+from tests.support.repos import git, make_repo, prodigy_env
+
+pytestmark = pytest.mark.e2e
+
+# three requests per item: two tool calls and the final answer
+MAPREDUCE = """\
+name: quota-map
+mode: mapreduce
+quota:
+  on_limit: {policy}
+  jitter: 0s
+setup:
+  - shell: 'printf "[1,2,3,4]" > items.json'
+map:
+  input: items.json
+  json_path: "$[*]"
+  max_parallel: 2
+  agent_template:
+    - claude: |
+        @run echo "item ${{item}}" > "out-${{item}}.txt"
+        @commit item ${{item}}
+"""
+
+
+def run_prodigy(
+    repo: Path, env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prodigy", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def quota_server(from_request: int, seconds: float) -> Iterator[ModelServer]:
+    with ModelServer(ServerOptions(quota_window=QuotaWindow(from_request, seconds))) as server:
+        yield server
+
+
+@pytest.fixture
+def window(request: pytest.FixtureRequest) -> Iterator[ModelServer]:
+    from_request, seconds = getattr(request, "param", (7, 3.0))
+    yield from quota_server(from_request, seconds)
+
+
+def subscription_env(tmp_path: Path, claude_cli: Path, server: ModelServer) -> dict[str, str]:
+    return {
+        **prodigy_env(tmp_path),
+        **server.client_env(max_retries=0, subscription=True),
+        "PRODIGY_CLAUDE": str(claude_cli),
+        "IS_SANDBOX": "1",
+    }
+
+
+def events(env: dict[str, str], kind: str) -> list[dict[str, object]]:
+    """The recorded events of one type (their payloads)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "prodigy", "events", "ls", "--type", kind, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if not done.stdout.strip().startswith("["):
+        return []  # "No events match."
+    return [record["event"] for record in json.loads(done.stdout)]
+
+
+def sessions(env: dict[str, str]) -> list[dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "-m", "prodigy", "sessions", "ls", "--all", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def landed_once(repo: Path) -> None:
+    subjects = git(repo, "log", "--format=%s", "master").splitlines()
+    for item in range(1, 5):
+        assert subjects.count(f"item {item}") == 1, subjects
+        assert (repo / f"out-{item}.txt").read_text() == f"item {item}\n"
+
+
+def test_wait_waits_for_the_reset_and_lands_every_item_once(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    (repo / "wf.yml").write_text(MAPREDUCE.format(policy="wait"))
+
+    began = time.monotonic()
+    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    took = time.monotonic() - began
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    landed_once(repo)
+    assert "Usage limit reached: waiting until" in done.stderr
+    assert "resuming in" in done.stderr
+    assert took >= 3  # the window lasts 3 s from the 7th request
+    [session] = sessions(env)
+    assert session["status"] == "completed"
+    hits = events(env, "quota_limit_hit")
+    assert hits
+    assert hits[0]["limit_type"] == "five_hour"
+    assert hits[0]["resets_at"] == hits[0]["resume_at"]  # jitter 0s
+    assert [e["reason"] for e in events(env, "job_resumed")] == ["quota"]
+    assert events(env, "agent_failed") == []
+    dlq = run_prodigy(repo, env, "dlq", "list", "--json")
+    assert json.loads(dlq.stdout or "[]") == []
+
+
+def resume_job_of(output: str) -> str:
+    marker = "prodigy resume-job "
+    assert marker in output, output
+    return output.split(marker, 1)[1].split(maxsplit=1)[0].rstrip(".;,")
+
+
+def seconds_until(stamp: str) -> float:
+    return (datetime.fromisoformat(stamp) - datetime.now().astimezone()).total_seconds()
+
+
+@pytest.mark.parametrize("window", [(7, 6.0)], indirect=True)
+def test_pause_ends_paused_and_resume_job_lands_the_rest_after_the_reset(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    (repo / "wf.yml").write_text(MAPREDUCE.format(policy="pause"))
+
+    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+
+    assert done.returncode == EXIT_PAUSED == 75, done.stdout + done.stderr
+    assert "paused (quota): the agent hit the five_hour usage limit" in done.stderr
+    job = resume_job_of(done.stderr)
+    [session] = sessions(env)
+    assert (session["status"], session["pause_reason"]) == ("paused", "quota")
+    resume_at = str(session["resume_at"])
+    assert 0 < seconds_until(resume_at) <= 6
+    paused = events(env, "job_paused")
+    assert [(e["reason"], e["resume_at"]) for e in paused] == [("quota", resume_at)]
+    assert events(env, "agent_failed") == []
+    listed = run_prodigy(repo, env, "sessions", "ls")
+    assert "paused" in listed.stdout and "quota" in listed.stdout
+
+    early = run_prodigy(repo, env, "resume-job", job, "-y")
+    assert early.returncode == 2, early.stdout + early.stderr
+    assert "paused by a usage limit until" in early.stderr
+    assert "--force" in early.stderr
+
+    time.sleep(max(0.0, seconds_until(resume_at)) + 0.5)
+    later = run_prodigy(repo, env, "resume-job", job, "-y")
+
+    assert later.returncode == 0, later.stdout + later.stderr
+    landed_once(repo)
+    [session] = sessions(env)
+    assert session["status"] == "completed"
+    assert json.loads(run_prodigy(repo, env, "dlq", "list", "--json").stdout or "[]") == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("window", [(7, 9.0)], indirect=True)
+def test_a_job_killed_during_the_wait_resumes_into_the_same_wait(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    (repo / "wf.yml").write_text(MAPREDUCE.format(policy="wait"))
+    command = [sys.executable, "-m", "prodigy", "run", "wf.yml", "-y"]
+    proc = subprocess.Popen(
+        command,
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        paused: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not paused:
+            time.sleep(0.3)
+            paused = [s for s in sessions(env) if s["status"] == "paused"]
+        assert paused, "the run never started waiting"
+        os.kill(proc.pid, signal.SIGKILL)  # a crash in the middle of the wait
+        proc.wait(timeout=10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # agents the crash left behind
+            os.killpg(proc.pid, signal.SIGKILL)
+    resume_at = str(paused[0]["resume_at"])
+    assert seconds_until(resume_at) > 0
+    [job] = [str(e["job_id"]) for e in events(env, "job_started")]
+
+    resumed = run_prodigy(repo, env, "resume-job", job, "-y")
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "Usage limit reached: waiting until" in resumed.stderr
+    assert seconds_until(resume_at) < 0  # it waited for the stored reset, not less
+    landed_once(repo)
+    assert json.loads(run_prodigy(repo, env, "dlq", "list", "--json").stdout or "[]") == []
+
+
+SEQUENTIAL = """\
+quota:
+  on_limit: {policy}
+  jitter: 0s
+commands:
+  - claude: |
+      @run echo one > one.txt
+      @commit one
+  - claude: |
+      @run echo two > two.txt
+      @commit two
+"""
+
+
+@pytest.mark.parametrize("window", [(4, 3.0)], indirect=True)
+def test_a_sequential_step_waits_for_the_reset_and_runs_again(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    (repo / "wf.yml").write_text(SEQUENTIAL.format(policy="wait"))
+
+    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Usage limit reached: waiting until" in done.stderr
+    assert git(repo, "log", "--format=%s", "-3", "master").splitlines()[1:] == ["two", "one"]
+    assert (repo / "two.txt").read_text() == "two\n"
+    assert [e["limit_type"] for e in events(env, "quota_limit_hit")] == ["five_hour"]
+    assert [e["reason"] for e in events(env, "job_resumed")] == ["quota"]
+
+
+@pytest.mark.parametrize("window", [(4, 5.0)], indirect=True)
+def test_a_sequential_run_pauses_at_the_step_and_resume_continues_there(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    (repo / "wf.yml").write_text(SEQUENTIAL.format(policy="pause"))
+
+    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+
+    assert done.returncode == 75, done.stdout + done.stderr
+    [session] = sessions(env)
+    assert (session["status"], session["pause_reason"]) == ("paused", "quota")
+    resume_at = str(session["resume_at"])
+    assert f"continue with: prodigy resume {session['id']}" in done.stderr
+    early = run_prodigy(repo, env, "resume", str(session["id"]), "-y")
+    assert early.returncode == 2
+    assert "--force" in early.stderr
+    time.sleep(max(0.0, seconds_until(resume_at)) + 0.5)
+
+    later = run_prodigy(repo, env, "resume", str(session["id"]), "-y")
+
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert git(repo, "log", "--format=%s", "-3", "master").splitlines()[1:] == ["two", "one"]
+
+
+@pytest.mark.parametrize("window", [(7, 30.0)], indirect=True)
+def test_ctrl_c_during_the_wait_leaves_the_job_paused_and_resumable(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    (repo / "wf.yml").write_text(MAPREDUCE.format(policy="wait"))
+    command = [sys.executable, "-m", "prodigy", "run", "wf.yml", "-y"]
+    proc = subprocess.Popen(
+        command,
+        cwd=repo,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            s["status"] == "paused" for s in sessions(env)
+        ):
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    assert proc.returncode == 130, stderr
+    assert "continue with: prodigy resume-job" in stderr
+    [session] = sessions(env)
+    assert (session["status"], session["pause_reason"]) == ("paused", "quota")
+    assert seconds_until(str(session["resume_at"])) > 0
+    assert [e["reason"] for e in events(env, "job_paused")] == ["quota"]
+    assert events(env, "agent_failed") == []
