@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from prodigy.core.errors import EXIT_PAUSED
-from prodigy.runtime.model_server import ModelServer, QuotaWindow, ServerOptions
+from prodigy.runtime.model_server import ModelServer, QuotaWarning, QuotaWindow, ServerOptions
 from tests.support.repos import git, make_repo, prodigy_env
 
 pytestmark = pytest.mark.e2e
@@ -147,8 +147,8 @@ def seconds_until(stamp: str) -> float:
     return (datetime.fromisoformat(stamp) - datetime.now().astimezone()).total_seconds()
 
 
-@pytest.mark.parametrize("window", [(7, 6.0)], indirect=True)
-def test_pause_ends_paused_and_resume_job_lands_the_rest_after_the_reset(
+@pytest.mark.parametrize("window", [(7, 60.0)], indirect=True)
+def test_pause_ends_paused_and_resume_job_refuses_before_the_reset(
     tmp_path: Path, claude_cli: Path, window: ModelServer
 ) -> None:
     env = subscription_env(tmp_path, claude_cli, window)
@@ -163,7 +163,7 @@ def test_pause_ends_paused_and_resume_job_lands_the_rest_after_the_reset(
     [session] = sessions(env)
     assert (session["status"], session["pause_reason"]) == ("paused", "quota")
     resume_at = str(session["resume_at"])
-    assert 0 < seconds_until(resume_at) <= 6
+    assert 0 < seconds_until(resume_at) <= 60
     paused = events(env, "job_paused")
     assert [(e["reason"], e["resume_at"]) for e in paused] == [("quota", resume_at)]
     assert events(env, "agent_failed") == []
@@ -175,10 +175,31 @@ def test_pause_ends_paused_and_resume_job_lands_the_rest_after_the_reset(
     assert "paused by a usage limit until" in early.stderr
     assert "--force" in early.stderr
 
-    time.sleep(max(0.0, seconds_until(resume_at)) + 0.5)
-    later = run_prodigy(repo, env, "resume-job", job, "-y")
+    window.close_quota_window()  # the account has allowance again before the stated reset
+    forced = run_prodigy(repo, env, "resume-job", job, "-y", "--force")
+
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    landed_once(repo)
+    assert json.loads(run_prodigy(repo, env, "dlq", "list", "--json").stdout or "[]") == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("window", [(7, 8.0)], indirect=True)
+def test_after_the_reset_resume_job_lands_the_rest_of_a_paused_job(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    (repo / "wf.yml").write_text(MAPREDUCE.format(policy="pause"))
+    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    assert done.returncode == 75, done.stdout + done.stderr
+    [session] = sessions(env)
+    time.sleep(max(0.0, seconds_until(str(session["resume_at"]))) + 0.5)
+
+    later = run_prodigy(repo, env, "resume-job", resume_job_of(done.stderr), "-y")
 
     assert later.returncode == 0, later.stdout + later.stderr
+    assert "Usage limit reached" not in later.stderr  # the reset had passed: no wait
     landed_once(repo)
     [session] = sessions(env)
     assert session["status"] == "completed"
@@ -259,7 +280,7 @@ def test_a_sequential_step_waits_for_the_reset_and_runs_again(
     assert [e["reason"] for e in events(env, "job_resumed")] == ["quota"]
 
 
-@pytest.mark.parametrize("window", [(4, 5.0)], indirect=True)
+@pytest.mark.parametrize("window", [(4, 60.0)], indirect=True)
 def test_a_sequential_run_pauses_at_the_step_and_resume_continues_there(
     tmp_path: Path, claude_cli: Path, window: ModelServer
 ) -> None:
@@ -274,12 +295,13 @@ def test_a_sequential_run_pauses_at_the_step_and_resume_continues_there(
     assert (session["status"], session["pause_reason"]) == ("paused", "quota")
     resume_at = str(session["resume_at"])
     assert f"continue with: prodigy resume {session['id']}" in done.stderr
+    assert seconds_until(resume_at) > 0
     early = run_prodigy(repo, env, "resume", str(session["id"]), "-y")
     assert early.returncode == 2
     assert "--force" in early.stderr
-    time.sleep(max(0.0, seconds_until(resume_at)) + 0.5)
+    window.close_quota_window()
 
-    later = run_prodigy(repo, env, "resume", str(session["id"]), "-y")
+    later = run_prodigy(repo, env, "resume", str(session["id"]), "-y", "--force")
 
     assert later.returncode == 0, later.stdout + later.stderr
     assert git(repo, "log", "--format=%s", "-3", "master").splitlines()[1:] == ["two", "one"]
@@ -321,3 +343,43 @@ def test_ctrl_c_during_the_wait_leaves_the_job_paused_and_resumable(
     assert seconds_until(str(session["resume_at"])) > 0
     assert [e["reason"] for e in events(env, "job_paused")] == ["quota"]
     assert events(env, "agent_failed") == []
+
+
+def test_a_usage_warning_is_shown_and_recorded(tmp_path: Path, claude_cli: Path) -> None:
+    with ModelServer(ServerOptions(quota_warning=QuotaWarning(2, 0.85))) as server:
+        env = subscription_env(tmp_path, claude_cli, server)
+        repo = make_repo(tmp_path / "repo")
+        (repo / "wf.yml").write_text("- claude: |\n    @run echo one > one.txt\n    @commit one\n")
+
+        done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "usage warning: 85% of the five_hour usage limit used" in done.stderr
+    [warning] = events(env, "quota_warning")
+    info = warning["rate_limit_info"]
+    assert isinstance(info, dict)
+    assert (info["status"], info["utilization"]) == ("allowed_warning", 0.85)
+
+
+@pytest.mark.parametrize("window", [(4, 30.0)], indirect=True)
+def test_a_reset_beyond_max_wait_ends_paused_even_under_wait(
+    tmp_path: Path, claude_cli: Path, window: ModelServer
+) -> None:
+    env = subscription_env(tmp_path, claude_cli, window)
+    repo = make_repo(tmp_path / "repo")
+    workflow = SEQUENTIAL.format(policy="wait").replace(
+        "  jitter: 0s\n", "  jitter: 0s\n  max_wait: 10s\n"
+    )
+    (repo / "wf.yml").write_text(workflow)
+
+    began = time.monotonic()
+    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+
+    assert done.returncode == 75, done.stdout + done.stderr
+    assert time.monotonic() - began < 25  # it did not wait the 30 s
+    assert "Usage limit reached: waiting" not in done.stderr
+    [session] = sessions(env)
+    assert (session["status"], session["pause_reason"]) == ("paused", "quota")
+    early = run_prodigy(repo, env, "resume", str(session["id"]), "-y")
+    assert early.returncode == 2  # waiting longer than max_wait is not what resume does
+    assert "--force" in early.stderr

@@ -215,6 +215,8 @@ class MapRunner:
             outcome = await self.job.runner(task, started)
         finally:
             self.running -= 1
+        if outcome.failure_kind == "quota":
+            self.quota.hold()  # before this slot goes to the next item
         # before the slot is free: the next agent must see an opened breaker (a usage
         # limit says nothing about the items: it neither opens nor closes the breaker)
         if outcome.failure_kind != "quota":

@@ -70,6 +70,11 @@ class QuotaGate:
             if self._open.is_set():
                 await asyncio.sleep(0 if running() < self.allowed() else _POLL_SECONDS)
 
+    def hold(self) -> None:
+        """Start nothing until `hit` has decided: called as soon as an agent returns with
+        a quota failure, before its executor slot is free for the next item."""
+        self._open.clear()
+
     def landed(self) -> None:
         self.hits_in_row = 0
         if self.ramping:
@@ -85,7 +90,7 @@ class QuotaGate:
         job.store.items.give_back(job.job_id, outcome.item_id)
         self.given_back.add(outcome.item_id)
         quota = _quota_hit(outcome)
-        already = self.waiting
+        already = self._waiter is not None and not self._waiter.done()
         if not already:
             self.hits_in_row += 1
         plan = plan_wait(quota, job.quota, self.hits_in_row)
@@ -105,7 +110,7 @@ class QuotaGate:
             Note("warn", f"{outcome.item_id} hit the usage limit; it goes back to pending")
         )
         if job.quota.on_limit == "pause" or too_far(plan, job.quota):
-            return plan
+            return plan  # the phase drains: admit() lets the held starts end as not started
         if job.quota.on_limit == "wait" and not already:
             self._start_wait(plan)
         return None

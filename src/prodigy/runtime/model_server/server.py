@@ -153,6 +153,10 @@ class ModelServer:
         """Reject every message request from now for `seconds`; returns the reset epoch."""
         return self.limits.open_window(seconds, limit_type)
 
+    def close_quota_window(self) -> None:
+        """End the quota window now: requests are answered again."""
+        self.limits.close_window()
+
     def tokens(self, request: bytes, answer: object) -> tuple[int, int]:
         """The input and output tokens to report for one answer."""
         given_in, given_out = self.options.input_tokens, self.options.output_tokens
