@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-from tests.support.claude_cli import locate_claude_cli
+from tests.support.agent_clis import locate_claude_cli
 
 from benchmarks.bench_overhead import check_landed
 from benchmarks.timing import Row, Settings, Stats, repeat, run_child, unavailable

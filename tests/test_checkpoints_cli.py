@@ -9,15 +9,14 @@ import pytest
 
 from prodigy.core.records import RunStatus
 from prodigy.store import open_store
-from tests.inspect_support import (
+from tests.support.cli import run_cli, run_json
+from tests.support.repos import commit_file
+from tests.support.sessions import (
     make_session,
     new_repo,
     prodigy_home,
-    run_cli,
-    run_json,
     running,
 )
-from tests.support.repos import commit_file
 
 
 def test_list_shows_progress_and_what_resume_would_do(

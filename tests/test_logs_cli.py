@@ -16,13 +16,12 @@ from prodigy.app.paths import logs_dir
 from prodigy.core.records import RunStatus, UsageRecord
 from prodigy.core.usage import Usage
 from prodigy.store import open_store
-from tests.inspect_support import (
+from tests.support.cli import run_cli, run_json
+from tests.support.sessions import (
     Made,
     make_session,
     new_repo,
     prodigy_home,
-    run_cli,
-    run_json,
     running,
 )
 

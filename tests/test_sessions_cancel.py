@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.mapreduce_harness import MapReduceRepo
-from tests.web.support import has_running_item, release, start_job, stop, wait_for
+from tests.support.dashboard import has_running_item, release, start_job, stop, wait_for
+from tests.support.mapreduce import MapReduceRepo
 
 
 def test_cancel_by_job_id_interrupts_the_run_and_resume_job_finishes_it(tmp_path: Path) -> None:

@@ -13,12 +13,11 @@ import pytest
 from prodigy.app.paths import logs_dir
 from prodigy.core.records import RunStatus
 from prodigy.store import open_store
-from tests.inspect_support import (
+from tests.support.cli import run_cli, run_json
+from tests.support.sessions import (
     make_session,
     new_repo,
     prodigy_home,
-    run_cli,
-    run_json,
     running,
 )
 

@@ -10,15 +10,14 @@ from prodigy.app.paths import worktrees_dir
 from prodigy.core.records import RunStatus
 from prodigy.core.records import repo_key as key_of
 from prodigy.store import open_store
-from tests.inspect_support import (
+from tests.support.cli import run_cli, run_json
+from tests.support.repos import git
+from tests.support.sessions import (
     make_session,
     new_repo,
     prodigy_home,
-    run_cli,
-    run_json,
     running,
 )
-from tests.support.repos import git
 
 
 def _rows(

@@ -7,8 +7,8 @@ import asyncio
 import pickle
 from pathlib import Path
 
-from tests.runtime.language.support import context, steps
 from tests.support.repos import git, make_repo
+from tests.support.steps import context, steps
 
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.items import MapJob

@@ -14,13 +14,11 @@ from pathlib import Path
 import pytest
 
 from prodigy.runtime.model_server import ModelServer
-from tests.e2e.helpers import ClaudeRunner
-from tests.support.agent_clis import locate_agent_cli
-from tests.support.claude_cli import ClaudeCli, locate_claude_cli
-from tests.support.repos import make_repo
+from tests.support.agent_clis import AgentCli, locate_agent_cli, locate_claude_cli
+from tests.support.e2e import ClaudeRunner
 
 
-def _required(found: ClaudeCli, what: str) -> Path:
+def _required(found: AgentCli, what: str) -> Path:
     if found.path is None:
         message = f"{what} unavailable: {found.reason}"
         if os.environ.get("CI", "").lower() == "true":
@@ -51,11 +49,6 @@ def gemini_cli() -> Path:
 def model_server() -> Iterator[ModelServer]:
     with ModelServer() as server:
         yield server
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -18,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from prodigy.runtime.model_server import ModelServer
-from tests.e2e.helpers import processes_mentioning
+from tests.support.cli import run_prodigy
+from tests.support.e2e import processes_mentioning
 from tests.support.repos import git, make_repo, prodigy_env
 
 pytestmark = pytest.mark.e2e
@@ -46,20 +45,6 @@ map:
         @write out-${item}.txt item ${item}
         @commit item ${item}
 """
-
-
-def run_prodigy(
-    repo: Path, env: dict[str, str], *args: str, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prodigy", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def agent_env(tmp_path: Path, server: ModelServer, clis: dict[str, Path]) -> dict[str, str]:
@@ -108,7 +93,7 @@ def test_a_step_commits_with_the_users_identity_and_records_usage(
     repo = repo_without_identity(tmp_path)
     (repo / "wf.yml").write_text(ONE_STEP)
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y", "--agent", backend)
+    done = run_prodigy("run", "wf.yml", "-y", "--agent", backend, cwd=repo, env=env, timeout=180)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert (repo / "hello.txt").read_text() == "hello\n"
@@ -129,7 +114,7 @@ def test_a_mapreduce_lands_each_item_once(
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(MAPREDUCE)
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y", "--agent", backend)
+    done = run_prodigy("run", "wf.yml", "-y", "--agent", backend, cwd=repo, env=env, timeout=180)
 
     assert done.returncode == 0, done.stdout + done.stderr
     subjects = git(repo, "log", "--format=%s", "master").splitlines()
@@ -152,7 +137,7 @@ def test_a_step_can_name_its_own_agent(
         "    agent: gemini\n"
     )
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    done = run_prodigy("run", "wf.yml", "-y", cwd=repo, env=env, timeout=180)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert git(repo, "log", "--format=%s", "-3").splitlines()[1:] == ["by gemini", "by codex"]
@@ -171,7 +156,7 @@ def test_a_permanent_api_error_fails_the_step(
         "- shell: touch never-here\n"
     )
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y", "--agent", "gemini")
+    done = run_prodigy("run", "wf.yml", "-y", "--agent", "gemini", cwd=repo, env=env, timeout=180)
 
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
@@ -192,11 +177,11 @@ def test_a_permanent_api_error_dead_letters_the_item(
         )
     )
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y", "--agent", "codex")
+    done = run_prodigy("run", "wf.yml", "-y", "--agent", "codex", cwd=repo, env=env, timeout=180)
 
     output = done.stdout + done.stderr
     assert "1 successful, 1 failed" in output, output
-    listed = run_prodigy(repo, env, "dlq", "list", "--json")
+    listed = run_prodigy("dlq", "list", "--json", cwd=repo, env=env, timeout=180)
     items = json.loads(listed.stdout)
     assert len(items) == 1, listed.stdout + listed.stderr
     assert "test 2 != 2" in json.dumps(items)
@@ -215,7 +200,7 @@ def test_a_step_timeout_kills_the_cli_process_tree(
     )
 
     started = time.monotonic()
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y", "--agent", backend)
+    done = run_prodigy("run", "wf.yml", "-y", "--agent", backend, cwd=repo, env=env, timeout=180)
 
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
@@ -230,7 +215,7 @@ def test_a_missing_cli_is_an_error_before_any_work(tmp_path: Path, backend: str)
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(ONE_STEP)
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y", "--agent", backend)
+    done = run_prodigy("run", "wf.yml", "-y", "--agent", backend, cwd=repo, env=env, timeout=180)
 
     assert done.returncode == 2  # a usage error: nothing ran
     assert f"npm install -g {PACKAGES[backend]}" in done.stderr
@@ -253,7 +238,7 @@ def test_the_demo_runs_offline_with_a_real_cli(
     env["TMPDIR"] = str(tmp_path)
     target = tmp_path / "demo"
 
-    done = run_prodigy(tmp_path, env, "demo", str(target), "--agent", backend)
+    done = run_prodigy("demo", str(target), "--agent", backend, cwd=tmp_path, env=env, timeout=180)
 
     output = done.stdout + done.stderr
     assert done.returncode == 0, output

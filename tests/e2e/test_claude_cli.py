@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from prodigy.runtime.model_server import ModelServer
-from tests.e2e.helpers import ClaudeRunner, processes_mentioning
+from tests.support.e2e import ClaudeRunner, processes_mentioning
 from tests.support.repos import git
 
 pytestmark = pytest.mark.e2e

@@ -17,8 +17,8 @@ import pytest
 
 from prodigy.runtime.model_server import ModelServer, QuotaWarning, QuotaWindow, ServerOptions
 from prodigy.runtime.model_server.limits import SubscriptionLimits
-from tests.e2e.helpers import ClaudeRunner
 from tests.e2e.test_model_server import request_body
+from tests.support.e2e import ClaudeRunner
 
 pytestmark = pytest.mark.e2e
 

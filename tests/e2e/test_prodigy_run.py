@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -11,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from prodigy.runtime.model_server import ModelServer
-from tests.e2e.helpers import processes_mentioning
+from tests.support.cli import run_prodigy
+from tests.support.e2e import processes_mentioning
 from tests.support.repos import git, make_repo, prodigy_env
 
 pytestmark = pytest.mark.e2e
@@ -26,20 +25,6 @@ TWO_STEPS = """\
     @append hello.txt again
     @commit append again
 """
-
-
-def run_prodigy(
-    repo: Path, env: dict[str, str], *args: str, timeout: float = 90
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prodigy", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -58,7 +43,7 @@ def test_two_claude_steps_commit_in_the_worktree_and_merge(
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(TWO_STEPS)
 
-    done = run_prodigy(repo, run_env, "run", "wf.yml", "-y")
+    done = run_prodigy("run", "wf.yml", "-y", cwd=repo, env=run_env, timeout=90)
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert (repo / "hello.txt").read_text() == "hello\nagain\n"
@@ -80,7 +65,7 @@ def test_a_failing_claude_step_fails_the_run_and_names_its_log(
         "- shell: touch never-here\n"
     )
 
-    done = run_prodigy(repo, run_env, "run", "wf.yml", "-y")
+    done = run_prodigy("run", "wf.yml", "-y", cwd=repo, env=run_env, timeout=90)
 
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
@@ -97,7 +82,7 @@ def test_an_api_error_fails_the_step_as_a_rate_limit(
     (repo / "wf.yml").write_text("- claude: '@print never answered'\n")
     model_server.inject(429)
 
-    done = run_prodigy(repo, run_env, "run", "wf.yml", "-y")
+    done = run_prodigy("run", "wf.yml", "-y", cwd=repo, env=run_env, timeout=90)
 
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
@@ -113,7 +98,7 @@ def test_a_step_timeout_stops_claude_and_leaves_no_process(
     (repo / "wf.yml").write_text(f"- claude: |\n    @sleep 60\n    @print {marker}\n  timeout: 3\n")
 
     started = time.monotonic()
-    done = run_prodigy(repo, run_env, "run", "wf.yml", "-y")
+    done = run_prodigy("run", "wf.yml", "-y", cwd=repo, env=run_env, timeout=90)
 
     output = done.stdout + done.stderr
     assert done.returncode == 1, output

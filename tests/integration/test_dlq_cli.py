@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,9 @@ from prodigy.app.mapreduce.dead_letters import make_room
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.core.progress import Note
 from prodigy.store import open_store
-from tests.integration.inprocess_cli import Cli
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
-from tests.integration.test_mapreduce_conformance import M07, M07_ITEMS
+from tests.support.cli import InProcessCli
+from tests.support.conformance import M07, M07_ITEMS
+from tests.support.mapreduce import MapReduceRepo
 
 TWO_WAYS = """
 name: two-ways
@@ -36,31 +35,12 @@ TWO_WAYS_ITEMS = [
     {"id": 3, "pre": "fake-fail 3 disk full on /var/b/22"},
     {"id": 4, "pre": "fake-fail 5 out of memory"},  # (a quota text would wait, not fail)
 ]
-NOOP_ITEMS = [{"id": n, "pre": "fake-noop"} for n in (1, 2, 3)]
 
 
-def subproc(mr: MapReduceRepo, *args: str, env: dict[str, str] | None = None) -> Any:
-    return subprocess.run(
-        [str(PRODIGY), *args],
-        cwd=mr.repo,
-        env={**mr.env, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
-    )
-
-
-def as_json(cli: Cli, mr: MapReduceRepo, *args: str) -> Any:
-    done = cli(mr, *args, "--json")
+def as_json(cli: InProcessCli, mr: MapReduceRepo, *args: str) -> Any:
+    done = cli.in_repo(mr, *args, "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(monkeypatch, capsys)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +53,7 @@ def two_ways(tmp_path_factory: pytest.TempPathFactory) -> MapReduceRepo:
     return mr
 
 
-def test_m07_in_full(cli: Cli, tmp_path: Path) -> None:
+def test_m07_in_full(cli: InProcessCli, tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     mr.items(M07_ITEMS)
     done = mr.run(M07)
@@ -84,11 +64,11 @@ def test_m07_in_full(cli: Cli, tmp_path: Path) -> None:
     assert "/fake-fail 3 boom-2" in mr.prompts()
     assert "/fake-write-commit out/2.txt ok" not in mr.prompts()
     job = mr.job_id()
-    listing = cli(mr, "dlq", "list")
+    listing = cli.in_repo(mr, "dlq", "list")
     assert listing.returncode == 0, listing.stderr
     [row] = [line for line in listing.stdout.splitlines() if line.startswith("item_")]
     assert row.split()[:3] == ["item_1", job, "1"]
-    shown = cli(mr, "dlq", "inspect", "item_1", "--job-id", job)
+    shown = cli.in_repo(mr, "dlq", "inspect", "item_1", "--job-id", job)
     assert shown.returncode == 0, shown.stderr
     assert '"id": 2' in shown.stdout and '"pre": "fake-fail 3 boom-2"' in shown.stdout
     assert "exit code 3" in shown.stdout and "boom-2" in shown.stdout
@@ -103,7 +83,7 @@ def test_m07_in_full(cli: Cli, tmp_path: Path) -> None:
     assert as_json(cli, mr, "dlq", "show", "item_1") == entry  # one job holds it: no --job needed
 
 
-def test_list_filters_and_order(cli: Cli, two_ways: MapReduceRepo) -> None:
+def test_list_filters_and_order(cli: InProcessCli, two_ways: MapReduceRepo) -> None:
     mr = two_ways
 
     def ids(*args: str) -> list[str]:
@@ -123,13 +103,13 @@ def test_list_filters_and_order(cli: Cli, two_ways: MapReduceRepo) -> None:
     assert len(ids("--since", "1h")) == 3
     assert ids("--until", "2000-01-01") == []
     assert len(ids("--job", mr.job_id(), "--since", "2000-01-01T00:00")) == 3
-    bad = cli(mr, "dlq", "list", "--since", "yesterday-ish")
+    bad = cli.in_repo(mr, "dlq", "list", "--since", "yesterday-ish")
     assert bad.returncode == 2 and "--since 'yesterday-ish'" in bad.stderr
-    unknown = cli(mr, "dlq", "list", "--job", "no-such-job")
+    unknown = cli.in_repo(mr, "dlq", "list", "--job", "no-such-job")
     assert unknown.returncode == 2 and "no job 'no-such-job'" in unknown.stderr
 
 
-def test_stats_and_analysis(cli: Cli, two_ways: MapReduceRepo) -> None:
+def test_stats_and_analysis(cli: InProcessCli, two_ways: MapReduceRepo) -> None:
     mr = two_ways
     job = mr.job_id()
     stats = as_json(cli, mr, "dlq", "stats", "--job", job)
@@ -147,14 +127,16 @@ def test_stats_and_analysis(cli: Cli, two_ways: MapReduceRepo) -> None:
     assert count == 3 and hour.endswith(":00:00Z")
     recorded = [e for e in mr.events() if e["event_type"] == "d_l_q_analysis_generated"]
     assert recorded and recorded[-1]["patterns"][0]["count"] == 2
-    text = cli(mr, "dlq", "analyze")
+    text = cli.in_repo(mr, "dlq", "analyze")
     assert "2 x CommandFailed { exit_code: 3 }::" in text.stdout
     assert "Last attempts per hour:" in text.stdout
 
 
-def test_export_writes_prodigys_shape(cli: Cli, two_ways: MapReduceRepo, tmp_path: Path) -> None:
+def test_export_writes_prodigys_shape(
+    cli: InProcessCli, two_ways: MapReduceRepo, tmp_path: Path
+) -> None:
     out = tmp_path / "dlq.json"
-    done = cli(two_ways, "dlq", "export", str(out), "--job", two_ways.job_id())
+    done = cli.in_repo(two_ways, "dlq", "export", str(out), "--job", two_ways.job_id())
     assert done.returncode == 0, done.stderr
     exported = json.loads(out.read_text())
     assert len(exported) == 3
@@ -166,7 +148,7 @@ def test_export_writes_prodigys_shape(cli: Cli, two_ways: MapReduceRepo, tmp_pat
     assert {e["item_data"]["id"] for e in exported} == {1, 3, 4}
 
 
-def test_purge_and_clear_ask_first_and_record_removals(cli: Cli, tmp_path: Path) -> None:
+def test_purge_and_clear_ask_first_and_record_removals(cli: InProcessCli, tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     mr.items(TWO_WAYS_ITEMS)
     assert mr.run(TWO_WAYS).returncode == 0
@@ -174,25 +156,25 @@ def test_purge_and_clear_ask_first_and_record_removals(cli: Cli, tmp_path: Path)
     assert mr.run(TWO_WAYS).returncode == 0  # item 2 fails too now: out/2.txt is on master
     second = mr.job_id()
     assert len(mr.dlq()) == 7
-    ambiguous = cli(mr, "dlq", "show", "item_0")
+    ambiguous = cli.in_repo(mr, "dlq", "show", "item_0")
     assert ambiguous.returncode == 2 and "is in the DLQ of 2 jobs" in ambiguous.stderr
-    refused = cli(mr, "dlq", "purge", "--older-than", "0s")
+    refused = cli.in_repo(mr, "dlq", "purge", "--older-than", "0s")
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    recent = cli(mr, "dlq", "purge", "--older-than", "1h", "--yes")
+    recent = cli.in_repo(mr, "dlq", "purge", "--older-than", "1h", "--yes")
     assert recent.returncode == 0 and "No failed items" in recent.stdout
     assert len(mr.dlq()) == 7
-    purged = cli(mr, "dlq", "purge", "--older-than", "0s", "--job", first, "--yes")
+    purged = cli.in_repo(mr, "dlq", "purge", "--older-than", "0s", "--job", first, "--yes")
     assert purged.returncode == 0, purged.stderr
     assert "Removed 3 item(s)" in purged.stdout
     assert {e["job_id"] for e in mr.dlq()} == {second}
     removed = [e for e in mr.events() if e["event_type"] == "d_l_q_item_removed"]
     assert sorted(e["item_id"] for e in removed) == ["item_0", "item_2", "item_3"]
     assert {(e["job_id"], e["reason"]) for e in removed} == {(first, "purged")}
-    assert cli(mr, "dlq", "clear", "--job", second).returncode == 2
-    cleared = cli(mr, "dlq", "clear", "--job", second, "--yes")
+    assert cli.in_repo(mr, "dlq", "clear", "--job", second).returncode == 2
+    cleared = cli.in_repo(mr, "dlq", "clear", "--job", second, "--yes")
     assert cleared.returncode == 0 and "Removed 4 item(s)" in cleared.stdout
     assert mr.dlq() == []
-    assert cli(mr, "dlq", "clear").returncode == 2  # --job is required
+    assert cli.in_repo(mr, "dlq", "clear").returncode == 2  # --job is required
 
 
 def test_a_full_dlq_archives_its_oldest_items_and_says_so(tmp_path: Path) -> None:
@@ -212,7 +194,7 @@ def test_a_full_dlq_archives_its_oldest_items_and_says_so(tmp_path: Path) -> Non
     assert evicted["archive"] == str(archive)
 
 
-def test_hostile_item_ids_are_data(cli: Cli, tmp_path: Path) -> None:
+def test_hostile_item_ids_are_data(cli: InProcessCli, tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     mr.items(M07_ITEMS)
     assert mr.run(M07).returncode == 0
@@ -226,18 +208,18 @@ def test_hostile_item_ids_are_data(cli: Cli, tmp_path: Path) -> None:
                 error_signature="Unknown::x", reprocess_eligible=True,
             )  # fmt: skip
     before = _files(tmp_path)
-    listing = cli(mr, "dlq", "list", "--job", job)
+    listing = cli.in_repo(mr, "dlq", "list", "--job", job)
     assert listing.returncode == 0
     assert "line\\nbreak" in listing.stdout and "line\nbreak" not in listing.stdout
     for item_id in hostile:
         shown = as_json(cli, mr, "dlq", "show", item_id, "--job", job)
         assert shown["item_id"] == item_id
     out = tmp_path / "export.json"
-    assert cli(mr, "dlq", "export", str(out)).returncode == 0
+    assert cli.in_repo(mr, "dlq", "export", str(out)).returncode == 0
     assert {e["item_id"] for e in json.loads(out.read_text())} >= set(hostile)
-    retried = subproc(mr, "dlq", "retry", job, "--item", "../../x", "-y")
+    retried = mr.prodigy("dlq", "retry", job, "--item", "../../x", "-y")
     assert retried.returncode == 0 and "not a work item of the job" in retried.stderr
-    assert cli(mr, "dlq", "clear", "--job", job, "--yes").returncode == 0
+    assert cli.in_repo(mr, "dlq", "clear", "--job", job, "--yes").returncode == 0
     created = _files(tmp_path) - before - {out}
     home = (mr.home / ".prodigy").resolve()
     assert all(p.resolve().is_relative_to(home) for p in created), created

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from prodigy.runtime.locks import acquire_lock, lock_path
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
-from tests.integration.test_dlq_cli import NOOP_ITEMS, subproc
-from tests.integration.test_mapreduce_conformance import M07
+from tests.support.cli import PRODIGY
+from tests.support.conformance import M07, NOOP_ITEMS
+from tests.support.mapreduce import MapReduceRepo
 
 
 def test_retry_after_fixing_the_cause_lands_and_leaves_the_dlq(tmp_path: Path) -> None:
@@ -26,16 +26,16 @@ def test_retry_after_fixing_the_cause_lands_and_leaves_the_dlq(tmp_path: Path) -
     assert [e["item_id"] for e in mr.dlq()] == ["item_1"]
     assert "out/2.txt" not in mr.tree()
     calls = len(mr.calls())
-    dry = subproc(mr, "dlq", "retry", job, "--dry-run")
+    dry = mr.prodigy("dlq", "retry", job, "--dry-run")
     assert dry.returncode == 0 and "Would retry: 1 item(s)" in dry.stdout
     assert len(mr.calls()) == calls  # the dry run ran nothing
     mr.rules([])  # the cause is fixed
     session = mr.query("SELECT session_id FROM jobs")[0]["session_id"]
     with acquire_lock(lock_path(mr.home / ".prodigy" / "locks", session), owner="prodigy run"):
-        busy = subproc(mr, "dlq", "retry", job, "-y")  # as if the run were still going
+        busy = mr.prodigy("dlq", "retry", job, "-y")  # as if the run were still going
     assert busy.returncode == 1 and "is locked by a running prodigy" in busy.stderr
     assert len(mr.dlq()) == 1
-    done = subproc(mr, "dlq", "retry", job, "-y")
+    done = mr.prodigy("dlq", "retry", job, "-y")
     assert done.returncode == 0, done.stdout + done.stderr
     assert mr.cat("out/2.txt") == "ok\n"
     assert mr.dlq() == []
@@ -44,7 +44,7 @@ def test_retry_after_fixing_the_cause_lands_and_leaves_the_dlq(tmp_path: Path) -
     assert sorted(t for t in trailers.split() if t) == [f"{job}/item_{i}" for i in range(3)]
     kinds = [e["event_type"] for e in mr.events()]
     assert kinds[-2:] == ["d_l_q_item_removed", "d_l_q_items_reprocessed"]
-    again = subproc(mr, "dlq", "retry", job, "-y")
+    again = mr.prodigy("dlq", "retry", job, "-y")
     assert again.returncode == 0 and "Nothing to retry" in again.stdout
 
 
@@ -61,7 +61,7 @@ def test_an_item_failing_again_stays_with_the_attempt_appended(tmp_path: Path) -
     assert before["item_1"]["reprocess_eligible"] == 0
     assert before["item_1"]["manual_review_required"] == 1
     head = mr.head()
-    done = subproc(mr, "dlq", "retry", job, "-y")
+    done = mr.prodigy("dlq", "retry", job, "-y")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "skipping 'item_1': not eligible" in done.stdout + done.stderr
     assert "0 landed, 1 failed again" in done.stdout + done.stderr
@@ -72,7 +72,7 @@ def test_an_item_failing_again_stays_with_the_attempt_appended(tmp_path: Path) -
     assert mr.head() == head
     # the job's branch, re-created for the retry, is gone again: nothing landed on it
     assert not [b for b in mr.branches() if b.startswith("prodigy-session-")]
-    unknown = subproc(mr, "dlq", "retry", job, "--item", "item_9")
+    unknown = mr.prodigy("dlq", "retry", job, "--item", "item_9")
     assert unknown.returncode == 2 and "not in the DLQ" in unknown.stderr
 
 
@@ -84,7 +84,7 @@ def test_retry_of_a_failed_job_lands_in_its_branch_only(tmp_path: Path) -> None:
     assert mr.run(failing).returncode == 1
     job = mr.job_id()
     [branch] = [b for b in mr.branches() if b.startswith("prodigy-session-")]
-    done = subproc(mr, "dlq", "retry", job, "-y")
+    done = mr.prodigy("dlq", "retry", job, "-y")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "nothing was merged into master" in done.stdout
     assert mr.cat("out/2.txt", branch) == "ok\n"
@@ -112,7 +112,7 @@ def test_retry_of_an_interrupted_job(tmp_path: Path) -> None:
         run.kill()
     job = mr.job_id()
     assert mr.query("SELECT status FROM jobs")[0]["status"] == "interrupted"
-    done = subproc(mr, "dlq", "retry", job, "-y")
+    done = mr.prodigy("dlq", "retry", job, "-y")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "is interrupted" in done.stdout and "nothing was merged into master" in done.stdout
     [branch] = [b for b in mr.branches() if b.startswith("prodigy-session-")]

@@ -14,23 +14,18 @@ from typing import Any
 
 import pytest
 
-from tests.integration.inprocess_cli import Cli
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
-from tests.integration.test_mapreduce_conformance import M07, M07_ITEMS
+from tests.support.cli import PRODIGY, InProcessCli
+from tests.support.conformance import M07, M07_ITEMS
+from tests.support.mapreduce import MapReduceRepo
 
 AGENT_EVENTS = {"agent_started", "agent_completed", "agent_failed"}
 
 
-def records(cli: Cli, mr: MapReduceRepo, *args: str) -> list[dict[str, Any]]:
-    done = cli(mr, "events", "ls", *args, "--json")
+def records(cli: InProcessCli, mr: MapReduceRepo, *args: str) -> list[dict[str, Any]]:
+    done = cli.in_repo(mr, "events", "ls", *args, "--json")
     assert done.returncode == 0, done.stderr
     found: list[dict[str, Any]] = json.loads(done.stdout)
     return found
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    return Cli(monkeypatch, capsys)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +38,7 @@ def m07(tmp_path_factory: pytest.TempPathFactory) -> MapReduceRepo:
     return mr
 
 
-def test_m18_event_records_of_one_job(cli: Cli, m07: MapReduceRepo) -> None:
+def test_m18_event_records_of_one_job(cli: InProcessCli, m07: MapReduceRepo) -> None:
     job = m07.job_id()
     found = records(cli, m07, "--job-id", job)
     for record in found:
@@ -70,29 +65,29 @@ def test_m18_event_records_of_one_job(cli: Cli, m07: MapReduceRepo) -> None:
         if event["event_type"] in ("agent_completed", "agent_failed"):
             starts = [e for e in events[:index] if e["event_type"] == "agent_started"]
             assert event["item_id"] in {e["item_id"] for e in starts}
-    text = cli(m07, "events", "ls", "--job", job).stdout.splitlines()
+    text = cli.in_repo(m07, "events", "ls", "--job", job).stdout.splitlines()
     assert len(text) == len(found)
     assert any("agent_failed" in line and "CommandFailed{exit_code:3}" in line for line in text)
 
 
-def test_ls_filters(cli: Cli, m07: MapReduceRepo) -> None:
+def test_ls_filters(cli: InProcessCli, m07: MapReduceRepo) -> None:
     starts = records(cli, m07, "--type", "agent_started")
     assert [r["event"]["event_type"] for r in starts] == ["agent_started"] * 3
     newest = records(cli, m07, "--limit", "2")
     assert [r["id"] for r in newest] == [r["id"] for r in records(cli, m07)[-2:]]
     assert len(records(cli, m07, "--since", "1h")) == len(records(cli, m07))
     assert records(cli, m07, "--since", "2999-01-01") == []
-    unknown = cli(m07, "events", "ls", "--job", "nope")
+    unknown = cli.in_repo(m07, "events", "ls", "--job", "nope")
     assert unknown.returncode == 2 and "no job 'nope'" in unknown.stderr
 
 
-def test_search_and_stats(cli: Cli, m07: MapReduceRepo) -> None:
-    found = cli(m07, "events", "search", "BOOM-2", "--json")
+def test_search_and_stats(cli: InProcessCli, m07: MapReduceRepo) -> None:
+    found = cli.in_repo(m07, "events", "search", "BOOM-2", "--json")
     kinds = {r["event"]["event_type"] for r in json.loads(found.stdout)}
     assert kinds == {"agent_failed", "d_l_q_item_added"}
-    bad = cli(m07, "events", "search", "(")
+    bad = cli.in_repo(m07, "events", "search", "(")
     assert bad.returncode == 2 and "not a regular expression" in bad.stderr
-    stats = json.loads(cli(m07, "events", "stats", "--job", m07.job_id(), "--json").stdout)
+    stats = json.loads(cli.in_repo(m07, "events", "stats", "--job", m07.job_id(), "--json").stdout)
     assert (stats["agents_completed"], stats["agents_failed"]) == (2, 1)
     assert stats["success_rate"] == pytest.approx(200 / 3)
     # five claude calls by agents, 10 in / 5 out tokens and $0.0012 each (the fake's usage)
@@ -100,32 +95,32 @@ def test_search_and_stats(cli: Cli, m07: MapReduceRepo) -> None:
     assert stats["cost_usd"] == pytest.approx(0.006)
     assert stats["average_agent_duration_secs"] > 0
     assert stats["by_type"]["agent_started"] == 3
-    text = cli(m07, "events", "stats").stdout
+    text = cli.in_repo(m07, "events", "stats").stdout
     assert "2 completed, 1 failed (66.7% success)" in text
 
 
-def test_export_jsonl_and_json(cli: Cli, m07: MapReduceRepo, tmp_path: Path) -> None:
+def test_export_jsonl_and_json(cli: InProcessCli, m07: MapReduceRepo, tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
-    done = cli(m07, "events", "export", "--format", "jsonl", "--output", str(out))
+    done = cli.in_repo(m07, "events", "export", "--format", "jsonl", "--output", str(out))
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines == records(cli, m07)
-    as_array = json.loads(cli(m07, "events", "export", "--format", "json").stdout)
+    as_array = json.loads(cli.in_repo(m07, "events", "export", "--format", "json").stdout)
     assert as_array == lines
 
 
-def test_clean_asks_then_deletes_old_events(cli: Cli, tmp_path: Path) -> None:
+def test_clean_asks_then_deletes_old_events(cli: InProcessCli, tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     mr.items(M07_ITEMS)
     assert mr.run(M07).returncode == 0
     total = len(records(cli, mr))
-    refused = cli(mr, "events", "clean", "--older-than", "0s")
+    refused = cli.in_repo(mr, "events", "clean", "--older-than", "0s")
     assert refused.returncode == 2 and "--yes" in refused.stderr
-    kept = cli(mr, "events", "clean", "--older-than", "1d", "--yes")
+    kept = cli.in_repo(mr, "events", "clean", "--older-than", "1d", "--yes")
     assert kept.returncode == 0 and len(records(cli, mr)) == total
-    bad = cli(mr, "events", "clean", "--older-than", "soon")
+    bad = cli.in_repo(mr, "events", "clean", "--older-than", "soon")
     assert bad.returncode == 2 and "--older-than 'soon'" in bad.stderr
-    done = cli(mr, "events", "clean", "--older-than", "0s", "--yes")
+    done = cli.in_repo(mr, "events", "clean", "--older-than", "0s", "--yes")
     assert done.returncode == 0 and f"Deleted {total} event(s)" in done.stdout
     assert records(cli, mr) == []
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.support.scenario import Scenario, open_scenario
+from tests.support.scenario import Scenario
 
 S18 = """
 name: s18-params
@@ -25,12 +22,6 @@ parameters:
   - shell: echo ${{greeting}} > ${{target}} && git add -A && git commit -qm param
     commit_required: true
 """
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
 
 
 def _s18(sc: Scenario, *, defaults: bool) -> Path:

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.support.scenario import Scenario, open_scenario
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
+from tests.support.scenario import Scenario
 
 
 def test_step_and_workflow_changes_with_modifiers(sc: Scenario) -> None:

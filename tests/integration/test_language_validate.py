@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from tests.support.scenario import Scenario, open_scenario
+from tests.support.scenario import Scenario
 
 S15 = """
 name: s15a-validate
@@ -30,12 +25,6 @@ HANDLER = """      on_incomplete:
         max_attempts: 2
         fail_workflow: true
 """
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
 
 
 def validations(sc: Scenario) -> int:

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.scenario import Scenario, open_scenario
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
+from tests.support.scenario import Scenario
 
 
 def test_when_skips_every_step_kind_and_says_so(sc: Scenario) -> None:

@@ -3,18 +3,7 @@ that asks for one is refused before anything starts, never run as if it had no l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from tests.support.scenario import Scenario, open_scenario
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
+from tests.support.scenario import Scenario
 
 
 def test_a_budget_or_quota_policy_is_refused_until_it_is_enforced(sc: Scenario) -> None:

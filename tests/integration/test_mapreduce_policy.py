@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.integration.mapreduce_harness import MapReduceRepo
+from tests.support.mapreduce import MapReduceRepo
 
 FLAKY = """
 name: policy
@@ -23,11 +22,6 @@ map:
 reduce:
   - shell: touch ${{HOME}}/reduce-ran
 """
-
-
-@pytest.fixture
-def mr(tmp_path: Path) -> MapReduceRepo:
-    return MapReduceRepo(tmp_path)
 
 
 def _items(*pres: str) -> list[dict[str, object]]:

@@ -8,15 +8,9 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.support.cli import PRODIGY
+from tests.support.mapreduce import MapReduceRepo
 from tests.support.repos import commit_file
-
-
-@pytest.fixture
-def mr(tmp_path: Path) -> MapReduceRepo:
-    return MapReduceRepo(tmp_path)
 
 
 def _alive(pid: int) -> bool:

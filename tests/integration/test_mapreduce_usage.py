@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.mapreduce_harness import MapReduceRepo
+from tests.support.mapreduce import MapReduceRepo
 
 WORKFLOW = """
 name: usage

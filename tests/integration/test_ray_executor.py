@@ -13,8 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.mapreduce_harness import MapReduceRepo
-from tests.support.ray_cluster import RAY_ENV, RayCluster, ray_available, start_cluster
+from tests.support.mapreduce import MapReduceRepo
+from tests.support.ray_cluster import (
+    RAY_ENV,
+    RayCluster,
+    node_leftovers,
+    ray_available,
+    start_cluster,
+)
 from tests.support.repos import git
 
 SECRET = "tok-5f1e9c0d-ray-secret"
@@ -45,18 +51,6 @@ def cluster() -> Iterator[RayCluster]:
         yield started
     finally:
         started.stop()
-
-
-def node_leftovers(cluster: RayCluster) -> list[str]:
-    """Worktrees, branches and owner files left on the worker nodes."""
-    found = []
-    for node in cluster.workers:
-        for area in (node.home / "remote").glob("*"):
-            found += [str(p) for p in area.glob("work/*/*")]
-            cache = area / "cache.git"
-            found += git(cache, "branch", "--list").split()
-            found += git(cache, "worktree", "list").splitlines()[1:]
-    return found
 
 
 @pytest.mark.timeout(400)

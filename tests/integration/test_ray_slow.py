@@ -16,9 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
-from tests.integration.test_ray_executor import node_leftovers
-from tests.support.ray_cluster import BIN, RAY_ENV, RayCluster, ray_available, start_cluster
+from tests.support.cli import PRODIGY
+from tests.support.mapreduce import MapReduceRepo
+from tests.support.ray_cluster import (
+    BIN,
+    RAY_ENV,
+    RayCluster,
+    node_leftovers,
+    ray_available,
+    start_cluster,
+)
 from tests.support.repos import git
 
 SECRET = "tok-88c1d2e3-slow-secret"

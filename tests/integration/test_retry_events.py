@@ -4,18 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-
-from tests.support.scenario import Scenario, open_scenario
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
+from tests.support.scenario import Scenario
 
 
 def test_retry_attempts_are_events(sc: Scenario) -> None:

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.support.scenario import Scenario, open_scenario, wait_for
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
+from tests.support.scenario import Scenario, wait_for
 
 
 def worktrees_root(sc: Scenario) -> Path:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.support.scenario import Scenario, open_scenario
+from tests.support.scenario import Scenario
 
 GREET = """
 name: greet
@@ -18,12 +15,6 @@ parameters:
 commands:
   - shell: echo "hello ${who}" >> greet.txt && git add greet.txt && git commit -qm greet
 """
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
 
 
 def _file(sc: Scenario, name: str, text: str) -> Path:

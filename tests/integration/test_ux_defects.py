@@ -4,11 +4,11 @@ and the merge prompt with nothing to merge."""
 
 from __future__ import annotations
 
-import subprocess
 import textwrap
 from pathlib import Path
 
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.support.cli import CliResult, run_prodigy
+from tests.support.mapreduce import MapReduceRepo
 
 MAP = """
 name: small-map
@@ -116,19 +116,10 @@ steps:
 """
 
 
-def _validate(
-    mr: MapReduceRepo, text: str, env: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
+def _validate(mr: MapReduceRepo, text: str, env: dict[str, str]) -> CliResult:
     path = mr.root / "wf" / "validate.yml"
     path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return subprocess.run(
-        [str(PRODIGY), "validate", str(path)],
-        cwd=mr.repo,
-        env={**mr.env, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return mr.prodigy("validate", str(path), env=env)
 
 
 def test_a_bare_name_in_a_secret_env_value_is_read_from_the_environment(tmp_path: Path) -> None:
@@ -150,15 +141,7 @@ def test_no_merge_prompt_when_there_is_nothing_to_merge(tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
     path = mr.root / "wf" / "noop.yml"
     path.write_text("name: noop\nsteps:\n  - shell: echo hello\n")
-    done = subprocess.run(
-        [str(PRODIGY), "run", str(path)],
-        cwd=mr.repo,
-        env=mr.env,
-        input="n\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_prodigy("run", path, cwd=mr.repo, env=mr.env, stdin="n\n")
     assert done.returncode == 0, done.stderr
     assert "[Y/n]" not in done.stdout
     assert "No changes to merge" in done.stdout

@@ -9,7 +9,8 @@ import click
 import pytest
 
 from prodigy.cli.tree import cli
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.support.cli import PRODIGY
+from tests.support.mapreduce import MapReduceRepo
 
 FAILING = """
 name: failing

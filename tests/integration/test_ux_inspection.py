@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.integration.mapreduce_harness import MapReduceRepo
-from tests.integration.test_mapreduce_conformance import M11, M11_ITEMS
+from tests.support.conformance import M11, M11_ITEMS
+from tests.support.mapreduce import MapReduceRepo
 from tests.support.repos import commit_file
 
 FAILING = """

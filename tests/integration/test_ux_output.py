@@ -11,7 +11,8 @@ from pathlib import Path
 
 from prodigy.cli.map_display import MapBoard
 from prodigy.core.records import EventRecord
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.support.cli import PRODIGY
+from tests.support.mapreduce import MapReduceRepo
 
 FAILING = """
 name: failing

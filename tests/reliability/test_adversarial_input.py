@@ -10,12 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
-
-
-@pytest.fixture
-def mr(tmp_path: Path) -> MapReduceRepo:
-    return MapReduceRepo(tmp_path)
+from tests.support.cli import PRODIGY
+from tests.support.mapreduce import MapReduceRepo
 
 
 def _prodigy(

@@ -6,18 +6,12 @@ Items 2 (here-strings and here-documents) and 3 (arithmetic and variable-name co
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-import pytest
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.support.cli import CliResult
+from tests.support.mapreduce import MapReduceRepo
 
 PWNED = "$(touch $SANDBOX/pwned)"
-
-
-@pytest.fixture
-def mr(tmp_path: Path) -> MapReduceRepo:
-    return MapReduceRepo(tmp_path)
 
 
 def _sandbox(mr: MapReduceRepo) -> Path:
@@ -26,18 +20,10 @@ def _sandbox(mr: MapReduceRepo) -> Path:
     return sandbox
 
 
-def _validate(mr: MapReduceRepo, workflow: str) -> subprocess.CompletedProcess[str]:
+def _validate(mr: MapReduceRepo, workflow: str) -> CliResult:
     path = mr.root / "wf" / "check.yml"
     path.write_text(workflow)
-    return subprocess.run(
-        [str(PRODIGY), "validate", str(path)],
-        cwd=mr.repo,
-        env=mr.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return mr.prodigy("validate", str(path))
 
 
 HERE_STRINGS = """

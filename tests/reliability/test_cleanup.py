@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.reliability.harness import (
+from tests.support.reliability import (
     CRASH_EXIT,
     CrashRepo,
     item_workflow,
@@ -21,11 +21,6 @@ from tests.reliability.harness import (
 )
 
 ALL4 = [f"item_{i}" for i in range(4)]
-
-
-@pytest.fixture
-def cr(tmp_path: Path) -> CrashRepo:
-    return CrashRepo(tmp_path)
 
 
 # Landing runs beside the next agent: on a loaded machine the second item used to reach its

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.reliability.harness import (
+from tests.support.reliability import (
     CRASH_EXIT,
     CrashRepo,
     item_workflow,
@@ -21,11 +21,6 @@ from tests.reliability.harness import (
     tagged_processes,
     wait_until,
 )
-
-
-@pytest.fixture
-def cr(tmp_path: Path) -> CrashRepo:
-    return CrashRepo(tmp_path)
 
 
 def test_t03_crash_between_merge_and_journal_lands_once_and_is_reconciled(cr: CrashRepo) -> None:

@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.reliability.harness import check_job
-from tests.support.scenario import Run, Scenario, open_scenario, wait_for
+from tests.support.cli import CliResult
+from tests.support.reliability import check_job
+from tests.support.scenario import Scenario, open_scenario, wait_for
 
 # Fails until $HOME/go exists; then the second step holds the session (and its lock) until
 # the test creates $HOME/release, so the timing does not depend on the machine's load.
@@ -46,7 +47,7 @@ def test_t07_concurrent_resumes_exactly_one_proceeds(tmp_path: Path, count: int)
     with open_scenario(tmp_path) as s:
         sid = _failed_session(s)
         procs = [s.start("resume", sid, "-y") for _ in range(count)]
-        finished: dict[int, Run] = {}
+        finished: dict[int, CliResult] = {}
 
         def refused_all_but_one() -> bool:
             for proc in procs:

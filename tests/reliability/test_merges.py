@@ -6,14 +6,7 @@ import itertools
 import subprocess
 from pathlib import Path
 
-import pytest
-from tests.reliability.harness import CRASH_EXIT, CrashRepo, item_workflow, wait_until
-
-
-@pytest.fixture
-def cr(tmp_path: Path) -> CrashRepo:
-    return CrashRepo(tmp_path)
-
+from tests.support.reliability import CRASH_EXIT, CrashRepo, item_workflow, wait_until
 
 SHARED_LINE = """\
 - shell: |

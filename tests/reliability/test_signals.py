@@ -5,22 +5,15 @@ from __future__ import annotations
 import signal
 import time
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-from tests.reliability.harness import (
+from tests.support.reliability import (
     CrashRepo,
     item_workflow,
     kill_group,
     tagged_processes,
     wait_until,
 )
-
-
-@pytest.fixture
-def cr(tmp_path: Path) -> CrashRepo:
-    return CrashRepo(tmp_path)
-
 
 STUBBORN = """\
 - shell: |

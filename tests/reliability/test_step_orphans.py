@@ -11,14 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.reliability.harness import CrashRepo, item_workflow, kill_group, wait_until
+from tests.support.reliability import CrashRepo, item_workflow, kill_group, wait_until
 
 STEP_VARIABLE = b"PRODIGY_STEP_MARKER="
-
-
-@pytest.fixture
-def cr(tmp_path: Path) -> CrashRepo:
-    return CrashRepo(tmp_path)
 
 
 def once_step() -> str:

@@ -15,8 +15,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.reliability.harness import check_job
-from tests.support.scenario import Run, Scenario, open_scenario, wait_for
+from tests.support.cli import CliResult
+from tests.support.reliability import check_job
+from tests.support.scenario import Scenario, open_scenario, wait_for
 
 SEQ = """
 - shell: echo one >> "$HOME/steps.txt"
@@ -43,7 +44,7 @@ def _sessions(db: Path) -> dict[str, tuple[object, ...]]:
     return {str(r[0]): r for r in _rows(db, "SELECT * FROM sessions")}
 
 
-def _refused_with_fault(run: Run, db: Path, error: str) -> None:
+def _refused_with_fault(run: CliResult, db: Path, error: str) -> None:
     assert run.code == 1, run
     assert f"Error: {db}: could not write: {error}" in run.stderr, run
     assert "Traceback" not in run.output, run
@@ -86,7 +87,7 @@ def test_t25_a_failed_commit_keeps_earlier_state_and_resume_finishes(
         assert faulted >= 3, f"only {faulted} commits failed; is the hook reached?"
 
 
-def _run_with(s: Scenario, wf: Path, fault: str) -> Run:
+def _run_with(s: Scenario, wf: Path, fault: str) -> CliResult:
     s.env["PRODIGY_FAULT"] = fault
     try:
         return s.run(wf)

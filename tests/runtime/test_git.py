@@ -12,11 +12,6 @@ from prodigy.core.errors import GitError
 from prodigy.runtime import git as g
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
-
-
 def test_git_failure_names_command_exit_code_and_output(repo: Path) -> None:
     with pytest.raises(GitError) as info:
         asyncio.run(g.git(repo, "rev-parse", "--verify", "no-such-ref"))

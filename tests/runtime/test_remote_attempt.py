@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.runtime.language.support import context, steps
 from tests.support.repos import commit_file, git, make_repo
+from tests.support.steps import context, steps
 
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.runtime.merge_queue import MergeQueue, MergeRequest

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.support.repos import commit_file, git, make_repo
+from tests.support.repos import commit_file, git
 
 from prodigy.core.errors import GitError
 from prodigy.runtime import git as g
@@ -20,11 +20,6 @@ from prodigy.runtime.worktrees import (
     remove_worktree,
     worktree,
 )
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
 
 
 @pytest.fixture

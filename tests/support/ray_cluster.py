@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.repos import git
+
 IP = "127.0.0.2"
 BIN = Path(sys.executable).parent
 RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
@@ -204,3 +206,15 @@ def start_cluster(
         cluster.stop()
         raise
     return cluster
+
+
+def node_leftovers(cluster: RayCluster) -> list[str]:
+    """Worktrees, branches and owner files left on the worker nodes."""
+    found = []
+    for node in cluster.workers:
+        for area in (node.home / "remote").glob("*"):
+            found += [str(p) for p in area.glob("work/*/*")]
+            cache = area / "cache.git"
+            found += git(cache, "branch", "--list").split()
+            found += git(cache, "worktree", "list").splitlines()[1:]
+    return found

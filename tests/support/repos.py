@@ -22,6 +22,17 @@ def git(repo: Path, *args: str) -> str:
     return result.stdout
 
 
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """`git merge-base --is-ancestor` in `repo`."""
+    done = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", ancestor, descendant],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+    )
+    return done.returncode == 0
+
+
 def make_repo(path: Path) -> Path:
     """A git repository at `path` on branch master with one commit adding README.md."""
     path.mkdir(parents=True, exist_ok=True)

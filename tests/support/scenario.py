@@ -11,48 +11,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import textwrap
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.repos import fake_calls, git, make_repo, prodigy_env, write_rules
-
-PRODIGY = Path(sys.executable).parent / "prodigy"
-DEFAULT_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class Run:
-    """One finished `prodigy` invocation."""
-
-    args: tuple[str, ...]
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-    def session_id(self) -> str:
-        """The id from the `Starting session: <id>` line (or any `session-<uuid>` mention)."""
-        found = re.search(r"Starting session: (\S+)", self.output) or re.search(
-            r"\b(session-[0-9a-f-]{8,})", self.output
-        )
-        assert found, f"no session id in the output of prodigy {' '.join(self.args)}:\n{self}"
-        return found.group(1)
-
-    def __str__(self) -> str:
-        return f"exit {self.code}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
+from tests.support.cli import (
+    DEFAULT_TIMEOUT,
+    CliResult,
+    finish_prodigy,
+    run_prodigy,
+    start_prodigy,
+)
+from tests.support.repos import fake_calls, git, is_ancestor, make_repo, prodigy_env, write_rules
 
 
 class Scenario:
@@ -83,46 +58,22 @@ class Scenario:
         stdin: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         cwd: Path | None = None,
-    ) -> Run:
+    ) -> CliResult:
         """Run `prodigy ARGS` in the main checkout (or `cwd`) and wait for it."""
-        argv = tuple(str(a) for a in args)
-        started = time.monotonic()
-        done = subprocess.run(
-            [str(PRODIGY), *argv],
-            cwd=cwd or self.repo,
-            env=self.env,
-            input=stdin if stdin is not None else None,
-            stdin=subprocess.DEVNULL if stdin is None else None,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        return Run(argv, done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+        return run_prodigy(*args, cwd=cwd or self.repo, env=self.env, stdin=stdin, timeout=timeout)
 
-    def run(self, workflow: Path, *args: str, **kw: Any) -> Run:
+    def run(self, workflow: Path, *args: str, **kw: Any) -> CliResult:
         """`prodigy run WORKFLOW -y ARGS` (the conformance default invocation)."""
         return self.prodigy("run", workflow, "-y", *args, **kw)
 
     def start(self, *args: str | Path) -> subprocess.Popen[str]:
         """Start `prodigy ARGS` in the background (stdin /dev/null, output to pipes)."""
-        return subprocess.Popen(
-            [str(PRODIGY), *(str(a) for a in args)],
-            cwd=self.repo,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        return start_prodigy(*args, cwd=self.repo, env=self.env)
 
     @staticmethod
-    def finish(proc: subprocess.Popen[str], timeout: float = DEFAULT_TIMEOUT) -> Run:
+    def finish(proc: subprocess.Popen[str], timeout: float = DEFAULT_TIMEOUT) -> CliResult:
         """Wait for a background prodigy and collect its output."""
-        started = time.monotonic()
-        stdout, stderr = proc.communicate(timeout=timeout)
-        args = tuple(str(a) for a in proc.args[1:])  # type: ignore[index]
-        return Run(args, proc.returncode, stdout, stderr, time.monotonic() - started)
+        return finish_prodigy(proc, timeout)
 
     # --- the fake claude ---------------------------------------------------------------
 
@@ -179,13 +130,7 @@ class Scenario:
         return self.git("status", "--porcelain", cwd=cwd)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        done = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", ancestor, descendant],
-            cwd=self.repo,
-            capture_output=True,
-            check=False,
-        )
-        return done.returncode == 0
+        return is_ancestor(self.repo, ancestor, descendant)
 
     # --- state and processes ---------------------------------------------------------
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.mapreduce_harness import MapReduceRepo
-from tests.web.support import items, run_job
+from tests.support.dashboard import items, run_job
+from tests.support.mapreduce import MapReduceRepo
 
 
 def _finished(root: Path) -> tuple[MapReduceRepo, str]:

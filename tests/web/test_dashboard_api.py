@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.integration.mapreduce_harness import MapReduceRepo
-from tests.web.support import (
+from tests.support.dashboard import (
     TOKEN,
     app_for,
     has_running_item,
@@ -24,6 +23,7 @@ from tests.web.support import (
     wait_for,
     wait_for_exit,
 )  # fmt: skip
+from tests.support.mapreduce import MapReduceRepo
 
 GET_ROUTES = [
     "/", "/jobs/{job}", "/sessions/{session}", "/dlq", "/dlq?job={job}", "/api/jobs",

@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
-from tests.web.support import items, run_job, start_job, stop
+from tests.support.cli import PRODIGY
+from tests.support.dashboard import items, run_job, start_job, stop
+from tests.support.mapreduce import MapReduceRepo
 
 BROWSER_PACKAGE = "chromium-headless-shell"
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
-from tests.web.support import wait_for
+from tests.support.cli import PRODIGY
+from tests.support.dashboard import wait_for
+from tests.support.mapreduce import MapReduceRepo
 
 PREFIX = "Dashboard: "
 

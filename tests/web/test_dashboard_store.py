@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from prodigy.store import open_store
 from prodigy.store.readonly import MAX_EVENTS, MAX_ROWS, open_readonly
-from tests.integration.mapreduce_harness import MapReduceRepo
-from tests.web.support import TOKEN, app_for, prodigy_home
+from tests.support.dashboard import TOKEN, app_for, prodigy_home
+from tests.support.mapreduce import MapReduceRepo
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 

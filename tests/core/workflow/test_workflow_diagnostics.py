@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from tests.support.workflows import write_workflow
 
 from prodigy.core.errors import WorkflowError
 from prodigy.core.workflow import (
@@ -16,14 +16,8 @@ from prodigy.core.workflow import (
 )
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "wf.yml"
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def errors_of(tmp_path: Path, text: str) -> list[str]:
-    path = write(tmp_path, text)
+    path = write_workflow(tmp_path, text)
     with pytest.raises(WorkflowLoadError) as info:
         load_workflow(path)
     return [str(d).replace(f"{path}", "wf.yml") for d in info.value.diagnostics]
@@ -47,7 +41,7 @@ def test_type_error_names_file_line_column_and_path(tmp_path: Path) -> None:
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
-    path = write(
+    path = write_workflow(
         tmp_path,
         """\
         name: j
@@ -82,7 +76,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_are_warnings_with_a_suggestion(tmp_path: Path) -> None:
-    path = write(tmp_path, "- shell: make\n  comit_required: true\n")
+    path = write_workflow(tmp_path, "- shell: make\n  comit_required: true\n")
     result = load_workflow(path)
     assert [s.action for s in result.workflow.steps] == [ShellAction(command="make")]
     (warning,) = result.warnings
@@ -95,7 +89,7 @@ def test_unknown_keys_are_warnings_with_a_suggestion(tmp_path: Path) -> None:
 
 
 def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
-    path = write(tmp_path, "name: x\ncomands: []\ncommands:\n  - shell: make\n")
+    path = write_workflow(tmp_path, "name: x\ncomands: []\ncommands:\n  - shell: make\n")
     assert [d.severity for d in check_workflow(path)] == ["warning"]
     assert [d.severity for d in check_workflow(path, strict=True)] == ["error"]
     with pytest.raises(WorkflowLoadError) as info:
@@ -109,7 +103,7 @@ def test_duplicate_keys_are_errors_naming_both_lines(tmp_path: Path) -> None:
 
 
 def test_yaml_12_keeps_on_yes_no_as_strings(tmp_path: Path) -> None:
-    path = write(tmp_path, "env: {on: yes, off: no}\ncommands:\n  - shell: echo on\n")
+    path = write_workflow(tmp_path, "env: {on: yes, off: no}\ncommands:\n  - shell: echo on\n")
     workflow = load_workflow(path).workflow
     assert dict(workflow.env) == {"on": "yes", "off": "no"}
 
@@ -168,7 +162,7 @@ def test_unreadable_file_is_a_diagnostic(tmp_path: Path) -> None:
 
 
 def test_deprecated_spellings_warn_but_load(tmp_path: Path) -> None:
-    path = write(
+    path = write_workflow(
         tmp_path,
         """\
         - test: {command: make}
@@ -206,7 +200,7 @@ def test_zero_timeout_is_rejected(tmp_path: Path) -> None:
 
 
 def test_args_on_a_modern_step_warn_instead_of_vanishing(tmp_path: Path) -> None:
-    path = write(tmp_path, "- {claude: /review, args: [--fast]}\n")
+    path = write_workflow(tmp_path, "- {claude: /review, args: [--fast]}\n")
     (warning,) = load_workflow(path).warnings
     assert warning.yaml_path == "[0].args"
     assert "legacy" in warning.message

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import textwrap
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.support.workflows import write_workflow
 
 from prodigy.core.budget import Budget, Limits
 from prodigy.core.quota import QuotaPolicy
 from prodigy.core.workflow import WorkflowLoadError, load_workflow
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "wf.yml"
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def test_both_blocks_load_on_a_mapreduce_workflow(tmp_path: Path) -> None:
-    path = write(
+    path = write_workflow(
         tmp_path,
         """\
         name: j
@@ -50,7 +44,7 @@ def test_both_blocks_load_on_a_mapreduce_workflow(tmp_path: Path) -> None:
 
 
 def test_defaults_without_the_blocks(tmp_path: Path) -> None:
-    workflow = load_workflow(write(tmp_path, "commands:\n  - shell: 'true'\n")).workflow
+    workflow = load_workflow(write_workflow(tmp_path, "commands:\n  - shell: 'true'\n")).workflow
     assert workflow.budget.job.unlimited
     assert workflow.budget.on_exhausted == "pause"
     assert workflow.quota == QuotaPolicy(
@@ -59,7 +53,7 @@ def test_defaults_without_the_blocks(tmp_path: Path) -> None:
 
 
 def test_a_standard_workflow_takes_a_budget(tmp_path: Path) -> None:
-    path = write(
+    path = write_workflow(
         tmp_path,
         """\
         budget: {max_cost_usd: 1.5}
@@ -71,7 +65,7 @@ def test_a_standard_workflow_takes_a_budget(tmp_path: Path) -> None:
 
 
 def test_mistakes_are_errors_with_line_numbers(tmp_path: Path) -> None:
-    path = write(
+    path = write_workflow(
         tmp_path,
         """\
         budget:

@@ -6,13 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.runtime.agents.helpers import Replay
-from tests.support.repos import install_fake_claude, make_repo
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
+from tests.support.agent_replay import Replay
+from tests.support.repos import install_fake_claude
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.runtime.agents.helpers import Replay, run
 from tests.runtime.agents.sample_stream import INIT, MODEL, RESULT, SESSION, SESSION_RECORDS
+from tests.support.agent_replay import Replay, run
 from tests.support.repos import fake_calls, git
 
 from prodigy.core.errors import ProdigyError, UsageError

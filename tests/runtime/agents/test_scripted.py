@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.runtime.agents.helpers import run
+from tests.support.agent_replay import run
 from tests.support.repos import git
 
 from prodigy.core.agent_result import AgentResult

@@ -5,32 +5,24 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.runtime.language.support import EMPTY, Recorder, context, steps
-from tests.support.repos import make_repo
+from tests.support.steps import Recorder, context, run_first_step
 
 from prodigy.core.workflow import RetryPolicy
 from prodigy.core.workflow.step_model import Backoff
-from prodigy.runtime.steps.runner import run_step
 
 COUNTING = "n=$(cat count 2>/dev/null || echo 0); n=$((n+1)); echo $n > count; "
 
 
-def run(tmp: Path, yaml: str, reporter: Recorder | None = None):  # type: ignore[no-untyped-def]
-    repo = make_repo(tmp / "repo")
-    step = steps(tmp, yaml)[0]
-    return repo, asyncio.run(run_step(step, EMPTY, context(repo, reporter), index=0))
-
-
 def test_attempts_counts_every_run_and_stops_at_success(tmp_path: Path) -> None:
     reporter = Recorder()
-    repo, outcome = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         f"""
         commands:
           - shell: '{COUNTING} test $n -ge 3'
             retry: {{attempts: 5, backoff: fixed, initial_delay: 10ms}}
         """,
-        reporter,
+        reporter=reporter,
     )
     assert outcome.result.success
     assert (repo / "count").read_text() == "3\n"
@@ -40,7 +32,7 @@ def test_attempts_counts_every_run_and_stops_at_success(tmp_path: Path) -> None:
 
 
 def test_attempts_three_means_three_runs_then_failure(tmp_path: Path) -> None:
-    repo, outcome = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         f"""
         commands:
@@ -54,7 +46,7 @@ def test_attempts_three_means_three_runs_then_failure(tmp_path: Path) -> None:
 
 
 def test_attempts_one_runs_once(tmp_path: Path) -> None:
-    repo, outcome = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         f"""
         commands:
@@ -67,7 +59,7 @@ def test_attempts_one_runs_once(tmp_path: Path) -> None:
 
 
 def test_retry_on_that_does_not_match_stops_after_one_run(tmp_path: Path) -> None:
-    repo, outcome = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         f"""
         commands:
@@ -80,7 +72,7 @@ def test_retry_on_that_does_not_match_stops_after_one_run(tmp_path: Path) -> Non
 
 
 def test_retry_on_output_pattern_retries(tmp_path: Path) -> None:
-    repo, outcome = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         f"""
         commands:
@@ -93,7 +85,7 @@ def test_retry_on_output_pattern_retries(tmp_path: Path) -> None:
 
 
 def test_write_file_errors_are_retried_too(tmp_path: Path) -> None:
-    _, outcome = run(
+    _, outcome, _ = run_first_step(
         tmp_path,
         """
         commands:

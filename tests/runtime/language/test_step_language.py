@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from tests.runtime.language.support import EMPTY, Recorder, context, steps
-from tests.support.repos import make_repo
+from tests.support.steps import run_first_step
 
 from prodigy.core.variables import Scope
-from prodigy.runtime.steps.runner import StepOutcome, run_step
-
-
-def run(tmp: Path, yaml: str, scope: Scope = EMPTY) -> tuple[Path, StepOutcome, Recorder]:
-    repo = make_repo(tmp / "repo")
-    reporter = Recorder()
-    step = steps(tmp, yaml)[0]
-    return repo, asyncio.run(run_step(step, scope, context(repo, reporter), index=0)), reporter
 
 
 def test_foreach_items_see_the_outer_variables(tmp_path: Path) -> None:
-    repo, outcome, _ = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         """
         commands:
@@ -36,7 +26,7 @@ def test_foreach_items_see_the_outer_variables(tmp_path: Path) -> None:
 
 
 def test_foreach_command_failure_names_the_command(tmp_path: Path) -> None:
-    _, outcome, _ = run(
+    _, outcome, _ = run_first_step(
         tmp_path,
         """
         commands:
@@ -48,7 +38,7 @@ def test_foreach_command_failure_names_the_command(tmp_path: Path) -> None:
 
 
 def test_validate_sets_variables_for_later_steps(tmp_path: Path) -> None:
-    _, outcome, reporter = run(
+    _, outcome, reporter = run_first_step(
         tmp_path,
         """
         commands:
@@ -66,7 +56,7 @@ def test_validate_sets_variables_for_later_steps(tmp_path: Path) -> None:
 
 
 def test_validate_with_no_command_fails(tmp_path: Path) -> None:
-    _, outcome, _ = run(
+    _, outcome, _ = run_first_step(
         tmp_path,
         """
         commands:
@@ -79,7 +69,7 @@ def test_validate_with_no_command_fails(tmp_path: Path) -> None:
 
 
 def test_validation_runs_only_after_success(tmp_path: Path) -> None:
-    repo, outcome, _ = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         """
         commands:
@@ -92,7 +82,7 @@ def test_validation_runs_only_after_success(tmp_path: Path) -> None:
 
 
 def test_goal_seek_attempt_sees_validation_output(tmp_path: Path) -> None:
-    repo, outcome, _ = run(
+    repo, outcome, _ = run_first_step(
         tmp_path,
         """
         commands:

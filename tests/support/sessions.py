@@ -7,7 +7,6 @@ test can set up exactly the state (failed at step 2, crashed, merged, ...) it is
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,10 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from prodigy.app.paths import locks_dir, logs_dir, worktrees_dir
-from prodigy.cli.main import main
 from prodigy.core.records import Checkpoint, RunStatus, SessionRecord, StepRecord, UsageRecord
 from prodigy.core.records import repo_key as key_of
 from prodigy.core.usage import Usage
@@ -149,15 +145,3 @@ def running(session_id: str) -> Iterator[LockHandle]:
     path = lock_path(locks_dir(prodigy_home()), session_id)
     with acquire_lock(path, owner=f"prodigy run {session_id}") as handle:
         yield handle
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> object:
-    code, out, err = run_cli(capsys, *args)
-    assert code == 0, err
-    return json.loads(out)

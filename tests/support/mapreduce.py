@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from tests.support.repos import commit_file, fake_calls, git, make_repo, prodigy_env, write_rules
-
-PRODIGY = Path(sys.executable).parent / "prodigy"
+from tests.support.cli import CliResult, run_prodigy
+from tests.support.repos import (
+    commit_file,
+    fake_calls,
+    git,
+    is_ancestor,
+    make_repo,
+    prodigy_env,
+    write_rules,
+)
 
 
 class MapReduceRepo:
@@ -33,32 +38,25 @@ class MapReduceRepo:
 
     def run(
         self, workflow: str, *args: str, timeout: float = 90, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
+    ) -> CliResult:
+        """Write `workflow` (dedented) to wf/wf.yml and `prodigy run` it with `-y`."""
         path = self.root / "wf" / "wf.yml"
         path.write_text(textwrap.dedent(workflow).lstrip("\n"))
-        return subprocess.run(
-            [str(PRODIGY), "run", str(path), "-y", *args],
+        return run_prodigy(
+            "run",
+            path,
+            "-y",
+            *args,
             cwd=self.repo,
             env={**self.env, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
             timeout=timeout,
-            check=False,
         )
 
-    def prodigy(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def prodigy(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 90
+    ) -> CliResult:
         """Any other `prodigy` command in the repository (dlq, events ...)."""
-        return subprocess.run(
-            [str(PRODIGY), *args],
-            cwd=self.repo,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_prodigy(*args, cwd=self.repo, env={**self.env, **(env or {})}, timeout=timeout)
 
     def rules(self, rules: list[dict[str, Any]]) -> None:
         write_rules(self.home, rules)
@@ -116,11 +114,12 @@ class MapReduceRepo:
         rows = self.query("SELECT item_id, state FROM items ORDER BY idx")
         return {r["item_id"]: r["state"] for r in rows}
 
+    def sandbox(self) -> Path:
+        """A directory outside the repository and the state home that nothing may touch."""
+        sandbox = self.root / "sandbox"
+        sandbox.mkdir(exist_ok=True)
+        (sandbox / "sentinel").write_text("untouched\n")
+        return sandbox
+
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
-        done = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", ancestor, descendant],
-            cwd=self.repo,
-            capture_output=True,
-            check=False,
-        )
-        return done.returncode == 0
+        return is_ancestor(self.repo, ancestor, descendant)

@@ -1,4 +1,4 @@
-"""The shared reliability harness (design/reliability.md §4): crash runs and `check_job`.
+"""The reliability harness (design/reliability.md §4): crash runs and `check_job`.
 
 `check_job` is the one invariant checker every crash, fault and security test ends with:
 
@@ -24,13 +24,14 @@ import signal
 import sqlite3
 import subprocess
 import textwrap
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.support.cli import CliResult, start_prodigy
+from tests.support.mapreduce import MapReduceRepo
+from tests.support.scenario import wait_for
 
 CRASH_EXIT = 137
 TRAILER = "Prodigy-Item"
@@ -341,19 +342,10 @@ class CrashRepo(MapReduceRepo):
 
     def call(
         self, *args: str, env: Mapping[str, str] | None = None, timeout: float = 90
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(PRODIGY), *args],
-            cwd=self.repo,
-            env={**self.env, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+    ) -> CliResult:
+        return self.prodigy(*args, env=dict(env or {}), timeout=timeout)
 
-    def crash_run(self, point: str, n: int, **kw: Any) -> subprocess.CompletedProcess[str]:
+    def crash_run(self, point: str, n: int, **kw: Any) -> CliResult:
         """`prodigy run -y` with PRODIGY_CRASH_AT=<point>:<n>."""
         return self.call(
             "run", str(self.workflow_path), "-y", env={"PRODIGY_CRASH_AT": f"{point}:{n}"}, **kw
@@ -361,15 +353,8 @@ class CrashRepo(MapReduceRepo):
 
     def start(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
         """`prodigy ARGS` in the background, in its own session (kill the group to crash it)."""
-        return subprocess.Popen(
-            [str(PRODIGY), *args],
-            cwd=self.repo,
-            env={**self.env, **(env or {})},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
+        return start_prodigy(
+            *args, cwd=self.repo, env={**self.env, **(env or {})}, new_session=True
         )
 
     def session_id(self) -> str:
@@ -377,7 +362,21 @@ class CrashRepo(MapReduceRepo):
         assert rows, "no MapReduce job in the store"
         return str(rows[0]["session_id"])
 
-    def resume(self, *extra: str, **kw: Any) -> subprocess.CompletedProcess[str]:
+    def sequential_session_id(self) -> str:
+        """The newest session (of a sequential run: no job row)."""
+        rows = self.query("SELECT id FROM sessions ORDER BY started_at DESC")
+        assert rows, "no session in the store"
+        return str(rows[0]["id"])
+
+    def outputs(self, *commands: tuple[str, ...]) -> dict[str, str]:
+        """`prodigy ARGS` for each command: "ARGS" -> stdout + stderr."""
+        texts = {}
+        for args in commands:
+            done = self.call(*args)
+            texts[" ".join(args)] = done.stdout + done.stderr
+        return texts
+
+    def resume(self, *extra: str, **kw: Any) -> CliResult:
         """`prodigy resume-job <job> -y`-like: `prodigy resume <session> -y`."""
         return self.call("resume", self.session_id(), "-y", *extra, **kw)
 
@@ -397,12 +396,6 @@ def kill_group(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> None:
         proc.communicate(timeout=10)
 
 
-def wait_until(check: Any, timeout: float = 30.0, step: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {check}")
-        time.sleep(step)
+def wait_until(check: Any, timeout: float = 30.0) -> Any:
+    """`wait_for` with the longer default the crash tests need."""
+    return wait_for(check, timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from prodigy.core.workflow import Step, Workflow, load_workflow
 from prodigy.runtime.agents import get_agent
 from prodigy.runtime.agents.base import AgentSettings
 from prodigy.runtime.steps.context import StepContext
+from prodigy.runtime.steps.runner import StepOutcome, run_step
+from tests.support.repos import make_repo
 
 
 @dataclass
@@ -59,3 +62,13 @@ def context(worktree: Path, reporter: Recorder | None = None, secrets: tuple[str
 
 
 EMPTY = Scope({})
+
+
+def run_first_step(
+    tmp: Path, yaml: str, scope: Scope = EMPTY, reporter: Recorder | None = None
+) -> tuple[Path, StepOutcome, Recorder]:
+    """Run the first step of the workflow `yaml` in a fresh repository tmp/repo."""
+    repo = make_repo(tmp / "repo")
+    reporter = reporter or Recorder()
+    step = steps(tmp, yaml)[0]
+    return repo, asyncio.run(run_step(step, scope, context(repo, reporter), index=0)), reporter

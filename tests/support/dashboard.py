@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from prodigy.web.server import Settings, create_app
-from tests.integration.mapreduce_harness import PRODIGY, MapReduceRepo
+from tests.support.cli import PRODIGY
+from tests.support.mapreduce import MapReduceRepo
 
 TOKEN = "test-token-0123456789abcdef"
 

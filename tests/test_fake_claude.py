@@ -16,7 +16,6 @@ from tests.support.repos import (
     fake_calls,
     git,
     install_fake_claude,
-    make_repo,
     prodigy_env,
     write_rules,
 )
@@ -32,11 +31,6 @@ def env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def home(env: dict[str, str]) -> Path:
     return Path(env["HOME"])
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo")
 
 
 def claude(
