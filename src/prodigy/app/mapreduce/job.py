@@ -79,6 +79,7 @@ class JobStart:
 
     phase: JobPhase = JobPhase.SETUP
     rerun: Mapping[int, int] | None = None  # map phase: only these items, from these attempts
+    ramp: bool = False  # after a usage limit: start with one agent, double with each landing
 
 
 def remove_empty_agents_root(setup: SessionSetup, job_id: str) -> None:
@@ -171,7 +172,7 @@ async def _phases(
         scope, ctx = scope.with_values(captures), with_env(ctx, captures)
         items = [record.data for record in store.items.find(job_id, unmasked=True)]
     if start.phase in {JobPhase.SETUP, JobPhase.MAP}:
-        summary = await _map(run, ctx, scope, items, start.rerun)
+        summary = await _map(run, ctx, scope, items, start)
         if summary.stop_reason is not None or summary.drain_reason is not None:
             return summary, scope
         store.jobs.set_phase(job_id, JobPhase.REDUCE)
@@ -203,10 +204,11 @@ async def _map(
     ctx: StepContext,
     scope: Scope,
     items: list[JsonValue],
-    rerun: Mapping[int, int] | None,
+    start: JobStart,
 ) -> MapSummary:
     """The map phase: every item, or on resume just `rerun` next to what had settled."""
     setup, events, limits, job_id = run.setup, run.events, run.limits, run.job_id
+    rerun = start.rerun
     reporter = ctx.reporter
     settled = {} if rerun is None else settled_outcomes(setup, job_id, skip=set(rerun))
     todo = len(items) if rerun is None else len(rerun)
@@ -214,7 +216,10 @@ async def _map(
     reporter.emit(Note("info", f"Processing {todo} items with {parallel} parallel agents"))
     events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=timestamp()))
     job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
-    summary = await MapRunner(job, items, only=rerun).run()
+    runner = MapRunner(job, items, only=rerun)
+    if start.ramp:
+        runner.quota.start_ramp()
+    summary = await runner.run()
     summary.outcomes = {**settled, **summary.outcomes}
     counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
     done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")

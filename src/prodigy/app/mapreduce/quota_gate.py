@@ -70,6 +70,11 @@ class QuotaGate:
             if self._open.is_set():
                 await asyncio.sleep(0 if running() < self.allowed() else _POLL_SECONDS)
 
+    def start_ramp(self) -> None:
+        """One agent at a time, doubling with each landing, up to max_parallel."""
+        self.ramping = self.job.max_parallel > 1
+        self.landed_since_resume = 0
+
     def hold(self) -> None:
         """Start nothing until `hit` has decided: called as soon as an agent returns with
         a quota failure, before its executor slot is free for the next item."""
@@ -134,8 +139,7 @@ class QuotaGate:
                 " agents land",
             )
         )
-        self.ramping = job.max_parallel > 1
-        self.landed_since_resume = 0
+        self.start_ramp()
         self._open.set()
 
     async def close(self) -> None:

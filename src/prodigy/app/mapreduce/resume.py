@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from prodigy.app.ids import resolve_job
@@ -38,6 +38,7 @@ from prodigy.core.errors import UsageError
 from prodigy.core.interpolation import interpolate
 from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, item_id
 from prodigy.core.mapreduce.resume_plan import ResumePlan, input_changes, plan_resume
+from prodigy.core.pause import QUOTA
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import ItemRecord, ItemState, JobPhase, JobRecord, RunStatus
 from prodigy.core.records import SessionRecord as Session
@@ -127,6 +128,8 @@ async def resume_locked(  # noqa: PLR0917 - one call site each in resume and res
         await _check_input(setup, job, scope, request.force, reporter)
     plan = await _reconcile(setup, job, events, reporter, request.max_retries)
     start = _start(setup, job, plan)
+    if store.sessions.require(session.id).pause_reason == QUOTA:
+        start = replace(start, ramp=True)  # the account comes back from its limit gently
     if until is not None:
         await countdown(reporter, until, command=f"prodigy resume-job {job.id}")
     _running(store, job, session)
