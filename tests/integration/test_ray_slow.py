@@ -177,15 +177,7 @@ def test_a_worker_node_killed_mid_job_loses_nothing_and_lands_nothing_twice(
     if proc.returncode != 0:  # the job may stop on the policy; resume must finish it
         job = json.loads(mr.prodigy("events", "ls", "--json", "--type", "job_started").stdout)
         job_id = job[0]["event"]["job_id"]
-        resumed = subprocess.run(
-            [str(PRODIGY), "resume-job", job_id, "-y", *_args(cluster)],
-            cwd=mr.repo,
-            env={**mr.env, **_env()},
-            capture_output=True,
-            text=True,
-            timeout=500,
-            check=False,
-        )
+        resumed = mr.prodigy("resume-job", job_id, "-y", *_args(cluster), env=_env(), timeout=500)
         assert resumed.returncode == 0, out + resumed.stdout + resumed.stderr
     _landed_once(mr, 12)
     lost = [e for e in _events(mr, "agent_failed") if "was lost" in str(e.get("error"))]
@@ -207,14 +199,8 @@ def test_a_coordinator_killed_after_fetching_a_bundle_lands_it_once_on_resume(
     assert crashed.returncode == 137, crashed.stdout + crashed.stderr
     assert git(mr.repo, "for-each-ref", "refs/prodigy/incoming/")  # fetched, not merged
     job = json.loads(mr.prodigy("events", "ls", "--json", "--type", "job_started").stdout)
-    resumed = subprocess.run(
-        [str(PRODIGY), "resume-job", job[0]["event"]["job_id"], "-y", *_args(cluster)],
-        cwd=mr.repo,
-        env={**mr.env, **_env()},
-        capture_output=True,
-        text=True,
-        timeout=400,
-        check=False,
+    resumed = mr.prodigy(
+        "resume-job", job[0]["event"]["job_id"], "-y", *_args(cluster), env=_env(), timeout=400
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     _landed_once(mr, 6)

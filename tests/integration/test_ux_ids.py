@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import click
 import pytest
 
 from prodigy.cli.tree import cli
-from tests.support.cli import PRODIGY
 from tests.support.mapreduce import MapReduceRepo
 
 FAILING = """
@@ -139,12 +137,5 @@ def test_resume_takes_vv_after_the_subcommand(tmp_path: object) -> None:
     assert "No such option" not in done.stderr
     assert done.returncode == 1
     assert "$ exit 3" in done.stdout or "exit 3" in done.stdout
-    listed = subprocess.run(
-        [str(PRODIGY), "sessions", "ls", "-v"],
-        cwd=mr.repo,
-        env=mr.env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    listed = mr.prodigy("sessions", "ls", "-v")
     assert listed.returncode == 0, listed.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from prodigy.cli.map_display import MapBoard
 from prodigy.core.records import EventRecord
-from tests.support.cli import PRODIGY
+from tests.support.cli import run_prodigy
 from tests.support.mapreduce import MapReduceRepo
 
 FAILING = """
@@ -136,9 +136,8 @@ def test_the_board_shows_what_each_running_item_is(tmp_path: Path) -> None:
 
 
 def test_run_help_groups_its_options() -> None:
-    done = subprocess.run(
-        [str(PRODIGY), "run", "--help"], capture_output=True, text=True, check=True
-    )
+    done = run_prodigy("run", "--help", cwd=Path.cwd(), env=os.environ)
+    assert done.code == 0, done
     sections = [line for line in done.stdout.splitlines() if line.endswith(":")]
     for title in ("Running:", "Limits:", "Workflow inputs:", "Agents:", "Output:"):
         assert title in sections
@@ -150,14 +149,7 @@ def test_demo_suggests_a_prodigy_that_runs_when_it_is_not_on_path(tmp_path: Path
     env["PATH"] = "/usr/bin:/bin"
     env["HOME"] = str(tmp_path / "home")
     env["PRODIGY_HOME"] = str(tmp_path / "home" / ".prodigy")
-    done = subprocess.run(
-        [str(PRODIGY), "demo", str(tmp_path / "demo")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=120,
-    )
+    done = run_prodigy("demo", tmp_path / "demo", cwd=Path.cwd(), env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     hint = next(
         line
