@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 from tests.support.scenario import Scenario, wait_for
@@ -260,10 +261,20 @@ def test_s12_sigint_mid_step_then_resume_skips_finished_steps(sc: Scenario) -> N
     proc = sc.start("run", wf, "-y")
 
     def at_step_two() -> list[int]:
+        # `git worktree add` lists the worktree before its HEAD is valid (git log there says
+        # "bad object HEAD"): look for step two's process first, then read the log.
+        sleeping = sc.pids("sleep 37.5")
         trees = sc.session_worktrees()
-        if not trees or sc.git("log", "--format=%s", "-1", cwd=trees[0]).strip() != "one":
+        if not sleeping or not trees:
             return []
-        return sc.pids("sleep 37.5")
+        log = subprocess.run(
+            ["git", "log", "--format=%s", "-1"],
+            cwd=trees[0],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return sleeping if log.stdout.strip() == "one" else []
 
     wait_for(at_step_two, timeout=20)
     (worktree,) = sc.session_worktrees()
