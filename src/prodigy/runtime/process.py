@@ -202,7 +202,8 @@ async def _run(
             try:
                 on_spawn(proc.pid)
             except BaseException:
-                await _kill_unsupervised(proc)  # unrecorded, it must not run on
+                _signal_group(proc.pid, signal.SIGKILL)  # unrecorded, it must not run on
+                await _reap(proc)
                 await _drain(out, err, transports)
                 raise
         timed_out = await _supervise(proc, request, out, err, transports)
@@ -284,7 +285,7 @@ async def _spawn(
             f"cannot run {request.argv[0]!r}: permission denied; make it executable (chmod +x)"
         ) from exc
     except BaseException:
-        _close(out_r, err_r)  # cancelled while starting: _start killed what it started
+        _close(out_r, err_r)  # cancelled while starting: _start stopped what it started
         raise
     finally:
         _close(out_w, err_w)
@@ -297,11 +298,11 @@ async def _spawn(
             transport, _ = await loop.connect_read_pipe(_factory(sink), pipe)
             transports.append(transport)
     except BaseException:
-        # Cancelled while wiring the pipes: the child must not outlive us.
+        # Cancelled while wiring the pipes: stopped as a running child is, then the pipes.
+        await _terminate(proc, request.grace_period)
         _close(*pending)
         for opened in transports:
             opened.close()
-        await _kill_unsupervised(proc)
         raise
     return proc, transports
 
@@ -313,8 +314,8 @@ async def _start(
 
     The child runs before create_subprocess_exec returns. Cancelled in that window, asyncio
     kills the leader only: the rest of its group (`sleep 100 &`, an agent's tools) would
-    outlive us. So a cancellation waits until the process exists, kills its group, then
-    is raised.
+    outlive us. So a cancellation waits until the process exists, stops it as a running
+    child is stopped (the group: SIGTERM, grace period, SIGKILL), then is raised.
     """
     starting = asyncio.ensure_future(
         asyncio.create_subprocess_exec(
@@ -334,16 +335,8 @@ async def _start(
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(starting)  # a second cancel must not skip the kill
         if not starting.cancelled() and starting.exception() is None:
-            await _kill_unsupervised(starting.result())
+            await _terminate(starting.result(), request.grace_period)
         raise
-
-
-async def _kill_unsupervised(proc: asyncio.subprocess.Process) -> None:
-    """SIGKILL a child we were cancelled before supervising (its whole group and the groups
-    its descendants moved to), and reap it."""
-    _signal_groups(_escaped(proc.pid), signal.SIGKILL)
-    _signal_group(proc.pid, signal.SIGKILL)
-    await _reap(proc)
 
 
 def _factory(sink: _LineSink) -> Callable[[], _LineSink]:
