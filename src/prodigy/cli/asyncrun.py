@@ -2,8 +2,10 @@
 
 First SIGINT/SIGTERM/SIGHUP: cancel the run, which terminates the running step's process
 group (SIGTERM, grace period, SIGKILL) and records the session as interrupted. A second signal
-skips the grace period. SIGHUP (the terminal was closed) is a stop request like SIGTERM: left
-at its default it would end prodigy at once and leave every step and agent running.
+skips the grace period; one that comes once the run has ended changes nothing (the exit
+status stays the first signal's). SIGHUP (the terminal was closed) is a stop request like
+SIGTERM: left at its default it would end prodigy at once and leave every step and agent
+running.
 """
 
 from __future__ import annotations
@@ -53,8 +55,22 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     finally:
         for signum in _STOP_SIGNALS:
             loop.remove_signal_handler(signum)
+            if received:
+                _after_the_run(signum)
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+def _after_the_run(signum: int) -> None:
+    """The run ended because of a signal and prodigy only reports and exits now: one more
+    (a second Ctrl-C while the resume hint prints) must not kill it with another exit status
+    than the first signal's. SIG_IGN, not a Python handler: interpreter shutdown resets
+    those to the default, which kills. A late SIGHUP still detaches from the closed terminal.
+    """
+    if signum == signal.SIGHUP:
+        signal.signal(signum, lambda _sig, _frame: _detach_from_closed_terminal())
+    else:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _detach_from_closed_terminal() -> None:
