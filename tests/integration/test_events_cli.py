@@ -125,10 +125,26 @@ def test_clean_asks_then_deletes_old_events(cli: InProcessCli, tmp_path: Path) -
     assert records(cli, mr) == []
 
 
+# Item 1 waits until the test has seen `follow` print an event of the running job.
+FOLLOWED = """
+name: followed
+mode: mapreduce
+map:
+  input: items.json
+  json_path: "$[*]"
+  max_parallel: 2
+  agent_template:
+    - shell: '[ "${item.id}" != 1 ] || until [ -e "$HOME/release" ]; do sleep 0.05; done'
+    - claude: "/fake-write-commit out/${item.id}.txt ok"
+      commit_required: true
+"""
+
+
 def test_follow_prints_events_of_a_running_job_until_it_ends(tmp_path: Path) -> None:
     mr = MapReduceRepo(tmp_path)
-    mr.items([{"id": 1, "pre": "fake-sleep 2"}, {"id": 2, "pre": "fake-noop"}])
-    (mr.root / "wf" / "wf.yml").write_text(M07.lstrip("\n"))
+    mr.items([{"id": 1}, {"id": 2}])
+    (mr.root / "wf" / "wf.yml").write_text(FOLLOWED.lstrip("\n"))
+    release = mr.home / "release"
     run = subprocess.Popen(
         [str(PRODIGY), "run", str(mr.root / "wf" / "wf.yml"), "-y"],
         cwd=mr.repo, env=mr.env, stdin=subprocess.DEVNULL,
@@ -144,11 +160,17 @@ def test_follow_prints_events_of_a_running_job_until_it_ends(tmp_path: Path) -> 
         lines: list[tuple[float, str]] = []
         reader = threading.Thread(target=_collect, args=(follow, lines), daemon=True)
         reader.start()
+        deadline = time.monotonic() + 60  # item 2's agent completes while item 1 waits
+        while not any("agent_completed" in line for _, line in lines):
+            assert time.monotonic() < deadline and follow.poll() is None, lines
+            time.sleep(0.05)
+        release.touch()
         assert run.wait(timeout=60) == 0
         run_ended = time.monotonic()
-        assert follow.wait(timeout=15) == 0  # it stops by itself when the job ends
-        reader.join(timeout=5)
+        assert follow.wait(timeout=60) == 0  # it stops by itself when the job ends
+        reader.join(timeout=30)
     finally:
+        release.touch()
         run.kill()
     kinds = [line.split()[2] for _, line in lines]
     assert kinds[-1] == "job_completed" and "agent_started" in kinds
@@ -166,7 +188,7 @@ def test_follow_without_a_job_runs_until_interrupted(m07: MapReduceRepo) -> None
     time.sleep(0.5)
     assert follow.poll() is None
     follow.send_signal(signal.SIGINT)
-    assert follow.wait(timeout=10) == 130
+    assert follow.wait(timeout=60) == 130
     out = follow.stdout.read()  # not communicate(): it would skip what readline buffered
     assert "job_started" in first and "job_completed" in out
 
