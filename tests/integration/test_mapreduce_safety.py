@@ -47,7 +47,7 @@ def test_agent_timeout_kills_a_child_that_ignores_sigterm(mr: MapReduceRepo) -> 
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - began < 30
     pid = int((mr.home / "stubborn.pid").read_text())
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 30
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(pid), "the SIGTERM-ignoring child outlived its agent"
@@ -158,8 +158,10 @@ def test_ctrl_c_cancels_agents_and_keeps_the_job_resumable(mr: MapReduceRepo) ->
     assert job["status"] == "interrupted"
     assert set(mr.items_state().values()) == {"pending"}
     assert not [w for w in mr.worktrees() if "/agent-" in w]
-    for pid in pids.read_text().split():
-        assert not _alive(int(pid))
+    deadline = time.monotonic() + 30  # killed ones disappear once the kernel ran their exit
+    while any(_alive(int(p)) for p in pids.read_text().split()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in pids.read_text().split() if _alive(int(p))]
 
 
 def test_very_verbose_runs_show_agent_output_tagged_with_the_item(mr: MapReduceRepo) -> None:

@@ -24,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import textwrap
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,7 +262,10 @@ def _check_leftovers(repo: Path, job_id: str, check: JobCheck, keep_dlq: bool) -
     for branch in _git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads").split():
         if job_id in branch and not allowed(branch):
             check.fail(f"branch {branch} of the job is left")
-    pids = tagged_processes(job_id)
+    # a process killed just before prodigy exited is gone once the kernel has run its exit
+    deadline = time.monotonic() + 30
+    while (pids := tagged_processes(job_id)) and time.monotonic() < deadline:
+        time.sleep(0.1)
     if pids:
         check.fail(f"processes of the job still run: {pids}")
 
