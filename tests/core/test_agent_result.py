@@ -84,4 +84,5 @@ def test_error_kinds_are_the_documented_ones() -> None:
         "interrupted",
         "quota",
         "auth",
+        "budget",
     }

@@ -13,6 +13,7 @@ from prodigy.app.scratch import remove_scratch
 from prodigy.app.session.execute import START, execute_session
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.opening import (
+    keep_raised_limits,
     refuse_changed_workflow,
     reopen_session,
     saved_scope,
@@ -56,6 +57,9 @@ class ResumeRequest:
     force: bool = False
     yes: bool = False
     verbosity: int = 0
+    # --max-cost-usd / --max-tokens: raise the budget and go on (saved for later resumes)
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
 
 
 async def resume(
@@ -86,6 +90,8 @@ async def resume(
                         force=request.force,
                         yes=request.yes,
                         verbosity=request.verbosity,
+                        max_cost_usd=request.max_cost_usd,
+                        max_tokens=request.max_tokens,
                     )
                     return await resume_locked(store, record, job_request, reporter, env, read_line)
                 return await _resume_locked(store, record, request, reporter, env, read_line)
@@ -110,7 +116,15 @@ async def _resume_locked(  # noqa: PLR0917 - one call site, all required
         raise UsageError(
             f"the worktree of {record.id} is gone ({record.worktree_path}); it cannot be resumed"
         )
-    options = stored_options(store, record, yes=request.yes, verbosity=request.verbosity)
+    options = stored_options(
+        store,
+        record,
+        yes=request.yes,
+        verbosity=request.verbosity,
+        max_cost_usd=request.max_cost_usd,
+        max_tokens=request.max_tokens,
+    )
+    keep_raised_limits(store, record, request)
     checkpoint = store.checkpoints.latest(record.id)
     start = Position(checkpoint.iteration, checkpoint.next_step_index) if checkpoint else START
     await refuse_if_busy(session_repo(store, record), "resume")

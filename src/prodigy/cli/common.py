@@ -139,3 +139,21 @@ def limit_options(f: F) -> F:
         metavar="USD",
         help="Job budget in dollars (notional on a subscription); overrides budget.max_cost_usd.",
     )(f)
+
+
+def item_cap_options(f: F) -> F:
+    """`dlq retry` --max-cost-usd and --max-tokens: a new cap for each retried item."""
+    f = click.option(
+        "--max-tokens",
+        type=click.IntRange(min=0),
+        default=None,
+        metavar="N",
+        help="Cap per retried item in tokens (input + output), for this retry.",
+    )(f)
+    return click.option(
+        "--max-cost-usd",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="USD",
+        help="Cap per retried item in dollars, for this retry (e.g. after BudgetExceeded).",
+    )(f)

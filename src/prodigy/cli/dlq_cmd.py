@@ -12,7 +12,13 @@ import click
 from prodigy.app.dlq import queue as use
 from prodigy.app.inspect.events import moment
 from prodigy.app.paths import prodigy_home
-from prodigy.cli.common import executor_options, job_argument, json_option, verbosity
+from prodigy.cli.common import (
+    executor_options,
+    item_cap_options,
+    job_argument,
+    json_option,
+    verbosity,
+)
 from prodigy.cli.common import job_option as shared_job_option
 from prodigy.cli.inspect_format import short_reason, strip_step, table
 from prodigy.cli.sessions_cmd import confirm
@@ -242,6 +248,7 @@ def clear(job_id: str, yes: bool) -> int:
 @click.option("--max-parallel", type=click.IntRange(min=1), default=None, help="Agents at once.")
 @click.option("--dry-run", is_flag=True, help="Show what would be retried; run nothing.")
 @click.option("-y", "--yes", is_flag=True, help="Merge into your branch without asking.")
+@item_cap_options
 @executor_options
 @click.pass_context
 def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any) -> int:
@@ -255,6 +262,7 @@ def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any)
     from prodigy.cli.asyncrun import run_async
     from prodigy.cli.map_display import make_run_display
     from prodigy.cli.run_cmd import read_line
+    from prodigy.core.budget import Limits
 
     request = RetryRequest(
         job_id=job_id,
@@ -265,6 +273,7 @@ def retry(ctx: click.Context, /, job_id: str, items: tuple[str, ...], **kw: Any)
         verbosity=verbosity(ctx),
         executor=kw["executor"],
         ray_address=kw["ray_address"],
+        item_cap=Limits(kw["max_cost_usd"], kw["max_tokens"]),
     )
     display = make_run_display(request.verbosity)
     try:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from prodigy.cli.common import executor_options, path_option, verbosity
+from prodigy.cli.common import executor_options, limit_options, path_option, verbosity
 
 
 @click.command("resume")
@@ -21,6 +21,7 @@ from prodigy.cli.common import executor_options, path_option, verbosity
     "--from-checkpoint", default=None, metavar="ID", help="Resume from a named checkpoint."
 )
 @click.option("-y", "--yes", is_flag=True, help="Merge without asking when the run completes.")
+@limit_options
 @path_option
 @click.pass_context
 def resume(ctx: click.Context, /, **kw: Any) -> int:
@@ -47,7 +48,14 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
     try:
         return run_async(
             resume_session(
-                ResumeRequest(kw["session_id"], kw["force"], kw["yes"], verbosity(ctx)),
+                ResumeRequest(
+                    kw["session_id"],
+                    kw["force"],
+                    kw["yes"],
+                    verbosity(ctx),
+                    max_cost_usd=kw["max_cost_usd"],
+                    max_tokens=kw["max_tokens"],
+                ),
                 display,
                 dict(os.environ),
                 read_line,
@@ -72,6 +80,7 @@ def resume(ctx: click.Context, /, **kw: Any) -> int:
     help="Also run dead-lettered items again that failed at most N times (0: leave the DLQ).",
 )
 @click.option("-y", "--yes", is_flag=True, help="Merge without asking when the job completes.")
+@limit_options
 @path_option
 @executor_options
 @click.pass_context
@@ -101,6 +110,8 @@ def resume_job(ctx: click.Context, /, **kw: Any) -> int:
         executor=kw["executor"],
         ray_address=kw["ray_address"],
         verbosity=verbosity(ctx),
+        max_cost_usd=kw["max_cost_usd"],
+        max_tokens=kw["max_tokens"],
     )
     try:
         return run_async(resume_mapreduce_job(request, display, dict(os.environ), read_line))

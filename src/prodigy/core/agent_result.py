@@ -20,6 +20,7 @@ ErrorKind = Literal[
     "interrupted",  # killed by SIGINT/SIGTERM from outside
     "quota",  # a usage limit or quota of the account: wait until `resets_at`, then retry
     "auth",  # the API key or login was refused: retrying cannot help
+    "budget",  # the run reached the spending cap it was given (--max-budget-usd, a token cap)
 ]
 ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
+
+from prodigy.core.usage import Usage
 
 OnExhausted = Literal["pause", "fail"]
 
@@ -39,6 +41,31 @@ class Spend:
 
     def __add__(self, other: Spend) -> Spend:
         return Spend(self.cost_usd + other.cost_usd, self.tokens + other.tokens)
+
+
+def spend_of(usage: Usage) -> Spend:
+    """What a run counts against a budget: its cost, and its input + output tokens (cache
+    reads and writes are not counted: they are cheap and would swamp the figure)."""
+    return Spend(usage.cost_usd, usage.input_tokens + usage.output_tokens)
+
+
+class SpendGate(Protocol):
+    """Asked before each agent call what it may spend, and told what it spent after."""
+
+    def allowance(self) -> Limits:
+        """What the next agent call may spend; a measure at 0 means it must not start."""
+        ...
+
+    def charge(self, usage: Usage) -> None:
+        """An agent call finished having used `usage`."""
+        ...
+
+
+def spent_up(limits: Limits) -> bool:
+    """True when an allowance leaves nothing to spend on a measure it caps."""
+    if limits.max_cost_usd is not None and limits.max_cost_usd <= 0:
+        return True
+    return limits.max_tokens is not None and limits.max_tokens <= 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +124,7 @@ def admit(budget: Budget, spent: Spend, running: int, finished: Sequence[Spend])
     if limits.unlimited:
         return Admission(True)
     if exceeds(spent, limits):
-        return Admission(False, exhausted=True, reason=_reason(spent, limits))
+        return Admission(False, exhausted=True, reason="spent " + _amounts(spent, limits))
     reserve = item_reserve(budget, finished)
     if reserve is None:
         # cost of an item unknown: learn it from one agent before starting more
@@ -109,7 +136,9 @@ def admit(budget: Budget, spent: Spend, running: int, finished: Sequence[Spend])
         return Admission(False, reason="waiting for running agents to finish")
     # Nothing runs and even one more item would not fit on the estimate: the budget is spent
     # unless the estimate is zero-cost, which `_over` already let through.
-    return Admission(False, exhausted=True, reason=_reason(needed, limits))
+    return Admission(
+        False, exhausted=True, reason="the next item would need " + _amounts(needed, limits)
+    )
 
 
 def item_allowance(budget: Budget, item_spent: Spend, job_spent: Spend) -> Limits:
@@ -127,13 +156,13 @@ def _over(spend: Spend, limits: Limits) -> bool:
     return limits.max_tokens is not None and spend.tokens > limits.max_tokens
 
 
-def _reason(spend: Spend, limits: Limits) -> str:
+def _amounts(spend: Spend, limits: Limits) -> str:
     parts = []
     if limits.max_cost_usd is not None:
         parts.append(f"${spend.cost_usd:.4f} of ${limits.max_cost_usd:.4f}")
     if limits.max_tokens is not None:
         parts.append(f"{spend.tokens} of {limits.max_tokens} tokens")
-    return "budget exhausted: " + ", ".join(parts)
+    return ", ".join(parts)
 
 
 def _left(cap: float | None, spent: float) -> float | None:

@@ -64,3 +64,8 @@ class InterruptedRunError(ProdigyError):
     """The run was interrupted by SIGINT or SIGTERM."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class BudgetSpentError(ProdigyError):
+    """A setup or reduce step was not started (or was stopped) because the budget is spent:
+    the run ends paused, or failed with `on_exhausted: fail`, not as a broken step."""

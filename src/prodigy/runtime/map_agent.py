@@ -23,6 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from prodigy.core.budget import SpendGate
 from prodigy.core.config import Config
 from prodigy.core.errors import ProdigyError
 from prodigy.core.mapreduce.job_plan import agent_branch, agent_dir_name, agent_id
@@ -117,6 +118,8 @@ class AgentSetting:
     # an agent already made from settings that travelled with a remote task; None: made here
     # from the context's configuration
     agent: Agent | None = None
+    # the spending gate of one attempt (the item's and the job's budget); None: the context's
+    gate: Callable[[AgentTask], SpendGate] | None = None
 
 
 class _StepWatcher:
@@ -255,6 +258,7 @@ def _agent_context(task: AgentTask, setting: AgentSetting, worktree: Path) -> St
         if setting.agent is not None
         else agent_from_config(spec.agent, ctx.agent_config or Config(), grace),
         grace_period=grace,
+        spend=ctx.spend if setting.gate is None else setting.gate(task),
         reporter=_StepWatcher(task, setting.on_step, setting.ctx.reporter),
         log_dir=setting.ctx.log_dir / task.job_id / f"{task.item_id}-attempt-{task.attempt}",
         _log_seq=itertools.count(1),
@@ -276,6 +280,8 @@ def _step_failure(
         base = replace(base, resets_at=result.resets_at, limit_type=result.limit_type)
     elif result.timed_out:
         kind = "timeout"
+    elif result.error_kind == "budget":
+        kind = "budget"
     elif "commit_required" in result.error:
         kind = "commit"
     failed = replace(

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from prodigy.core.agent_result import AgentResult
 from prodigy.core.errors import GitError
+from prodigy.core.usage import Usage
 from prodigy.runtime import git
 from prodigy.runtime.agents.base import Agent, AgentRequest
 
@@ -33,6 +35,8 @@ class BranchMergeResult:
     conflicted_paths: tuple[str, ...] = ()
     used_claude: bool = False
     error: str | None = None
+    usage: Usage = field(default_factory=Usage)  # of the agent that resolved a conflict
+    log_path: str | None = None  # its log
 
 
 def trailer(job_id: str, item_id: str) -> str:
@@ -98,14 +102,16 @@ class MergeQueue:
         await git.abort_merge(self.parent)
         helped = await self._ask_agent(request)
         await git.abort_merge(self.parent)
-        if helped:
+        spent = {"usage": helped.usage, "log_path": str(helped.log_path or "") or None}
+        if helped.success:
             landed = await self._verified(request, before, used_claude=True, conflicts=conflicts)
             if landed.merged:
-                return landed
+                return replace(landed, **spent)  # type: ignore[arg-type]
         await self._restore(before, was_dirty=was_dirty)
         paths = ", ".join(conflicts)
         return BranchMergeResult(
             False,
+            **spent,  # type: ignore[arg-type]
             conflicted_paths=conflicts,
             used_claude=True,
             error=(
@@ -115,8 +121,8 @@ class MergeQueue:
             ),
         )
 
-    async def _ask_agent(self, request: MergeRequest) -> bool:
-        result = await self.agent.run(
+    async def _ask_agent(self, request: MergeRequest) -> AgentResult:
+        return await self.agent.run(
             AgentRequest(
                 prompt=self.agent.merge_prompt(request.branch),
                 cwd=self.parent,
@@ -126,7 +132,6 @@ class MergeQueue:
                 label=f"merge {request.item_id}",
             )
         )
-        return result.success
 
     async def _verified(
         self,

@@ -70,6 +70,16 @@ class Sessions:
             )
         )
 
+    def set_run_options(self, session_id: str, options: Mapping[str, object]) -> None:
+        """Replace the run's options (a resume raised its budget: later resumes keep it)."""
+        shown, sealed = self._db.json_sealed(dict(options), _context(session_id))
+        with self._db.transaction() as conn:
+            self.require(session_id)
+            conn.execute(
+                "UPDATE sessions SET options = ?, sealed_options = ?, updated_at = ? WHERE id = ?",
+                (shown, sealed, self._db.now(), session_id),
+            )
+
     def require(self, session_id: str) -> SessionRecord:
         found = self.get(session_id)
         if found is None:

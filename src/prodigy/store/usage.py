@@ -68,6 +68,23 @@ class UsageLog:
     def for_item(self, job_id: str, item_id: str) -> Usage:
         return self._total(" WHERE job_id = ? AND item_id = ?", (job_id, item_id))
 
+    def per_item(self, job_id: str) -> dict[str, Usage]:
+        """Cost and input/output tokens of each item of the job, all attempts together."""
+        rows = self._db.query(
+            "SELECT item_id, TOTAL(cost_usd) AS cost_usd, TOTAL(input_tokens) AS input_tokens,"
+            " TOTAL(output_tokens) AS output_tokens FROM usage"
+            " WHERE job_id = ? AND item_id IS NOT NULL GROUP BY item_id",
+            (job_id,),
+        )
+        return {
+            r["item_id"]: Usage(
+                input_tokens=int(r["input_tokens"]),
+                output_tokens=int(r["output_tokens"]),
+                cost_usd=r["cost_usd"],
+            )
+            for r in rows
+        }
+
     def entries(self, session_id: str) -> list[UsageRecord]:
         rows = self._db.query("SELECT * FROM usage WHERE session_id = ? ORDER BY id", (session_id,))
         return [_record(r) for r in rows]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +28,9 @@ from prodigy.app.session.execute import merge_back
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.opening import reopen_as_invoked
 from prodigy.app.session.setup import SessionSetup
+from prodigy.app.spending import JobSpending
 from prodigy.core import event_payloads as ev
+from prodigy.core.budget import Budget, Limits
 from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, UsageError
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import DlqRecord, ItemRecord, ItemState, JobRecord, RunStatus
@@ -51,6 +53,17 @@ class RetryRequest:
     verbosity: int = 0
     executor: str | None = None  # --executor: default the run's, then config
     ray_address: str | None = None
+    # --max-cost-usd / --max-tokens: a new cap for each retried item (its retry's spend only)
+    item_cap: Limits = field(default_factory=Limits)
+
+    # the job's own budget is not changed by a retry (reopen_as_invoked reads these)
+    @property
+    def max_cost_usd(self) -> float | None:
+        return None
+
+    @property
+    def max_tokens(self) -> int | None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +169,15 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
     reporter.emit(Note("info", f"Retrying {len(chosen)} item(s) of {job.id} from the DLQ"))
     items = [r.data for r in store.items.find(job.id, unmasked=True)]  # in index order
     only = {c.item.index: c.entry.failure_count + 1 for c in chosen}
-    mapped = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job.id)
+    mapped = map_job(
+        setup,
+        ctx=ctx,
+        events=events,
+        scope=scope,
+        limits=limits,
+        job_id=job.id,
+        spending=retry_spending(setup.workflow.budget, request.item_cap),
+    )
     try:
         summary = await MapRunner(mapped, items, only=only).run()
     except asyncio.CancelledError:
@@ -177,6 +198,15 @@ async def _retry_locked(  # noqa: PLR0917 - one call site
         await _close_parent(setup, reopened)
     code = await _merge(setup, session, reporter, read_line, succeeded=succeeded)
     return code or (EXIT_FAILED if failed else 0)
+
+
+def retry_spending(budget: Budget, cap: Limits) -> JobSpending | None:
+    """A retry is the user's explicit choice to spend again: each item gets the new cap (or
+    the workflow's per-item cap) for this retry alone; the job's budget is not applied."""
+    per_item = budget.per_item if cap.unlimited else cap
+    if per_item.unlimited:
+        return None
+    return JobSpending(budget=Budget(per_item=per_item, on_exhausted=budget.on_exhausted))
 
 
 def _settle(store: Store, chosen: list[Candidate], summary: MapSummary) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from prodigy.core.errors import StepFailedError
+from prodigy.core.errors import BudgetSpentError, StepFailedError
 from prodigy.core.interpolation import interpolate, render
 from prodigy.core.mapreduce.items import ItemSelection, select_items
 from prodigy.core.mapreduce.job_plan import (
@@ -94,6 +94,8 @@ async def run_setup(
     if sequence.failed is not None and sequence.failed_index is not None:
         index = sequence.failed_index
         result = sequence.failed.result
+        if result.error_kind == "budget":
+            raise BudgetSpentError(f"setup step {index + 1}: {result.error}")
         tail = result.tail(5)
         raise SetupFailedError(
             f"Setup phase failed: setup step {index + 1} ({step_label(phase.steps[index])},"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from prodigy.app.mapreduce.dead_letters import make_room
 from prodigy.app.mapreduce.events import JobEvents
+from prodigy.app.spending import JobSpending
 from prodigy.core import event_payloads as ev
 from prodigy.core.clock import timestamp
 from prodigy.core.mapreduce.failures import (
@@ -28,7 +29,7 @@ from prodigy.core.workflow import ErrorPolicy
 from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.executor import AgentRunner
 from prodigy.runtime.map_agent import AgentSetting, AgentSpec, AgentTask, discard_agent_worktree
-from prodigy.runtime.merge_queue import MergeQueue, MergeRequest
+from prodigy.runtime.merge_queue import BranchMergeResult, MergeQueue, MergeRequest
 from prodigy.runtime.remote.coordinator import drop_incoming, is_incoming
 from prodigy.store import Store
 
@@ -53,6 +54,7 @@ class MapJob:
     timeout_action: str = "Dlq"  # timeout_config.timeout_action: Dlq | Skip | Fail | ...
     dlq_capacity: int = 1000  # config dlq.capacity: a full DLQ evicts (and archives) its oldest
     quota: QuotaPolicy = field(default_factory=QuotaPolicy)  # on a usage limit: wait|pause|fail
+    spending: JobSpending | None = None  # the job's budget (None: no budget)
 
 
 def record_worktree(job: MapJob, path: Path, branch: str, item_id: str) -> None:
@@ -88,6 +90,22 @@ def record_usage(job: MapJob, outcome: AgentOutcome) -> None:
         )
 
 
+def record_merge_usage(job: MapJob, item_id: str, merged: BranchMergeResult) -> None:
+    """An agent resolving a merge conflict spends too: on the job and the item it merged."""
+    job.store.usage.record(
+        UsageRecord(
+            session_id=job.session_id,
+            step_id=f"merge {item_id}",
+            usage=merged.usage,
+            job_id=job.job_id,
+            item_id=item_id,
+            log_path=merged.log_path,
+        )
+    )
+    if job.spending is not None:
+        job.spending.charge(merged.usage)
+
+
 async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> AgentOutcome:
     """Merge a successful agent's branch into the parent; a refused merge fails the item."""
     branch = outcome.branch or ""
@@ -101,6 +119,8 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
     merged = await job.queue.merge(
         MergeRequest(job.job_id, outcome.item_id, branch, bundle=outcome.bundle)
     )
+    if merged.used_claude:
+        record_merge_usage(job, outcome.item_id, merged)
     if not merged.merged:
         error = merged.error or "the merge into the parent did not land"
         job.events.record(

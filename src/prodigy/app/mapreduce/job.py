@@ -26,12 +26,20 @@ from prodigy.app.session.execute import merge_back, report_usage
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.paused import end_paused
 from prodigy.app.session.setup import SessionSetup
+from prodigy.app.spending import JobSpending, job_spending, spent_text
 from prodigy.core import event_payloads as ev
+from prodigy.core.budget import spend_of
 from prodigy.core.clock import timestamp, utc_now
-from prodigy.core.errors import EXIT_FAILED, InterruptedRunError, ProdigyError
+from prodigy.core.errors import (
+    EXIT_FAILED,
+    BudgetSpentError,
+    InterruptedRunError,
+    NotImplementedYetError,
+    ProdigyError,
+)
 from prodigy.core.mapreduce.job_plan import MapLimits, item_id, new_job_id, timed_template
 from prodigy.core.mapreduce.results import AgentOutcome
-from prodigy.core.pause import Pause
+from prodigy.core.pause import BUDGET, Pause
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
 from prodigy.core.variables import JsonValue, Scope, map_values
@@ -103,11 +111,12 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
     try:
         store = setup.store
         events = JobEvents(store, job_id, setup.session_id, reporter)
-        ctx = setup.context(reporter)
+        spending = job_spending(setup.workflow.budget, store, job_id)
+        ctx = replace(setup.context(reporter), spend=spending)
         began = time.monotonic()
         try:
             summary, scope = await _phases(
-                _JobRun(setup, events, limits, job_id), ctx=ctx, scope=scope, start=start
+                _JobRun(setup, events, limits, job_id, spending), ctx=ctx, scope=scope, start=start
             )
         except asyncio.CancelledError:
             if store.sessions.require(setup.session_id).status is RunStatus.PAUSED:
@@ -119,6 +128,9 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
             raise InterruptedRunError(
                 f"interrupted; resume with: prodigy resume {setup.session_id}"
             ) from None
+        except BudgetSpentError as exc:
+            report_usage(setup, reporter)
+            return _budget_spent(setup, events, reporter, job_id, str(exc))
         except ProdigyError as exc:
             error = store.masker.text(str(exc))
             _finish(setup, job_id, RunStatus.FAILED, error)
@@ -152,6 +164,7 @@ class _JobRun:
     events: JobEvents
     limits: MapLimits
     job_id: str
+    spending: JobSpending | None = None
 
 
 async def _phases(
@@ -215,7 +228,15 @@ async def _map(
     parallel = min(limits.max_parallel, max(1, todo))
     reporter.emit(Note("info", f"Processing {todo} items with {parallel} parallel agents"))
     events.record(ev.MAP_STARTED, ev.phase(job_id, total_items=len(items), timestamp=timestamp()))
-    job = map_job(setup, ctx=ctx, events=events, scope=scope, limits=limits, job_id=job_id)
+    job = map_job(
+        setup,
+        ctx=ctx,
+        events=events,
+        scope=scope,
+        limits=limits,
+        job_id=job_id,
+        spending=run.spending,
+    )
     runner = MapRunner(job, items, only=rerun)
     if start.ramp:
         runner.quota.start_ramp()
@@ -253,6 +274,7 @@ def map_job(
     scope: Scope,
     limits: MapLimits,
     job_id: str,
+    spending: JobSpending | None = None,
 ) -> MapJob:
     def on_step(task: object, label: str, index: int, total: int) -> None:
         agent_id, item = getattr(task, "agent_id", ""), getattr(task, "item_id", "")
@@ -263,6 +285,8 @@ def map_job(
         )
 
     choice = ray_choice(setup)
+    if spending is not None and choice.executor == "ray":
+        raise NotImplementedYetError("a budget (budget:, --max-cost-usd) with --executor ray")
     agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
     if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
         ctx = replace(ctx, grace_period=limits.grace_period)
@@ -280,6 +304,7 @@ def map_job(
         agents_root=agents_root,
         ctx=ctx,
         on_step=on_step if limits.monitoring else None,
+        gate=None if spending is None else (lambda task: spending.running[task.item_id]),
     )
     return MapJob(
         store=setup.store,
@@ -297,6 +322,7 @@ def map_job(
         repo_key=repo_key(str(setup.repo)),
         dlq_capacity=setup.config.dlq.capacity,
         quota=setup.workflow.quota,
+        spending=spending,
         queue=MergeQueue(
             setup.worktree,
             ctx.agent,
@@ -346,23 +372,34 @@ def _drained(
 ) -> int:
     """The map phase was drained (`MapRunner.drain`): what ran has landed, the rest waits
     for a resume. The job and its session end paused with the drain's reason (quota,
-    budget), exit code 75."""
+    budget), exit code 75 (a spent budget with `on_exhausted: fail`: failed, exit 1)."""
     pause = summary.pause or Pause(summary.drain_reason or "drained")
+    _summary_table(reporter, summary)
+    landed = (
+        f"The agents that were running finished and landed in {setup.worktree};"
+        f" {summary.not_started} item(s) wait for the resume."
+    )
+    if pause.reason == BUDGET:
+        return _budget_spent(setup, events, reporter, job_id, landed, summary.not_started)
+    reporter.emit(Note("info", landed))
+    return _pause_job(setup, events, reporter, job_id, pause, summary.not_started)
+
+
+def _pause_job(  # noqa: PLR0917 - the facts of one pause
+    setup: SessionSetup,
+    events: JobEvents,
+    reporter: Reporter,
+    job_id: str,
+    pause: Pause,
+    not_started: int,
+) -> int:
     setup.store.jobs.set_status(job_id, RunStatus.PAUSED, error=f"paused: {pause.reason}")
     events.record(
         ev.JOB_PAUSED,
         {
             **ev.job_paused(job_id, pause.reason, pause.resume_at_text, pause.detail),
-            "not_started": summary.not_started,
+            "not_started": not_started,
         },
-    )
-    _summary_table(reporter, summary)
-    reporter.emit(
-        Note(
-            "info",
-            f"The agents that were running finished and landed in {setup.worktree};"
-            f" {summary.not_started} item(s) wait for the resume.",
-        )
     )
     return end_paused(
         setup.store,
@@ -391,6 +428,36 @@ def _interrupted_wait(
         f"interrupted during the usage-limit wait; continue with: prodigy resume-job {job_id}"
         " (it waits for the rest of the reset)"
     )
+
+
+def _budget_spent(  # noqa: PLR0917 - the facts of one ending
+    setup: SessionSetup,
+    events: JobEvents,
+    reporter: Reporter,
+    job_id: str,
+    detail: str,
+    not_started: int = 0,
+) -> int:
+    """The job's budget is spent: paused (exit 75), or failed with `on_exhausted: fail`."""
+    budget = setup.workflow.budget
+    spent = spend_of(setup.store.usage.for_job(job_id))
+    what = f"budget exhausted ({spent_text(spent, budget.job)})"
+    flag = "--max-cost-usd" if budget.job.max_cost_usd is not None else "--max-tokens"
+    if budget.on_exhausted == "fail":
+        error = setup.store.masker.text(f"{what}: {detail}")
+        _finish(setup, job_id, RunStatus.FAILED, error)
+        events.record(ev.JOB_FAILED, ev.job_failed(job_id, error, 0))
+        reporter.emit(
+            Note(
+                "error",
+                f"Job {job_id} failed: {error}\nRaise the limit and go on:"
+                f" prodigy resume-job {job_id} {flag} <higher>",
+            )
+        )
+        return EXIT_FAILED
+    reporter.emit(Note("info", detail))
+    pause = Pause(BUDGET, detail=what, hint=f"{flag} <higher>")
+    return _pause_job(setup, events, reporter, job_id, pause, not_started)
 
 
 def _summary_table(reporter: Reporter, summary: MapSummary) -> None:

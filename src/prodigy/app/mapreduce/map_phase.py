@@ -27,7 +27,7 @@ from prodigy.core.mapreduce import failure_policy as fp
 from prodigy.core.mapreduce.items import item_label
 from prodigy.core.mapreduce.job_plan import item_id
 from prodigy.core.mapreduce.results import AgentOutcome, result_record
-from prodigy.core.pause import QUOTA, Pause
+from prodigy.core.pause import BUDGET, QUOTA, Pause
 from prodigy.core.progress import Note
 from prodigy.core.records import ItemState
 from prodigy.core.variables import JsonValue
@@ -67,6 +67,16 @@ class MapSummary:
 ExecutorFactory = Callable[
     [Callable[[AgentTask], Awaitable[AgentOutcome]], int], Executor[AgentTask, AgentOutcome]
 ]
+
+
+ADMISSION_POLL = 0.1  # seconds between admission checks while running agents hold the budget
+
+
+def budget_paused(job: MapJob, outcome: AgentOutcome) -> bool:
+    """A budget failure caused by the job's rest rather than the item's own cap."""
+    if outcome.failure_kind != "budget" or job.spending is None:
+        return False
+    return not job.spending.item_capped(outcome.item_id)
 
 
 class _NotStartedError(Exception):
@@ -176,6 +186,8 @@ class MapRunner:
             if wait <= 0:
                 break
             await asyncio.sleep(min(wait, 1.0))
+        if self.job.spending is not None and not await self._admitted(task):
+            raise _NotStartedError
         path = self.job.setting.agents_root / f"agent-{task.index}"
         # the ledger row (job, item, attempt) is written before the attempt is submitted
         if self.job.remote:  # no local worktree: the commits come back into this ref
@@ -242,6 +254,8 @@ class MapRunner:
             error=f"internal error running the agent: {finished.error!r}",
         )
         record_usage(self.job, outcome)
+        if self.job.spending is not None:
+            self.job.spending.stop(outcome.item_id)
         if outcome.ok:
             self.job.store.items.transition(
                 self.job.job_id, outcome.item_id, ItemState.SUCCEEDED, result=outcome.to_json()
@@ -267,6 +281,8 @@ class MapRunner:
         if outcome.ok:
             self.summary.outcomes[outcome.index] = outcome
             self.quota.landed()
+            if self.job.spending is not None:
+                self.job.spending.settled(outcome.item_id)
             self._counts()
         else:
             self._failed(outcome)
@@ -277,6 +293,13 @@ class MapRunner:
             self._quota_hit(outcome)
             return
         job = self.job
+        if budget_paused(job, outcome):
+            # stopped by the job's budget, not by the item's cap: the item waits for a resume
+            job.store.items.transition(job.job_id, outcome.item_id, ItemState.PENDING)
+            self._budget_exhausted(outcome.error or "the job's budget is spent")
+            self.summary.not_started += 1
+            self._counts()
+            return
         job.store.items.transition(
             job.job_id,
             outcome.item_id,
@@ -290,11 +313,15 @@ class MapRunner:
             attempt=outcome.attempt,
             total_items=len(self.items),
         )
-        record_failure_events(job, outcome, will_retry=decision.retry)
-        if decision.retry and not self.stopping:
+        # an item over its own cap would spend it again: retried only by hand, with a new cap
+        retry = decision.retry and outcome.failure_kind != "budget"
+        record_failure_events(job, outcome, will_retry=retry)
+        if retry and not self.stopping:
             self._retry(outcome, decision.delay)
             return
         self.summary.outcomes[outcome.index] = outcome
+        if job.spending is not None:
+            job.spending.settled(outcome.item_id)
         keep_failed_worktree(job, outcome)
         timed_out = outcome.failure_kind == "timeout"
         if job.policy.on_item_failure != "skip" and not (
@@ -333,6 +360,46 @@ class MapRunner:
                 )
             )
         self._counts()
+
+    async def _admitted(self, task: AgentTask) -> bool:
+        """Wait until the job's budget lets this agent start (False: it never will)."""
+        spending = self.job.spending
+        assert spending is not None
+        while self.drain_reason is None:
+            verdict = spending.admit()
+            if verdict.allowed:
+                spending.start(task.item_id)  # no await before: the next check sees it
+                return True
+            if verdict.exhausted:
+                self._budget_exhausted(verdict.reason)
+                return False
+            await asyncio.sleep(ADMISSION_POLL)  # running agents must finish first
+        return False
+
+    def _budget_exhausted(self, detail: str) -> None:
+        """Start nothing more; the running agents finish and land (once per run)."""
+        if self.drain_reason is not None:
+            return
+        self.drain(BUDGET)
+        spending = self.job.spending
+        spent = spending.spent if spending is not None else None
+        self.job.events.record(
+            ev.BUDGET_EXHAUSTED,
+            ev.budget_exhausted(
+                self.job.job_id,
+                spent.cost_usd if spent else 0.0,
+                spent.tokens if spent else 0,
+                self.job.store.masker.text(detail),
+            ),
+        )
+        self.job.reporter.emit(
+            Note(
+                "warn",
+                f"Budget exhausted (${spent.cost_usd if spent else 0.0:.4f} and"
+                f" {spent.tokens if spent else 0} tokens spent; {detail}): no new agent"
+                " starts, running ones finish",
+            )
+        )
 
     def _retry(self, outcome: AgentOutcome, delay: float) -> None:
         job = self.job

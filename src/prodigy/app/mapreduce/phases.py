@@ -16,7 +16,7 @@ from prodigy.app.session.setup import SessionSetup
 from prodigy.app.step_processes import tracked_steps
 from prodigy.core import event_payloads as ev
 from prodigy.core.clock import timestamp
-from prodigy.core.errors import ProdigyError
+from prodigy.core.errors import BudgetSpentError, ProdigyError
 from prodigy.core.mapreduce.resume_plan import REDUCE_PASS, SETUP_PASS
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.records import Checkpoint, UsageRecord
@@ -172,6 +172,8 @@ async def reduce_phase(
     if result.failed is not None and result.failed_index is not None:
         step = steps[result.failed_index]
         broken = result.failed.result
+        if broken.error_kind == "budget":
+            raise BudgetSpentError(f"reduce step {result.failed_index + 1}: {broken.error}")
         error = broken.error or f"exit code {broken.exit_code}"
         tail = setup.store.masker.text(broken.tail(10))
         last = "\nLast output:\n" + "\n".join(f"  | {line}" for line in tail.splitlines())

@@ -61,6 +61,9 @@ class JobResumeRequest:
     verbosity: int = 0
     executor: str | None = None  # --executor: default the run's, then config
     ray_address: str | None = None
+    # --max-cost-usd / --max-tokens: raise the budget and go on (saved for later resumes)
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
 
 
 async def resume_job(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from prodigy.app.session.merge import (
     ReadLine,
@@ -18,8 +19,11 @@ from prodigy.app.session.quota_steps import end_run_paused, run_waiting
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.session.state import NOT_MERGED, is_unmerged
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
+from prodigy.app.spending import JobSpending, spent_text
 from prodigy.app.step_processes import tracked_steps
+from prodigy.core.budget import spend_of
 from prodigy.core.errors import EXIT_FAILED, GitError, InterruptedRunError
+from prodigy.core.pause import BUDGET, Pause
 from prodigy.core.progress import Note, Reporter, SessionStarted
 from prodigy.core.records import RunStatus
 from prodigy.core.usage import Usage, cost_text
@@ -42,6 +46,9 @@ async def execute_session(
 ) -> int:
     """Run the session's remaining steps, then merge or explain; returns the exit code."""
     ctx = setup.context(reporter)
+    budget = setup.workflow.budget
+    if not budget.job.unlimited:  # checked before each agent step (app/spending.py)
+        ctx = replace(ctx, spend=JobSpending.for_session(budget, setup.store, setup.session_id))
     if fresh:
         reporter.emit(
             SessionStarted(
@@ -83,6 +90,9 @@ async def execute_session(
     if pause is not None:
         return end_run_paused(setup, reporter, pause)
     if outcome.failure is not None:
+        failed = outcome.failure.failed
+        if failed is not None and failed.result.error_kind == "budget":
+            return _budget_spent(setup, reporter, failed.result.error)
         return _failed(setup, reporter, outcome)
     setup.store.sessions.set_status(setup.session_id, RunStatus.COMPLETED)
     reporter.emit(Note("success", "Cook session completed successfully!"))
@@ -110,6 +120,24 @@ def _failed(setup: SessionSetup, reporter: Reporter, outcome: PassesResult) -> i
     lines.append(f"Resume with: prodigy resume {setup.session_id}")
     reporter.emit(Note("error", "\n".join(lines)))
     return EXIT_FAILED
+
+
+def _budget_spent(setup: SessionSetup, reporter: Reporter, detail: str) -> int:
+    """The session's budget is spent before a step: paused (75), or failed (on_exhausted)."""
+    budget = setup.workflow.budget
+    spent = spend_of(setup.store.usage.for_session(setup.session_id))
+    what = f"budget exhausted ({spent_text(spent, budget.job)})"
+    flag = "--max-cost-usd" if budget.job.max_cost_usd is not None else "--max-tokens"
+    command = f"prodigy resume {setup.session_id}"
+    if budget.on_exhausted == "fail":
+        error = setup.store.masker.text(f"{what}: {detail}")
+        setup.store.sessions.set_status(setup.session_id, RunStatus.FAILED, error=error)
+        reporter.emit(
+            Note("error", f"Session failed: {error}\nRaise the limit and go on: {command} {flag}")
+        )
+        return EXIT_FAILED
+    reporter.emit(Note("info", setup.store.masker.text(detail)))
+    return end_run_paused(setup, reporter, Pause(BUDGET, detail=what, hint=f"{flag} <higher>"))
 
 
 def report_usage(setup: SessionSetup, reporter: Reporter) -> None:

@@ -108,6 +108,20 @@ def stored_options(
     )
 
 
+def keep_raised_limits(store: Store, record: SessionRecord, invocation: Limited) -> None:
+    """A resume's --max-cost-usd / --max-tokens are saved with the session, so a later
+    resume (or a crash recovery) keeps the raised limit instead of the first run's."""
+    raised = {
+        name: value
+        for name in ("max_cost_usd", "max_tokens")
+        if (value := getattr(invocation, name)) is not None
+    }
+    if raised:
+        store.sessions.set_run_options(
+            record.id, {**store.sessions.run_options(record.id), **raised}
+        )
+
+
 def session_repo(store: Store, record: SessionRecord) -> Path:
     """The repository the session was started in."""
     repo_record = store.repos.get(record.repo_key)
@@ -184,8 +198,17 @@ class Reopened(NamedTuple):
     scope: Scope  # the variables the session continues with
 
 
-class Invocation(Protocol):
-    """What a resume-like command was invoked with: `-y`, verbosity and the executor."""
+class Limited(Protocol):
+    """A resume-like command's --max-cost-usd and --max-tokens (None: keep the run's)."""
+
+    @property
+    def max_cost_usd(self) -> float | None: ...
+    @property
+    def max_tokens(self) -> int | None: ...
+
+
+class Invocation(Limited, Protocol):
+    """What a resume-like command was invoked with: `-y`, verbosity, the executor, limits."""
 
     @property
     def yes(self) -> bool: ...
@@ -212,7 +235,10 @@ async def reopen_as_invoked(
         verbosity=invocation.verbosity,
         executor=invocation.executor,
         ray_address=invocation.ray_address,
+        max_cost_usd=invocation.max_cost_usd,
+        max_tokens=invocation.max_tokens,
     )
+    keep_raised_limits(store, record, invocation)
     setup, _ = await reopen_session(store, record, options, reporter, env)
     return setup
 

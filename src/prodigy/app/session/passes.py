@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from prodigy.app.session.sub_workflows import run_sub_workflows
 from prodigy.core.clock import timestamp
 from prodigy.core.records import Checkpoint, StepRecord, UsageRecord
+from prodigy.core.usage import Usage
 from prodigy.core.variables import JsonValue, Scope
 from prodigy.core.workflow import ClaudeAction, Step, Workflow
 from prodigy.runtime import git
@@ -119,7 +120,8 @@ class SessionRunner:
             error=result.error or None,
         )
         usage = None
-        if isinstance(step.action, ClaudeAction):
+        if isinstance(step.action, ClaudeAction) or result.usage != Usage():
+            # a shell step's agent handlers or validators used tokens too
             usage = UsageRecord(
                 session_id=self.session_id,
                 step_id=step_label(step),

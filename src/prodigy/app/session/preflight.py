@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prodigy.core.budget import Budget
 from prodigy.core.env_resolution import env_form
 from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.goal_seek import parse_goal_seek
@@ -44,18 +43,10 @@ def _step_gaps(step: Step) -> list[str]:
     return gaps
 
 
-def _limit_gaps(workflow: Workflow) -> list[str]:
-    # Loaded and validated (issue 14), but not enforced yet: a budget that is not kept
-    # would be worse than a refusal. (`quota:` is enforced: quota_gate.py, quota_wait.py.)
-    gaps: list[str] = []
-    if workflow.budget != Budget():
-        gaps.append(f"{workflow.source}: `budget:` / --max-cost-usd / --max-tokens")
-    return gaps
-
-
 def unsupported(workflow: Workflow, template_dirs: tuple[Path, ...] = ()) -> list[str]:
     """Every feature in the workflow this release cannot run yet, with its location."""
-    gaps: list[str] = _limit_gaps(workflow)
+    # `budget:` and `quota:` are enforced (app/spending.py, quota_gate.py): nothing to refuse
+    gaps: list[str] = []
     steps = (*workflow.steps, *_merge_steps(workflow), *_mapreduce_steps(workflow))
     for step in walk_steps(steps):
         gaps.extend(_step_gaps(step))

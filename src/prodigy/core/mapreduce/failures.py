@@ -60,6 +60,8 @@ def error_type(outcome: AgentOutcome) -> ErrorType:
         return "Timeout"
     if kind == "merge_conflict":
         return "MergeConflict"
+    if kind == "budget":  # over the per-item cap: `dlq retry --max-cost-usd` gives a new one
+        return "BudgetExceeded"
     if kind == "worktree":
         return "WorktreeError"
     if kind == "commit":
@@ -89,7 +91,9 @@ def manual_review_required(outcome: AgentOutcome) -> bool:
 def reprocess_eligible(outcome: AgentOutcome) -> bool:
     """Retrying may help: a transient cause, or anything that does not need a human first."""
     text = (outcome.error or "").lower()
-    if error_type(outcome) == "Timeout" or any(w in text for w in _ELIGIBLE_WORDS):
+    if error_type(outcome) in ("Timeout", "BudgetExceeded") or any(
+        w in text for w in _ELIGIBLE_WORDS
+    ):
         return True
     return not manual_review_required(outcome)
 

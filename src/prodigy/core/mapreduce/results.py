@@ -15,8 +15,9 @@ from prodigy.core.usage import Usage
 AgentStatus = Literal["success", "failed", "timeout"]
 # Why an agent failed, as far as the runtime knows it; the DLQ error type is derived from it.
 # "quota": the agent's account hit its usage limit; the item waits, it did not fail.
+# "budget": a step reached the item's spending cap (an item over its cap is not retried)
 FailureKind = Literal[
-    "command", "timeout", "commit", "worktree", "merge_conflict", "unknown", "quota"
+    "command", "timeout", "commit", "worktree", "merge_conflict", "unknown", "quota", "budget"
 ]
 
 

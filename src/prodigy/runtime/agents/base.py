@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from prodigy.core.agent_result import AgentResult
+from prodigy.core.budget import Limits
 from prodigy.core.config import Config
 
 TextCallback = Callable[[str], None]
@@ -36,6 +37,9 @@ class AgentRequest:
     # [start, end) ranges of `prompt` that are interpolated values: data. Claude gets the
     # prompt unchanged; the scripted agent never takes a directive from them (issue 12).
     data: tuple[tuple[int, int], ...] = ()
+    # what this run may spend (a budget's allowance); None: no cap. Claude Code gets the
+    # dollars as --max-budget-usd; agents without such a flag are watched and stopped.
+    limits: Limits | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,8 @@ INSTALL_HINT = (
     "or point prodigy at it with PRODIGY_CLAUDE=/path/to/claude or config `claude.executable`"
 )
 STDERR_TAIL_LINES = 40
+# the result subtype when --max-budget-usd was reached ("Reached maximum budget ($5)")
+BUDGET_SUBTYPE = "error_max_budget_usd"
 _DETAIL_CHARS = 500
 # Exit statuses of a claude killed by Ctrl-C or SIGTERM from outside (negative: by signal).
 _INTERRUPTED = frozenset({-2, -15, 130, 143})
@@ -74,9 +76,12 @@ class ClaudeNotFoundError(UsageError):
     """The configured claude executable does not exist on the child's PATH."""
 
 
-def claude_argv(executable: str, settings: ClaudeSettings, prompt: str) -> tuple[str, ...]:
+def claude_argv(
+    executable: str, settings: ClaudeSettings, prompt: str, max_cost_usd: float | None = None
+) -> tuple[str, ...]:
     # the prompt goes last, after `--`, so a prompt starting with `-` is never read as a flag
-    return (executable, *FIXED_ARGS, *settings.args, "--", prompt)
+    budget = () if max_cost_usd is None else ("--max-budget-usd", f"{max_cost_usd:.6f}")
+    return (executable, *FIXED_ARGS, *budget, *settings.args, "--", prompt)
 
 
 def resolve_executable(settings: ClaudeSettings, env: Mapping[str, str], label: str) -> str:
@@ -116,7 +121,12 @@ class ClaudeAgent:
         stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         with open_recorder(request.log_path, request.on_text, request.mask) as recorder:
             process = ProcessRequest(
-                argv=claude_argv(executable, self.settings, request.prompt),
+                argv=claude_argv(
+                    executable,
+                    self.settings,
+                    request.prompt,
+                    None if request.limits is None else request.limits.max_cost_usd,
+                ),
                 cwd=request.cwd,
                 env=request.env,
                 timeout=request.timeout,
@@ -180,6 +190,12 @@ def _failure(
     if code in _INTERRUPTED and summary.result is None:
         message = f"{request.label}: claude was interrupted (exit code {code}){where}"
         return "interrupted", message, None
+    if summary.result is not None and summary.result.get("subtype") == BUDGET_SUBTYPE:
+        # --max-budget-usd was reached: the cap, not the task (it may overshoot by one call)
+        message = (
+            f"{request.label}: claude reached its spending cap ({summary.error_detail}){where}"
+        )
+        return "budget", message, None
     # Claude often puts the reason in the result text, a crash puts it on stderr
     detail = _shorten(summary.result_text.strip() or stderr_tail or summary.error_detail)
     reason = f": {detail}" if detail else ""

@@ -8,9 +8,13 @@ says, and stops the whole process group on timeout or cancellation.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
+import signal
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
@@ -51,6 +55,7 @@ class CliOutcome:
 
     process: ProcessResult
     stderr_tail: str
+    over_cap: bool = False  # stopped by prodigy: its usage reached the run's spending cap
 
 
 def resolve(executable: str, env: Mapping[str, str], label: str, what: str, hint: str) -> str:
@@ -69,12 +74,19 @@ async def run_cli(
     env: Mapping[str, str],
     parser: EventParser,
     grace_period: float,
+    *,
+    over_cap: Callable[[], bool] | None = None,
 ) -> CliOutcome:
-    """Run `argv` for `request`; raises ExecutableNotFoundError if it vanished meanwhile."""
+    """Run `argv` for `request`; raises ExecutableNotFoundError if it vanished meanwhile.
+
+    `over_cap` is asked after each event: once it says True, the CLI's whole process group
+    is stopped (CLIs without a spending flag are held to a budget this way)."""
     stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
     log = open_private(request.log_path) if request.log_path is not None else None
+    tripped = asyncio.Event()
+    began = time.monotonic()
     try:
-        recorder = _Recorder(log, request, parser)
+        recorder = _Recorder(log, request, parser, over_cap, tripped)
         process = ProcessRequest(
             argv=argv,
             cwd=request.cwd,
@@ -83,11 +95,49 @@ async def run_cli(
             grace_period=grace_period,
             keep_output=False,  # the stream is parsed and logged line by line instead
         )
-        outcome = await run_process(process, on_stdout=recorder.feed, on_stderr=stderr.append)
+        running = run_process(process, on_stdout=recorder.feed, on_stderr=stderr.append)
+        if over_cap is None:
+            outcome = await running
+        else:
+            outcome = await _until_tripped(running, tripped) or ProcessResult(
+                argv=argv,
+                returncode=-signal.SIGTERM,
+                stdout="",
+                stderr="",
+                timed_out=False,
+                duration=time.monotonic() - began,
+            )
     finally:
         if log is not None:
             log.close()
-    return CliOutcome(outcome, "\n".join(stderr))
+    return CliOutcome(outcome, "\n".join(stderr), over_cap=tripped.is_set())
+
+
+async def _until_tripped(
+    running: Coroutine[Any, Any, ProcessResult], tripped: asyncio.Event
+) -> ProcessResult | None:
+    """The process's result, or None when `tripped` fired first (the group is then killed:
+    cancelling run_process terminates it)."""
+    task = asyncio.ensure_future(running)
+    trip = asyncio.ensure_future(tripped.wait())
+    try:
+        done, _ = await asyncio.wait({task, trip}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        trip.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise
+    trip.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        raise asyncio.CancelledError
+    return None
 
 
 def not_found(message: str) -> AgentResult:
@@ -102,8 +152,16 @@ def shorten(text: str) -> str:
 
 
 class _Recorder:
-    def __init__(self, log: IO[str] | None, request: AgentRequest, parser: EventParser) -> None:
+    def __init__(
+        self,
+        log: IO[str] | None,
+        request: AgentRequest,
+        parser: EventParser,
+        over_cap: Callable[[], bool] | None = None,
+        tripped: asyncio.Event | None = None,
+    ) -> None:
         self._log, self._request, self._parser = log, request, parser
+        self._over_cap, self._tripped = over_cap, tripped
 
     def feed(self, line: str) -> None:
         if self._log is not None:
@@ -116,6 +174,8 @@ class _Recorder:
         for text in self._parser.feed(record):
             if self._request.on_text is not None:
                 self._request.on_text(text)
+        if self._over_cap is not None and self._tripped is not None and self._over_cap():
+            self._tripped.set()
 
 
 __all__ = [

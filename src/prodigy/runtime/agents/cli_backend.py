@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from prodigy.core.agent_result import AgentResult
+from prodigy.core.budget import exceeds, spend_of
 from prodigy.core.config import AgentCliSettings, Config
 from prodigy.runtime.agents.base import AgentPlugin, AgentRequest, CliSettings, slash_merge_prompt
 from prodigy.runtime.agents.cli_agent import (
@@ -62,8 +63,18 @@ class CliBackend(Generic[E]):
         env = await with_git_identity(request.env, request.cwd)
         events = self.parser()
         argv = self.argv(executable, prompt)
+        limits = request.limits
+        over_cap = None
+        if limits is not None and not limits.unlimited:
+            # no spending flag: watch the usage the events report, stop the CLI at the cap
+
+            def over_cap() -> bool:
+                return exceeds(spend_of(self.verdict(events, env).usage), limits)
+
         try:
-            run = await run_cli(argv, request, env, events, self.settings.grace_period)
+            run = await run_cli(
+                argv, request, env, events, self.settings.grace_period, over_cap=over_cap
+            )
         except ExecutableNotFoundError as err:
             return not_found(f"{request.label}: {err}; {self.install_hint}")
         return agent_result(self.name, request, run, self.verdict(events, env))

@@ -88,6 +88,18 @@ def agent_result(
         "log_path": request.log_path,
         "stderr_tail": run.stderr_tail,
     }
+    if run.over_cap:
+        where = f"; full log: {request.log_path}" if request.log_path is not None else ""
+        return AgentResult(
+            success=False,
+            text=verdict.text,
+            is_error=True,
+            error_kind="budget",
+            error_message=(
+                f"{request.label}: {name} reached its spending cap and was stopped{where}"
+            ),
+            **common,  # type: ignore[arg-type]
+        )
     if run.process.ok and verdict.succeeded:
         return AgentResult(success=True, text=verdict.text, **common)  # type: ignore[arg-type]
     kind, message, resets_at = judge_failure(

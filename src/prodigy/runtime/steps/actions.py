@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from prodigy.core.budget import Limits, spent_up
 from prodigy.core.config import Config
 from prodigy.core.errors import NotImplementedYetError, StepFailedError
 from prodigy.core.interpolation import interpolate
@@ -27,6 +28,7 @@ from prodigy.runtime.agents.base import AgentRequest
 from prodigy.runtime.private_files import open_private, private_dir
 from prodigy.runtime.process import ProcessRequest, ProcessResult, run_process
 from prodigy.runtime.steps.context import StepContext
+from prodigy.runtime.steps.tally import add_usage
 
 
 def action_kind(step: Step) -> str:
@@ -233,6 +235,15 @@ async def _claude(
 ) -> StepResult:
     prompt = interpolate_marked(action.prompt, scope)
     label = step_label(step)
+    limits = ctx.spend.allowance() if ctx.spend is not None else None
+    if limits is not None and spent_up(limits):
+        # nothing left to spend: the agent is not started (a budget pause, not a failure)
+        return StepResult(
+            success=False,
+            exit_code=-1,
+            error=f"{label}: not started, the budget is spent ({_limits_text(limits)} left)",
+            error_kind="budget",
+        )
     log_path = ctx.log_path(label)
     echo = _echo(ctx, call.index, "agent")
     ctx.reporter.emit(Note("info", f"  {label}: log {log_path}"))
@@ -251,6 +262,7 @@ async def _claude(
             label=label,
             on_text=echo,
             mask=ctx.masker.text,
+            limits=limits,
         )
     )
     if outcome.quota_warning is not None:
@@ -258,6 +270,9 @@ async def _claude(
         ctx.reporter.emit(
             QuotaWarned("warn", f"{label}: {warning}", step=label, info=outcome.quota_warning)
         )
+    add_usage(outcome.usage)
+    if ctx.spend is not None:
+        ctx.spend.charge(outcome.usage)
     error = ""
     if not outcome.success:
         error = outcome.error_message or f"{agent.name} failed (exit {outcome.exit_code})"
@@ -275,6 +290,15 @@ async def _claude(
         resets_at=outcome.resets_at,
         limit_type=outcome.limit_type,
     )
+
+
+def _limits_text(limits: Limits) -> str:
+    parts = []
+    if limits.max_cost_usd is not None:
+        parts.append(f"${max(limits.max_cost_usd, 0.0):.4f}")
+    if limits.max_tokens is not None:
+        parts.append(f"{max(limits.max_tokens, 0)} tokens")
+    return ", ".join(parts)
 
 
 def _write_file(action: WriteFileAction, scope: Scope, ctx: StepContext, cwd: Path) -> StepResult:

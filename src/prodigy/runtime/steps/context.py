@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prodigy.core.budget import SpendGate
 from prodigy.core.config import Config
 from prodigy.core.errors import StepFailedError
 from prodigy.core.masking import Masker
@@ -39,6 +40,8 @@ class StepContext:
     default_timeout: float | None = None
     grace_period: float = 5.0
     verbosity: int = 0
+    # the budget agent calls are checked against and charged to (None: no budget)
+    spend: SpendGate | None = None
     _log_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def log_path(self, label: str) -> Path:

@@ -12,6 +12,7 @@ from prodigy.core.errors import StepFailedError
 from prodigy.core.expr import evaluate_when
 from prodigy.core.interpolation import interpolate
 from prodigy.core.results import StepResult
+from prodigy.core.usage import total_usage
 from prodigy.core.variables import JsonValue, Scope, error_values
 from prodigy.core.workflow import ForeachAction, GoalSeekAction, OnFailure, Step
 from prodigy.runtime import git
@@ -21,6 +22,7 @@ from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.foreach import run_foreach
 from prodigy.runtime.steps.goal_seek import run_goal_seek
 from prodigy.runtime.steps.retrying import run_retrying
+from prodigy.runtime.steps.tally import nested, step_tally
 from prodigy.runtime.steps.validation import RunStep, validate
 
 
@@ -42,7 +44,18 @@ async def run_step(step: Step, scope: Scope, ctx: StepContext, *, index: int) ->
 
     A step that cannot even run (a path leaving the worktree, an unsafe value, a bad
     capture) is a failed step like any other, so the session records it and can resume.
+    Its result's usage is that of every agent call it made (retries, handlers, validation).
     """
+    if nested():  # run on another step's behalf: its usage is that step's
+        return await _guarded(step, scope, ctx, index=index)
+    with step_tally() as tally:
+        outcome = await _guarded(step, scope, ctx, index=index)
+    if not tally:
+        return outcome
+    return replace(outcome, result=replace(outcome.result, usage=total_usage(tally)))
+
+
+async def _guarded(step: Step, scope: Scope, ctx: StepContext, *, index: int) -> StepOutcome:
     try:
         return await _run_step(step, scope, ctx, index=index)
     except StepFailedError as exc:
