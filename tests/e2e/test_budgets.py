@@ -122,7 +122,7 @@ def test_a_job_budget_pauses_then_resume_with_a_higher_limit_finishes(
     spent = job_cost(paused.stdout)
     item_usd = 5 * ANSWER_USD  # one tool call
     assert spent <= 0.12 + item_usd + 1e-9  # over the limit by at most one item's cost
-    assert "resume-job" in paused.stderr
+    assert "--max-cost-usd <higher>" in paused.stderr
     events = prodigy(repo, env, "events", "ls", "--json")
     assert "budget_exhausted" in events.stdout
 
@@ -156,7 +156,7 @@ def test_an_item_over_its_cap_goes_to_the_dlq_and_dlq_retry_with_a_new_cap_lands
     assert len(listed) == 1, listed
     entry = listed[0]
     assert "BudgetExceeded" in json.dumps(entry)
-    assert "attempt" not in json.dumps(entry) or '"failure_count": 1' in json.dumps(entry)
+    assert entry.get("failure_count", 1) == 1  # not retried automatically
     job_id = str(entry.get("job_id"))
 
     retried = prodigy(repo, env, "dlq", "retry", job_id, "--max-cost-usd", "1", "-y")
@@ -186,7 +186,7 @@ budget:
 """
 
 
-@pytest.mark.parametrize("backend", ["codex", "gemini"])
+@pytest.mark.parametrize("backend", ["codex", pytest.param("gemini", marks=pytest.mark.slow)])
 def test_an_agent_without_a_budget_flag_is_stopped_at_its_cap(
     tmp_path: Path, model_server: ModelServer, request: pytest.FixtureRequest, backend: str
 ) -> None:
