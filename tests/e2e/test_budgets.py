@@ -8,14 +8,13 @@ Code makes 3 more small requests of its own per run: (N + 4) x $0.0105, $0.0525 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from prodigy.runtime.model_server import ModelServer, ServerOptions
+from tests.support.cli import CliResult, run_prodigy
 from tests.support.repos import git, make_repo, prodigy_env
 
 pytestmark = pytest.mark.e2e
@@ -62,31 +61,23 @@ budget:
 
 
 @pytest.fixture
-def server() -> Iterator[ModelServer]:
+def priced_server() -> Iterator[ModelServer]:
     with ModelServer(ServerOptions(input_tokens=1000, output_tokens=500)) as running:
         yield running
 
 
 @pytest.fixture
-def env(tmp_path: Path, claude_cli: Path, server: ModelServer) -> dict[str, str]:
+def env(tmp_path: Path, claude_cli: Path, priced_server: ModelServer) -> dict[str, str]:
     return {
         **prodigy_env(tmp_path),
-        **server.client_env(max_retries=0),
+        **priced_server.client_env(max_retries=0),
         "PRODIGY_CLAUDE": str(claude_cli),
         "IS_SANDBOX": "1",
     }
 
 
-def prodigy(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prodigy", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+def prodigy(repo: Path, env: dict[str, str], *args: str) -> CliResult:
+    return run_prodigy(*args, cwd=repo, env=env, timeout=180)
 
 
 def sessions(repo: Path, env: dict[str, str]) -> list[dict[str, object]]:

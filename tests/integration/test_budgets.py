@@ -6,13 +6,9 @@ per-item cap, dlq retry) is in tests/e2e/test_budgets.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from tests.support.repos import git
-from tests.support.scenario import Scenario, open_scenario
+from tests.support.scenario import Scenario
 
 CALL_TOKENS = 15  # the fake claude reports 10 in + 5 out per call
 
@@ -30,12 +26,6 @@ map:
 budget:
   max_tokens: 40
 """
-
-
-@pytest.fixture
-def sc(tmp_path: Path) -> Iterator[Scenario]:
-    with open_scenario(tmp_path) as scenario:
-        yield scenario
 
 
 def listed(sc: Scenario) -> dict[str, object]:
