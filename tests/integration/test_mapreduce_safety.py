@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
-from tests.support.cli import PRODIGY
+from tests.support.cli import start_prodigy
 from tests.support.mapreduce import MapReduceRepo
 from tests.support.repos import commit_file
 
@@ -137,15 +136,7 @@ def test_ctrl_c_cancels_agents_and_keeps_the_job_resumable(mr: MapReduceRepo) ->
         "name: intr\nmode: mapreduce\nmap:\n  input: items.json\n  max_parallel: 2\n"
         '  agent_template:\n    - shell: echo $$ >> "$HOME/agents.pid"; sleep 30\n'
     )
-    proc = subprocess.Popen(
-        [str(PRODIGY), "run", str(workflow), "-y"],
-        cwd=mr.repo,
-        env=mr.env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_prodigy("run", workflow, "-y", cwd=mr.repo, env=mr.env)
     pids = mr.home / "agents.pid"
     deadline = time.monotonic() + 20
     while (not pids.exists() or len(pids.read_text().split()) < 2) and time.monotonic() < deadline:
