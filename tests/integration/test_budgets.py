@@ -119,3 +119,22 @@ def test_every_agent_call_counts_validators_and_follow_ups_too(sc: Scenario) -> 
     assert run.code == 0, run
     # three agent calls of 10 in / 5 out: the step, its validator, the follow-up
     assert "Agent usage: 30 in / 15 out tokens" in run.stdout, run
+
+
+def test_claude_resolving_the_merge_conflict_counts_as_usage(sc: Scenario) -> None:
+    workflow = sc.workflow(
+        "conflict",
+        f"""
+        commands:
+          - shell: printf '# demo\\nsession\\n' > README.md && git commit -qam session-side
+            commit_required: true
+          - shell: printf '# demo\\nuser\\n' > {sc.repo}/README.md && git -C {sc.repo} commit -qam user-side
+        """,
+    )
+
+    run = sc.run(workflow)
+
+    assert run.code == 0, run
+    assert [c["prompt"].split()[0] for c in sc.calls()] == ["/prodigy-merge-worktree"]
+    shown = json.loads(sc.prodigy("sessions", "show", run.session_id(), "--json").stdout)
+    assert shown["usage"]["input_tokens"] == 10 and shown["usage"]["output_tokens"] == 5

@@ -25,6 +25,7 @@ from prodigy.runtime.branch_move import branch_tip, checkout_blocker, follow_bra
 from prodigy.runtime.checkout_state import busy_reason
 from prodigy.runtime.crashpoints import crash_point
 from prodigy.runtime.steps.context import StepContext
+from prodigy.runtime.steps.tally import add_usage
 from prodigy.runtime.worktrees import create_worktree, list_worktrees, remove_worktree
 
 SCRATCH_PREFIX = "prodigy-merge-"  # + session id: the branch a merge is computed on
@@ -136,6 +137,9 @@ async def _merge_in_scratch(
                 mask=ctx.masker.text,
             )
         )
+        add_usage(result.usage)  # the merge's usage record (merge_and_clean) and budget
+        if ctx.spend is not None:
+            ctx.spend.charge(result.usage)
         if not result.success:
             return SessionMergeResult(
                 False, f"conflict in {conflicts}; Claude merge failed: {result.error_message}"

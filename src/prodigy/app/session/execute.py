@@ -25,11 +25,12 @@ from prodigy.core.budget import spend_of
 from prodigy.core.errors import EXIT_FAILED, GitError, InterruptedRunError
 from prodigy.core.pause import BUDGET, Pause
 from prodigy.core.progress import Note, Reporter, SessionStarted
-from prodigy.core.records import RunStatus
-from prodigy.core.usage import Usage, cost_text
+from prodigy.core.records import RunStatus, UsageRecord
+from prodigy.core.usage import Usage, cost_text, total_usage
 from prodigy.core.variables import Scope
 from prodigy.runtime import git
 from prodigy.runtime.steps.context import StepContext
+from prodigy.runtime.steps.tally import step_tally
 
 START = Position(1, 0)
 
@@ -196,13 +197,20 @@ async def merge_and_clean(
     sessions = setup.store.sessions
     if sessions.require(setup.session_id).status is not RunStatus.MERGING:
         sessions.set_status(setup.session_id, RunStatus.MERGING)
+    tally: list[Usage] = []
     try:
-        with tracked_steps(setup.store, setup.session_id):
+        # every agent call of the merge (Claude resolving a conflict, a merge: block's
+        # steps) is one usage record, so the session's usage and budget count it
+        with tracked_steps(setup.store, setup.session_id), step_tally() as tally:
             result = await merge_session(plan, ctx, scope, custom)
     except asyncio.CancelledError:
         raise await _interrupted_merge(setup, reporter) from None
     except GitError as exc:
         result = SessionMergeResult(False, str(exc))
+    if tally:
+        setup.store.usage.record(
+            UsageRecord(session_id=setup.session_id, step_id="merge", usage=total_usage(tally))
+        )
     sessions.set_status(setup.session_id, RunStatus.COMPLETED)
     if not result.merged:
         # the session stays completed, and is shown `unmerged` while this error stands
