@@ -16,6 +16,7 @@ import pytest
 from prodigy.runtime.model_server import ModelServer
 from tests.support.agent_clis import AgentCli, locate_agent_cli, locate_claude_cli
 from tests.support.e2e import ClaudeRunner
+from tests.support.quota import quota_server
 
 
 def _required(found: AgentCli, what: str) -> Path:
@@ -75,3 +76,10 @@ def cli_env(tmp_path: Path, model_server: ModelServer) -> dict[str, str]:
 @pytest.fixture
 def claude(claude_cli: Path, cli_env: dict[str, str], tmp_path: Path) -> ClaudeRunner:
     return ClaudeRunner(claude_cli, cli_env, tmp_path / "logs")
+
+
+@pytest.fixture
+def window(request: pytest.FixtureRequest) -> Iterator[ModelServer]:
+    """A model server with a quota window: `(from_request, seconds)` by indirect param."""
+    from_request, seconds = getattr(request, "param", (7, 3.0))
+    yield from quota_server(from_request, seconds)

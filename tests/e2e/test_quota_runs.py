@@ -11,15 +11,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from prodigy.core.errors import EXIT_PAUSED
-from prodigy.runtime.model_server import ModelServer, QuotaWarning, QuotaWindow, ServerOptions
-from tests.support.repos import git, make_repo, prodigy_env
+from prodigy.runtime.model_server import ModelServer, QuotaWarning, ServerOptions
+from tests.support.quota import (
+    events,
+    resume_job_of,
+    run,
+    seconds_until,
+    sessions,
+    subscription_env,
+)
+from tests.support.repos import git, make_repo
 
 pytestmark = pytest.mark.e2e
 
@@ -43,65 +49,6 @@ map:
 """
 
 
-def run_prodigy(
-    repo: Path, env: dict[str, str], *args: str, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prodigy", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def quota_server(from_request: int, seconds: float) -> Iterator[ModelServer]:
-    with ModelServer(ServerOptions(quota_window=QuotaWindow(from_request, seconds))) as server:
-        yield server
-
-
-@pytest.fixture
-def window(request: pytest.FixtureRequest) -> Iterator[ModelServer]:
-    from_request, seconds = getattr(request, "param", (7, 3.0))
-    yield from quota_server(from_request, seconds)
-
-
-def subscription_env(tmp_path: Path, claude_cli: Path, server: ModelServer) -> dict[str, str]:
-    return {
-        **prodigy_env(tmp_path),
-        **server.client_env(max_retries=0, subscription=True),
-        "PRODIGY_CLAUDE": str(claude_cli),
-        "IS_SANDBOX": "1",
-    }
-
-
-def events(env: dict[str, str], kind: str) -> list[dict[str, object]]:
-    """The recorded events of one type (their payloads)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "prodigy", "events", "ls", "--type", kind, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    if not done.stdout.strip().startswith("["):
-        return []  # "No events match."
-    return [record["event"] for record in json.loads(done.stdout)]
-
-
-def sessions(env: dict[str, str]) -> list[dict[str, object]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "prodigy", "sessions", "ls", "--all", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
-
-
 def landed_once(repo: Path) -> None:
     subjects = git(repo, "log", "--format=%s", "master").splitlines()
     for item in range(1, 5):
@@ -117,7 +64,7 @@ def test_wait_waits_for_the_reset_and_lands_every_item_once(
     (repo / "wf.yml").write_text(MAPREDUCE.format(policy="wait"))
 
     began = time.monotonic()
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    done = run(repo, env, "run", "wf.yml", "-y")
     took = time.monotonic() - began
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -133,18 +80,8 @@ def test_wait_waits_for_the_reset_and_lands_every_item_once(
     assert hits[0]["resets_at"] == hits[0]["resume_at"]  # jitter 0s
     assert [e["reason"] for e in events(env, "job_resumed")] == ["quota"]
     assert events(env, "agent_failed") == []
-    dlq = run_prodigy(repo, env, "dlq", "list", "--json")
+    dlq = run(repo, env, "dlq", "list", "--json")
     assert json.loads(dlq.stdout or "[]") == []
-
-
-def resume_job_of(output: str) -> str:
-    marker = "prodigy resume-job "
-    assert marker in output, output
-    return output.split(marker, 1)[1].split(maxsplit=1)[0].rstrip(".;,")
-
-
-def seconds_until(stamp: str) -> float:
-    return (datetime.fromisoformat(stamp) - datetime.now().astimezone()).total_seconds()
 
 
 @pytest.mark.parametrize("window", [(7, 60.0)], indirect=True)
@@ -155,7 +92,7 @@ def test_pause_ends_paused_and_resume_job_refuses_before_the_reset(
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(MAPREDUCE.format(policy="pause"))
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    done = run(repo, env, "run", "wf.yml", "-y")
 
     assert done.returncode == EXIT_PAUSED == 75, done.stdout + done.stderr
     assert "paused (quota): the agent hit the five_hour usage limit" in done.stderr
@@ -167,20 +104,20 @@ def test_pause_ends_paused_and_resume_job_refuses_before_the_reset(
     paused = events(env, "job_paused")
     assert [(e["reason"], e["resume_at"]) for e in paused] == [("quota", resume_at)]
     assert events(env, "agent_failed") == []
-    listed = run_prodigy(repo, env, "sessions", "ls")
+    listed = run(repo, env, "sessions", "ls")
     assert "paused" in listed.stdout and "quota" in listed.stdout
 
-    early = run_prodigy(repo, env, "resume-job", job, "-y")
+    early = run(repo, env, "resume-job", job, "-y")
     assert early.returncode == 2, early.stdout + early.stderr
     assert "paused by a usage limit until" in early.stderr
     assert "--force" in early.stderr
 
     window.close_quota_window()  # the account has allowance again before the stated reset
-    forced = run_prodigy(repo, env, "resume-job", job, "-y", "--force")
+    forced = run(repo, env, "resume-job", job, "-y", "--force")
 
     assert forced.returncode == 0, forced.stdout + forced.stderr
     landed_once(repo)
-    assert json.loads(run_prodigy(repo, env, "dlq", "list", "--json").stdout or "[]") == []
+    assert json.loads(run(repo, env, "dlq", "list", "--json").stdout or "[]") == []
 
 
 @pytest.mark.slow
@@ -191,19 +128,19 @@ def test_after_the_reset_resume_job_lands_the_rest_of_a_paused_job(
     env = subscription_env(tmp_path, claude_cli, window)
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(MAPREDUCE.format(policy="pause"))
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    done = run(repo, env, "run", "wf.yml", "-y")
     assert done.returncode == 75, done.stdout + done.stderr
     [session] = sessions(env)
     time.sleep(max(0.0, seconds_until(str(session["resume_at"]))) + 0.5)
 
-    later = run_prodigy(repo, env, "resume-job", resume_job_of(done.stderr), "-y")
+    later = run(repo, env, "resume-job", resume_job_of(done.stderr), "-y")
 
     assert later.returncode == 0, later.stdout + later.stderr
     assert "Usage limit reached" not in later.stderr  # the reset had passed: no wait
     landed_once(repo)
     [session] = sessions(env)
     assert session["status"] == "completed"
-    assert json.loads(run_prodigy(repo, env, "dlq", "list", "--json").stdout or "[]") == []
+    assert json.loads(run(repo, env, "dlq", "list", "--json").stdout or "[]") == []
 
 
 @pytest.mark.slow
@@ -239,13 +176,13 @@ def test_a_job_killed_during_the_wait_resumes_into_the_same_wait(
     assert seconds_until(resume_at) > 0
     [job] = [str(e["job_id"]) for e in events(env, "job_started")]
 
-    resumed = run_prodigy(repo, env, "resume-job", job, "-y")
+    resumed = run(repo, env, "resume-job", job, "-y")
 
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "Usage limit reached: waiting until" in resumed.stderr
     assert seconds_until(resume_at) < 0  # it waited for the stored reset, not less
     landed_once(repo)
-    assert json.loads(run_prodigy(repo, env, "dlq", "list", "--json").stdout or "[]") == []
+    assert json.loads(run(repo, env, "dlq", "list", "--json").stdout or "[]") == []
 
 
 SEQUENTIAL = """\
@@ -270,7 +207,7 @@ def test_a_sequential_step_waits_for_the_reset_and_runs_again(
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(SEQUENTIAL.format(policy="wait"))
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    done = run(repo, env, "run", "wf.yml", "-y")
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Usage limit reached: waiting until" in done.stderr
@@ -288,7 +225,7 @@ def test_a_sequential_run_pauses_at_the_step_and_resume_continues_there(
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(SEQUENTIAL.format(policy="pause"))
 
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    done = run(repo, env, "run", "wf.yml", "-y")
 
     assert done.returncode == 75, done.stdout + done.stderr
     [session] = sessions(env)
@@ -296,12 +233,12 @@ def test_a_sequential_run_pauses_at_the_step_and_resume_continues_there(
     resume_at = str(session["resume_at"])
     assert f"continue with: prodigy resume {session['id']}" in done.stderr
     assert seconds_until(resume_at) > 0
-    early = run_prodigy(repo, env, "resume", str(session["id"]), "-y")
+    early = run(repo, env, "resume", str(session["id"]), "-y")
     assert early.returncode == 2
     assert "--force" in early.stderr
     window.close_quota_window()
 
-    later = run_prodigy(repo, env, "resume", str(session["id"]), "-y", "--force")
+    later = run(repo, env, "resume", str(session["id"]), "-y", "--force")
 
     assert later.returncode == 0, later.stdout + later.stderr
     assert git(repo, "log", "--format=%s", "-3", "master").splitlines()[1:] == ["two", "one"]
@@ -351,7 +288,7 @@ def test_a_usage_warning_is_shown_and_recorded(tmp_path: Path, claude_cli: Path)
         repo = make_repo(tmp_path / "repo")
         (repo / "wf.yml").write_text("- claude: |\n    @run echo one > one.txt\n    @commit one\n")
 
-        done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+        done = run(repo, env, "run", "wf.yml", "-y")
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "usage warning: 85% of the five_hour usage limit used" in done.stderr
@@ -373,13 +310,13 @@ def test_a_reset_beyond_max_wait_ends_paused_even_under_wait(
     (repo / "wf.yml").write_text(workflow)
 
     began = time.monotonic()
-    done = run_prodigy(repo, env, "run", "wf.yml", "-y")
+    done = run(repo, env, "run", "wf.yml", "-y")
 
     assert done.returncode == 75, done.stdout + done.stderr
     assert time.monotonic() - began < 25  # it did not wait the 30 s
     assert "Usage limit reached: waiting" not in done.stderr
     [session] = sessions(env)
     assert (session["status"], session["pause_reason"]) == ("paused", "quota")
-    early = run_prodigy(repo, env, "resume", str(session["id"]), "-y")
+    early = run(repo, env, "resume", str(session["id"]), "-y")
     assert early.returncode == 2  # waiting longer than max_wait is not what resume does
     assert "--force" in early.stderr

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from prodigy.core.errors import ProdigyError
+
 # Backoff when a quota message names no reset time we can read: 5, 10, 20, 40, then 60 minutes.
 _BACKOFF_FIRST = timedelta(minutes=5)
 _BACKOFF_MAX = timedelta(minutes=60)
@@ -63,6 +65,26 @@ class QuotaHit:
     resets_at: datetime | None
     limit_type: str | None = None  # five_hour, seven_day, ... as the provider names it
     message: str = ""
+
+
+def hit_of(resets_at: float | None, limit_type: str | None, error: str, now: datetime) -> QuotaHit:
+    """An agent's quota failure as a hit: the reset it reported (epoch seconds), else the one
+    its error text names, else unknown (the caller backs off). `now` must be aware."""
+    if resets_at is not None:
+        return QuotaHit(datetime.fromtimestamp(resets_at, tz=UTC), limit_type, error)
+    parsed = quota_from_text(error, now, now.tzinfo or UTC)
+    if parsed is not None:
+        return QuotaHit(parsed.resets_at, limit_type, error)
+    return QuotaHit(None, limit_type, error)
+
+
+class QuotaReachedError(ProdigyError):
+    """A step outside the map phase (a MapReduce job's setup or reduce) was stopped by the
+    agent's usage limit: not a failed step; the job waits, pauses or fails per policy."""
+
+    def __init__(self, message: str, hit: QuotaHit) -> None:
+        super().__init__(message)
+        self.hit = hit
 
 
 def is_quota_text(text: str) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from prodigy.app.mapreduce.phase_quota import quota_reached
 from prodigy.core.errors import BudgetSpentError, StepFailedError
 from prodigy.core.interpolation import interpolate, render
 from prodigy.core.mapreduce.items import ItemSelection, select_items
@@ -96,6 +97,8 @@ async def run_setup(
         result = sequence.failed.result
         if result.error_kind == "budget":
             raise BudgetSpentError(f"setup step {index + 1}: {result.error}")
+        if result.error_kind == "quota":
+            raise quota_reached(f"setup step {index + 1}", result)
         tail = result.tail(5)
         raise SetupFailedError(
             f"Setup phase failed: setup step {index + 1} ({step_label(phase.steps[index])},"

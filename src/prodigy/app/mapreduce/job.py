@@ -19,6 +19,7 @@ from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.inputs import load_items
 from prodigy.app.mapreduce.items import MapJob
 from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
+from prodigy.app.mapreduce.phase_quota import answer_quota
 from prodigy.app.mapreduce.phases import reduce_phase, setup_phase, with_env
 from prodigy.app.mapreduce.plan import map_config
 from prodigy.app.mapreduce.ray_runner import RayChoice, RayRunner, check_ray, ray_choice
@@ -41,6 +42,7 @@ from prodigy.core.mapreduce.job_plan import MapLimits, item_id, new_job_id, time
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.pause import BUDGET, Pause
 from prodigy.core.progress import Note, Reporter, SessionStarted
+from prodigy.core.quota import QuotaReachedError
 from prodigy.core.records import ItemState, JobPhase, RunStatus, repo_key
 from prodigy.core.variables import JsonValue, Scope, map_values
 from prodigy.runtime import git
@@ -115,7 +117,7 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
         ctx = replace(setup.context(reporter), spend=spending)
         began = time.monotonic()
         try:
-            summary, scope = await _phases(
+            ended = await _phases_through_quota(
                 _JobRun(setup, events, limits, job_id, spending), ctx=ctx, scope=scope, start=start
             )
         except asyncio.CancelledError:
@@ -137,6 +139,9 @@ async def drive_job(  # noqa: PLR0917 - the run and resume entry points share it
             events.record(ev.JOB_FAILED, ev.job_failed(job_id, error, 0))
             raise
         report_usage(setup, reporter)
+        if isinstance(ended, Pause):  # a usage limit in the setup or reduce phase
+            return _pause_job(setup, events, reporter, job_id, ended, not_started=0)
+        summary, scope = ended
         if summary.stop_reason is not None:
             return _stopped(setup, events, reporter, job_id, summary)
         if summary.drain_reason is not None:
@@ -165,6 +170,26 @@ class _JobRun:
     limits: MapLimits
     job_id: str
     spending: JobSpending | None = None
+
+
+async def _phases_through_quota(
+    run: _JobRun, *, ctx: StepContext, scope: Scope, start: JobStart
+) -> tuple[MapSummary, Scope] | Pause:
+    """The phases, with the setup or reduce step that hits a usage limit waited out and run
+    again (from the phase's checkpoint), or the pause the job ends with (phase_quota.py)."""
+    hits_in_row = 0
+    while True:
+        try:
+            return await _phases(run, ctx=ctx, scope=scope, start=start)
+        except QuotaReachedError as reached:
+            hits_in_row += 1
+            reporter = ctx.reporter
+            pause = await answer_quota(
+                run.setup, run.events, reporter, run.job_id, reached, hits_in_row
+            )
+            if pause is not None:
+                return pause
+            start = JobStart(run.setup.store.jobs.require(run.job_id).phase)
 
 
 async def _phases(

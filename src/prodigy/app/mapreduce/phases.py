@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from prodigy.app.mapreduce.events import JobEvents
 from prodigy.app.mapreduce.inputs import run_setup
+from prodigy.app.mapreduce.phase_quota import quota_reached
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.step_processes import tracked_steps
 from prodigy.core import event_payloads as ev
@@ -174,6 +175,8 @@ async def reduce_phase(
         broken = result.failed.result
         if broken.error_kind == "budget":
             raise BudgetSpentError(f"reduce step {result.failed_index + 1}: {broken.error}")
+        if broken.error_kind == "quota":
+            raise quota_reached(f"reduce step {result.failed_index + 1}", broken)
         error = broken.error or f"exit code {broken.exit_code}"
         tail = setup.store.masker.text(broken.tail(10))
         last = "\nLast output:\n" + "\n".join(f"  | {line}" for line in tail.splitlines())

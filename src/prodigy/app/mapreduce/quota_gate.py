@@ -29,7 +29,7 @@ from prodigy.core.clock import format_ts
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.pause import QUOTA, Pause
 from prodigy.core.progress import Note
-from prodigy.core.quota import QuotaHit, quota_from_text, ramp_limit
+from prodigy.core.quota import hit_of, ramp_limit
 from prodigy.core.records import ItemState, RunStatus
 from prodigy.runtime.map_agent import discard_agent_worktree
 
@@ -94,7 +94,8 @@ class QuotaGate:
         job = self.job
         job.store.items.give_back(job.job_id, outcome.item_id)
         self.given_back.add(outcome.item_id)
-        quota = _quota_hit(outcome)
+        now = datetime.now().astimezone()
+        quota = hit_of(outcome.resets_at, outcome.limit_type, outcome.error or "", now)
         already = self._waiter is not None and not self._waiter.done()
         if not already:
             self.hits_in_row += 1
@@ -160,15 +161,3 @@ class QuotaGate:
                     job.setting.repo, Path(record.agent_worktree), record.agent_branch
                 )
                 job.store.worktrees.forget(record.agent_worktree)
-
-
-def _quota_hit(outcome: AgentOutcome) -> QuotaHit:
-    """The reset the agent reported, else the one its error text names."""
-    if outcome.resets_at is not None:
-        moment = datetime.fromtimestamp(outcome.resets_at, tz=UTC)
-        return QuotaHit(moment, outcome.limit_type, outcome.error or "")
-    now = datetime.now().astimezone()
-    parsed = quota_from_text(outcome.error or "", now, now.tzinfo or UTC)
-    if parsed is not None:
-        return QuotaHit(parsed.resets_at, outcome.limit_type, parsed.message)
-    return QuotaHit(None, outcome.limit_type, outcome.error or "")

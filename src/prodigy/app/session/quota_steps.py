@@ -9,7 +9,7 @@ exit 75, resumable at that step; `fail` fails the run as any failed step does.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from prodigy.app.session.passes import PassesResult, Position
 from prodigy.app.session.paused import end_paused, persist_pause
@@ -20,7 +20,7 @@ from prodigy.core import event_payloads as ev
 from prodigy.core.clock import format_ts
 from prodigy.core.pause import QUOTA, Pause
 from prodigy.core.progress import Note, Reporter
-from prodigy.core.quota import QuotaHit, quota_from_text
+from prodigy.core.quota import QuotaHit, hit_of
 from prodigy.core.records import RunStatus
 from prodigy.core.variables import Scope
 
@@ -37,13 +37,7 @@ def quota_hit(outcome: PassesResult) -> QuotaHit | None:
     result = failure.failed.result
     if result.error_kind != "quota":
         return None
-    if result.resets_at is not None:
-        moment = datetime.fromtimestamp(result.resets_at, tz=UTC)
-        return QuotaHit(moment, result.limit_type, result.error)
-    now = datetime.now().astimezone()
-    parsed = quota_from_text(result.error, now, now.tzinfo or UTC)
-    resets = parsed.resets_at if parsed is not None else None
-    return QuotaHit(resets, result.limit_type, result.error)
+    return hit_of(result.resets_at, result.limit_type, result.error, datetime.now().astimezone())
 
 
 async def run_waiting(
