@@ -138,3 +138,13 @@ def test_claude_resolving_the_merge_conflict_counts_as_usage(sc: Scenario) -> No
     assert [c["prompt"].split()[0] for c in sc.calls()] == ["/prodigy-merge-worktree"]
     shown = json.loads(sc.prodigy("sessions", "show", run.session_id(), "--json").stdout)
     assert shown["usage"]["input_tokens"] == 10 and shown["usage"]["output_tokens"] == 5
+
+
+def test_a_budget_with_the_ray_executor_is_refused_before_anything_starts(sc: Scenario) -> None:
+    refused = sc.run(sc.workflow("job", JOB), "--executor", "ray")
+
+    assert refused.code == 2, refused
+    assert "a budget (budget:, --max-cost-usd, --max-tokens) with --executor ray" in refused.stderr
+    assert "Nothing was started" in refused.stderr
+    assert json.loads(sc.prodigy("sessions", "ls", "--all", "--json").stdout or "[]") == []
+    assert not (sc.repo / "items.json").exists()  # setup never ran

@@ -9,7 +9,7 @@ from pathlib import Path
 from prodigy.app.config import load_config
 from prodigy.app.mapreduce.job import execute_mapreduce
 from prodigy.app.mapreduce.plan import check_mapreduce, dry_run_mapreduce
-from prodigy.app.mapreduce.ray_runner import RayChoice, check_ray
+from prodigy.app.mapreduce.ray_runner import RayChoice, check_ray, refuse_ray_budget
 from prodigy.app.paths import locks_dir, prodigy_home
 from prodigy.app.scratch import remove_scratch, sweep_scratch
 from prodigy.app.session.environment import initial_scope
@@ -79,6 +79,8 @@ async def start_run(
     executor = options.executor or config.executor
     if executor == "ray" and limits is None and options.executor:
         raise UsageError("--executor ray runs the agents of MapReduce workflows; this one is not")
+    if limits is not None:
+        refuse_ray_budget(executor, workflow.budget)
     if executor == "ray" and limits is not None:  # before any work: Ray installed and reachable
         check_ray(RayChoice("ray", options.ray_address or config.ray.address))
     inputs = map_inputs(repo, options.map_globs)

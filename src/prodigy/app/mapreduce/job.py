@@ -22,7 +22,13 @@ from prodigy.app.mapreduce.map_phase import MapRunner, MapSummary
 from prodigy.app.mapreduce.phase_quota import answer_quota
 from prodigy.app.mapreduce.phases import reduce_phase, setup_phase, with_env
 from prodigy.app.mapreduce.plan import map_config
-from prodigy.app.mapreduce.ray_runner import RayChoice, RayRunner, check_ray, ray_choice
+from prodigy.app.mapreduce.ray_runner import (
+    RayChoice,
+    RayRunner,
+    check_ray,
+    ray_choice,
+    refuse_ray_budget,
+)
 from prodigy.app.session.execute import merge_back, report_usage
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.paused import end_paused
@@ -35,7 +41,6 @@ from prodigy.core.errors import (
     EXIT_FAILED,
     BudgetSpentError,
     InterruptedRunError,
-    NotImplementedYetError,
     ProdigyError,
 )
 from prodigy.core.mapreduce.job_plan import MapLimits, item_id, new_job_id, timed_template
@@ -310,8 +315,7 @@ def map_job(
         )
 
     choice = ray_choice(setup)
-    if spending is not None and choice.executor == "ray":
-        raise NotImplementedYetError("a budget (budget:, --max-cost-usd) with --executor ray")
+    refuse_ray_budget(choice.executor, setup.workflow.budget)  # a resume with --executor ray
     agents_root = setup.worktree.parent / job_id  # <worktrees>/<repo-key>/<job-id>
     if limits.grace_period is not None:  # timeout_config.cleanup_grace_period_secs
         ctx = replace(ctx, grace_period=limits.grace_period)

@@ -16,7 +16,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from prodigy.app.session.setup import SessionSetup
+from prodigy.core.budget import Budget
 from prodigy.core.env_resolution import secret_key_source
+from prodigy.core.errors import NotImplementedYetError
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.masking import Masker
 from prodigy.core.progress import Note
@@ -48,6 +50,17 @@ def ray_choice(setup: SessionSetup) -> RayChoice:
     executor = setup.options.executor or setup.config.executor
     address = setup.options.ray_address or setup.config.ray.address
     return RayChoice(executor, address, dict(setup.config.ray.resources))
+
+
+def refuse_ray_budget(executor: str, budget: Budget) -> None:
+    """Budgets are enforced in the coordinator from each agent's usage as it streams in;
+    the Ray adapter returns an attempt's usage only at its end, so a budget with Ray is
+    refused before anything starts rather than overshot."""
+    if executor == "ray" and not (budget.job.unlimited and budget.per_item.unlimited):
+        raise NotImplementedYetError(
+            "a budget (budget:, --max-cost-usd, --max-tokens) with --executor ray;"
+            " run without a budget or with the local executor. Nothing was started"
+        )
 
 
 def check_ray(choice: RayChoice) -> None:
