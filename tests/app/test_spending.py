@@ -7,8 +7,8 @@ from pathlib import Path
 
 from prodigy.app.dlq.retry import retry_spending
 from prodigy.app.session.opening import keep_raised_limits, stored_options
-from prodigy.app.spending import JobSpending, job_spending, spent_text
-from prodigy.core.budget import Budget, Limits, Spend, spent_up
+from prodigy.app.spending import JobSpending, job_spending
+from prodigy.core.budget import Budget, Limits, Spend, amounts_text, spent_up
 from prodigy.core.records import ItemState, UsageRecord
 from prodigy.core.usage import Usage
 from prodigy.store import open_store
@@ -83,7 +83,9 @@ def test_nothing_left_means_the_agent_is_not_started() -> None:
     spending = JobSpending(budget=Budget(job=Limits(max_cost_usd=0.5)))
     spending.charge(usd(0.5))
     assert spent_up(spending.allowance())
-    assert spent_text(spending.spent, spending.budget.job) == "$0.5000 of $0.5000 spent"
+    assert (
+        amounts_text(spending.spent, spending.budget.job, spent=True) == "$0.5000 of $0.5000 spent"
+    )
 
 
 def test_a_dlq_retry_gives_each_item_the_new_cap_for_this_retry_alone() -> None:

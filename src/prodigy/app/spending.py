@@ -138,13 +138,3 @@ def job_spending(budget: Budget, store: Store, job_id: str) -> JobSpending | Non
     final = (ItemState.MERGED, ItemState.DEAD_LETTERED)
     settled = {r.item_id for r in store.items.find(job_id, states=final)}
     return JobSpending.for_job(budget, store, job_id, settled=settled)
-
-
-def spent_text(spent: Spend, limits: Limits) -> str:
-    """`$0.4210 of $0.5000 spent, 12000 of 20000 tokens`: the measures the budget caps."""
-    parts = []
-    if limits.max_cost_usd is not None:
-        parts.append(f"${spent.cost_usd:.4f} of ${limits.max_cost_usd:.4f} spent")
-    if limits.max_tokens is not None:
-        parts.append(f"{spent.tokens} of {limits.max_tokens} tokens")
-    return ", ".join(parts) or "no limit"

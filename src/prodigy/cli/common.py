@@ -123,37 +123,29 @@ def executor_options(f: Any) -> Any:
     )(f)
 
 
-def limit_options(f: F) -> F:
-    """--max-cost-usd and --max-tokens: override (or raise) the workflow's job budget."""
+def _spend_options(f: F, *, tokens_help: str, cost_help: str) -> F:
     f = click.option(
-        "--max-tokens",
-        type=click.IntRange(min=0),
-        default=None,
-        metavar="N",
-        help="Job budget in tokens (input + output; cache reads not counted).",
+        "--max-tokens", type=click.IntRange(min=0), default=None, metavar="N", help=tokens_help
     )(f)
     return click.option(
-        "--max-cost-usd",
-        type=click.FloatRange(min=0),
-        default=None,
-        metavar="USD",
-        help="Job budget in dollars (notional on a subscription); overrides budget.max_cost_usd.",
+        "--max-cost-usd", type=click.FloatRange(min=0), default=None, metavar="USD", help=cost_help
     )(f)
+
+
+def limit_options(f: F) -> F:
+    """--max-cost-usd and --max-tokens: override (or raise) the workflow's job budget."""
+    return _spend_options(
+        f,
+        tokens_help="Job budget in tokens (input + output; cache reads not counted).",
+        cost_help="Job budget in dollars (notional on a subscription); overrides"
+        " budget.max_cost_usd.",
+    )
 
 
 def item_cap_options(f: F) -> F:
     """`dlq retry` --max-cost-usd and --max-tokens: a new cap for each retried item."""
-    f = click.option(
-        "--max-tokens",
-        type=click.IntRange(min=0),
-        default=None,
-        metavar="N",
-        help="Cap per retried item in tokens (input + output), for this retry.",
-    )(f)
-    return click.option(
-        "--max-cost-usd",
-        type=click.FloatRange(min=0),
-        default=None,
-        metavar="USD",
-        help="Cap per retried item in dollars, for this retry (e.g. after BudgetExceeded).",
-    )(f)
+    return _spend_options(
+        f,
+        tokens_help="Cap per retried item in tokens (input + output), for this retry.",
+        cost_help="Cap per retried item in dollars, for this retry (e.g. after BudgetExceeded).",
+    )

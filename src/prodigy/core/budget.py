@@ -124,7 +124,7 @@ def admit(budget: Budget, spent: Spend, running: int, finished: Sequence[Spend])
     if limits.unlimited:
         return Admission(True)
     if exceeds(spent, limits):
-        return Admission(False, exhausted=True, reason="spent " + _amounts(spent, limits))
+        return Admission(False, exhausted=True, reason="spent " + amounts_text(spent, limits))
     reserve = item_reserve(budget, finished)
     if reserve is None:
         # cost of an item unknown: learn it from one agent before starting more
@@ -137,7 +137,7 @@ def admit(budget: Budget, spent: Spend, running: int, finished: Sequence[Spend])
     # Nothing runs and even one more item would not fit on the estimate: the budget is spent
     # unless the estimate is zero-cost, which `_over` already let through.
     return Admission(
-        False, exhausted=True, reason="the next item would need " + _amounts(needed, limits)
+        False, exhausted=True, reason="the next item would need " + amounts_text(needed, limits)
     )
 
 
@@ -156,13 +156,15 @@ def _over(spend: Spend, limits: Limits) -> bool:
     return limits.max_tokens is not None and spend.tokens > limits.max_tokens
 
 
-def _amounts(spend: Spend, limits: Limits) -> str:
+def amounts_text(spend: Spend, limits: Limits, *, spent: bool = False) -> str:
+    """`$0.4210 of $0.5000[ spent], 12000 of 20000 tokens`: the measures the limits cap."""
     parts = []
     if limits.max_cost_usd is not None:
-        parts.append(f"${spend.cost_usd:.4f} of ${limits.max_cost_usd:.4f}")
+        word = " spent" if spent else ""
+        parts.append(f"${spend.cost_usd:.4f} of ${limits.max_cost_usd:.4f}{word}")
     if limits.max_tokens is not None:
         parts.append(f"{spend.tokens} of {limits.max_tokens} tokens")
-    return ", ".join(parts)
+    return ", ".join(parts) or "no limit"
 
 
 def _left(cap: float | None, spent: float) -> float | None:

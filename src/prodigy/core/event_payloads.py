@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from prodigy.core.clock import format_ts
 from prodigy.core.mapreduce.failures import error_signature, failure_reason, reprocess_eligible
 from prodigy.core.mapreduce.job_plan import MapLimits
 from prodigy.core.mapreduce.results import AgentOutcome, duration_json
+from prodigy.core.quota import QuotaHit
 from prodigy.core.usage import Usage
 from prodigy.core.workflow import ErrorPolicy, MapPhase
 
@@ -194,20 +196,15 @@ def checkpoint_created(job_id: str, version: int, agents_completed: int, head: s
 
 
 def quota_limit_hit(
-    job_id: str | None,
-    item_id: str | None,
-    *,
-    resets_at: str | None,
-    limit_type: str | None,
-    message: str,
-    resume_at: str,
+    job_id: str | None, item_id: str | None, hit: QuotaHit, *, message: str, resume_at: str
 ) -> Payload:
-    """The agent's account hit its usage limit; `resume_at` adds jitter to the reset."""
+    """The agent's account hit its usage limit; `resume_at` adds jitter to the reset.
+    `message` is the agent's text, masked by the caller."""
     return {
         "job_id": job_id,
         "item_id": item_id,
-        "resets_at": resets_at,
-        "limit_type": limit_type,
+        "resets_at": format_ts(hit.resets_at) if hit.resets_at else None,
+        "limit_type": hit.limit_type,
         "message": message,
         "resume_at": resume_at,
     }

@@ -33,9 +33,9 @@ from prodigy.app.session.execute import merge_back, report_usage
 from prodigy.app.session.merge import ReadLine
 from prodigy.app.session.paused import end_paused
 from prodigy.app.session.setup import SessionSetup
-from prodigy.app.spending import JobSpending, job_spending, spent_text
+from prodigy.app.spending import JobSpending, job_spending
 from prodigy.core import event_payloads as ev
-from prodigy.core.budget import spend_of
+from prodigy.core.budget import amounts_text, spend_of
 from prodigy.core.clock import timestamp, utc_now
 from prodigy.core.errors import (
     EXIT_FAILED,
@@ -470,7 +470,7 @@ def _budget_spent(  # noqa: PLR0917 - the facts of one ending
     """The job's budget is spent: paused (exit 75), or failed with `on_exhausted: fail`."""
     budget = setup.workflow.budget
     spent = spend_of(setup.store.usage.for_job(job_id))
-    what = f"budget exhausted ({spent_text(spent, budget.job)})"
+    what = f"budget exhausted ({amounts_text(spent, budget.job, spent=True)})"
     flag = "--max-cost-usd" if budget.job.max_cost_usd is not None else "--max-tokens"
     if budget.on_exhausted == "fail":
         error = setup.store.masker.text(f"{what}: {detail}")

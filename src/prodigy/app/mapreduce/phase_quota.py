@@ -17,7 +17,6 @@ from prodigy.app.session.paused import persist_pause
 from prodigy.app.session.quota_wait import countdown, plan_wait, too_far
 from prodigy.app.session.setup import SessionSetup
 from prodigy.core import event_payloads as ev
-from prodigy.core.clock import format_ts
 from prodigy.core.pause import QUOTA, Pause
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.quota import QuotaReachedError, hit_of
@@ -50,8 +49,7 @@ async def answer_quota(  # noqa: PLR0917 - the facts of one hit
         ev.quota_limit_hit(
             job_id,
             None,
-            resets_at=format_ts(hit.resets_at) if hit.resets_at else None,
-            limit_type=hit.limit_type,
+            hit,
             message=setup.store.masker.text(hit.message),
             resume_at=plan.resume_at_text or "",
         ),

@@ -25,7 +25,6 @@ from prodigy.app.mapreduce.items import MapJob
 from prodigy.app.session.paused import persist_pause
 from prodigy.app.session.quota_wait import countdown, plan_wait, too_far
 from prodigy.core import event_payloads as ev
-from prodigy.core.clock import format_ts
 from prodigy.core.mapreduce.results import AgentOutcome
 from prodigy.core.pause import QUOTA, Pause
 from prodigy.core.progress import Note
@@ -105,8 +104,7 @@ class QuotaGate:
             ev.quota_limit_hit(
                 job.job_id,
                 outcome.item_id,
-                resets_at=format_ts(quota.resets_at) if quota.resets_at else None,
-                limit_type=quota.limit_type,
+                quota,
                 message=job.store.masker.text(outcome.error or ""),
                 resume_at=plan.resume_at_text or "",
             ),

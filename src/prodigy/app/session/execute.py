@@ -19,9 +19,9 @@ from prodigy.app.session.quota_steps import end_run_paused, run_waiting
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.session.state import NOT_MERGED, is_unmerged
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
-from prodigy.app.spending import JobSpending, spent_text
+from prodigy.app.spending import JobSpending
 from prodigy.app.step_processes import tracked_steps
-from prodigy.core.budget import spend_of
+from prodigy.core.budget import amounts_text, spend_of
 from prodigy.core.errors import EXIT_FAILED, GitError, InterruptedRunError
 from prodigy.core.pause import BUDGET, Pause
 from prodigy.core.progress import Note, Reporter, SessionStarted
@@ -127,7 +127,7 @@ def _budget_spent(setup: SessionSetup, reporter: Reporter, detail: str) -> int:
     """The session's budget is spent before a step: paused (75), or failed (on_exhausted)."""
     budget = setup.workflow.budget
     spent = spend_of(setup.store.usage.for_session(setup.session_id))
-    what = f"budget exhausted ({spent_text(spent, budget.job)})"
+    what = f"budget exhausted ({amounts_text(spent, budget.job, spent=True)})"
     flag = "--max-cost-usd" if budget.job.max_cost_usd is not None else "--max-tokens"
     command = f"prodigy resume {setup.session_id}"
     if budget.on_exhausted == "fail":

@@ -17,7 +17,6 @@ from prodigy.app.session.quota_wait import countdown, plan_wait, too_far
 from prodigy.app.session.setup import SessionSetup
 from prodigy.app.session.sub_workflows import SUB_WORKFLOW_FAILED
 from prodigy.core import event_payloads as ev
-from prodigy.core.clock import format_ts
 from prodigy.core.pause import QUOTA, Pause
 from prodigy.core.progress import Note, Reporter
 from prodigy.core.quota import QuotaHit, hit_of
@@ -92,8 +91,7 @@ def _record_hit(setup: SessionSetup, hit: QuotaHit, plan: Pause) -> None:
         ev.quota_limit_hit(
             None,
             None,
-            resets_at=format_ts(hit.resets_at) if hit.resets_at else None,
-            limit_type=hit.limit_type,
+            hit,
             message=setup.store.masker.text(hit.message),
             resume_at=plan.resume_at_text or "",
         ),
