@@ -14,6 +14,7 @@ from tests.support.repos import commit_file, git
 from prodigy.core.errors import GitError
 from prodigy.runtime import git as g
 from prodigy.runtime.worktrees import (
+    BranchExistsError,
     create_worktree,
     find_orphans,
     list_worktrees,
@@ -187,3 +188,43 @@ def test_find_orphans(repo: Path, root: Path) -> None:
 def test_no_orphans_in_a_clean_repository(repo: Path, root: Path) -> None:
     asyncio.run(create_worktree(repo, root / "s", "prodigy-s", "master"))
     assert not asyncio.run(find_orphans(repo, root))
+
+
+def test_remove_with_the_branch_named_refuses_local_changes_and_prunes_a_vanished_one(
+    repo: Path, root: Path
+) -> None:
+    # the caller names the branch (an agent's clean-up): one `worktree remove` when it can,
+    # the same refusal and the same pruning as the listing path when it cannot
+    wt = asyncio.run(create_worktree(repo, root / "s", "prodigy-s", "master"))
+    (wt.path / "README.md").write_text("edited\n")
+    with pytest.raises(GitError, match="cannot remove worktree"):
+        asyncio.run(
+            remove_worktree(repo, wt.path, delete_branch=True, force=False, branch="prodigy-s")
+        )
+    assert wt.path.exists() and asyncio.run(g.branch_exists(repo, "prodigy-s"))
+    asyncio.run(remove_worktree(repo, wt.path, delete_branch=True, force=True, branch="prodigy-s"))
+    assert not wt.path.exists() and admin_entries(repo) == []
+    assert not asyncio.run(g.branch_exists(repo, "prodigy-s"))
+
+    gone = asyncio.run(create_worktree(repo, root / "g", "prodigy-g", "master"))
+    shutil.rmtree(gone.path)
+    asyncio.run(
+        remove_worktree(repo, gone.path, delete_branch=True, force=True, branch="prodigy-g")
+    )
+    assert admin_entries(repo) == [] and not asyncio.run(g.branch_exists(repo, "prodigy-g"))
+
+
+def test_an_existing_branch_is_refused_by_its_own_error_and_kept(repo: Path, root: Path) -> None:
+    git(repo, "branch", "prodigy-taken")
+    with pytest.raises(BranchExistsError):
+        asyncio.run(create_worktree(repo, root / "t", "prodigy-taken", "master"))
+    assert asyncio.run(g.branch_exists(repo, "prodigy-taken"))
+    sha = git(repo, "rev-parse", "master").strip()
+    made = asyncio.run(create_worktree(repo, root / "u", "prodigy-u", sha))  # a full id as-is
+    assert made.base_sha == sha and (made.path / "README.md").exists()
+
+
+def test_delete_branch_says_whether_there_was_one(repo: Path) -> None:
+    git(repo, "branch", "prodigy-d")
+    assert asyncio.run(g.delete_branch(repo, "prodigy-d", force=True))
+    assert not asyncio.run(g.delete_branch(repo, "prodigy-d", force=True))

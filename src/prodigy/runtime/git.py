@@ -94,10 +94,19 @@ async def repo_root(path: Path) -> Path:
     return Path(result.stdout.strip())
 
 
+# A repository's common dir never changes: asked once per path and process, not per item
+# (it keys the worktree lock, taken for every agent's add and remove).
+_COMMON_DIRS: dict[Path, Path] = {}
+
+
 async def common_dir(repo: Path) -> Path:
     """The repository's shared .git directory, the same for every linked worktree."""
-    out = await _line(repo, "rev-parse", "--path-format=absolute", "--git-common-dir")
-    return Path(out)
+    known = _COMMON_DIRS.get(repo)
+    if known is not None and known.is_dir():
+        return known
+    out = Path(await _line(repo, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+    _COMMON_DIRS[repo] = out
+    return out
 
 
 async def git_path(repo: Path, name: str) -> Path:
@@ -164,10 +173,14 @@ async def branch_exists(repo: Path, branch: str) -> bool:
 
 async def delete_branch(repo: Path, branch: str, *, force: bool = False) -> bool:
     """Delete `branch`; False when it did not exist. Without force, git refuses unmerged ones."""
-    if not await branch_exists(repo, branch):
+    args = ("branch", "-D" if force else "-d", "--", branch)
+    result = await git(repo, *args, check=False)
+    if result.ok:
+        return True
+    # git says so itself (messages are in the C locale): no `show-ref` first
+    if f"branch '{branch}' not found" in result.stderr:
         return False
-    await git(repo, "branch", "-D" if force else "-d", "--", branch)
-    return True
+    raise GitError(_failure(repo, args, result))
 
 
 async def merge_no_ff(repo: Path, branch: str, message: str) -> MergeOutcome:
@@ -200,8 +213,30 @@ async def abort_merge(repo: Path) -> bool:
 
 
 async def is_merge_in_progress(repo: Path) -> bool:
+    own = own_git_dir(repo)
+    if own is not None:
+        return (own / "MERGE_HEAD").exists()
     # In a linked worktree .git is a file, so ask git where MERGE_HEAD lives.
     return (await git_path(repo, "MERGE_HEAD")).exists()
+
+
+def own_git_dir(repo: Path) -> Path | None:
+    """The git directory of the worktree whose top is `repo`, read from its `.git` as git
+    does (a directory, or a file `gitdir: PATH`); None when `repo` has no `.git` of its own
+    (a subdirectory: ask git). Per-worktree files such as MERGE_HEAD live there; reading
+    it here saves a `git rev-parse` per merge."""
+    dot = repo / ".git"
+    try:
+        if dot.is_dir():
+            return dot
+        text = dot.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith("gitdir: "):
+        return None
+    gitdir = Path(text.removeprefix("gitdir: ").strip())
+    gitdir = gitdir if gitdir.is_absolute() else repo / gitdir
+    return gitdir if gitdir.is_dir() else None
 
 
 async def trailers(

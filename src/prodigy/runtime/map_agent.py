@@ -47,7 +47,12 @@ from prodigy.runtime.steps.actions import step_label
 from prodigy.runtime.steps.context import StepContext
 from prodigy.runtime.steps.runner import StepOutcome
 from prodigy.runtime.steps.sequence import run_sequence
-from prodigy.runtime.worktrees import create_worktree, remove_worktree
+from prodigy.runtime.worktrees import (
+    BranchExistsError,
+    Worktree,
+    create_worktree,
+    remove_worktree,
+)
 
 StepWatch = Callable[["AgentTask", str, int, int], None]  # task, step label, index, total
 LOCAL_NODE = "local"  # the `node` of attempts run by this process
@@ -156,9 +161,8 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
     )
     try:
         async with setting.worktree_guard():
-            await discard_agent_worktree(setting.repo, path, task.branch)
             head = task.base_commit or setting.base or await git.head_sha(setting.parent)
-            created = await create_worktree(setting.repo, path, task.branch, head)
+            created = await _fresh_worktree(setting.repo, path, task.branch, head)
         crash_point("during-worktree-add")
     except ProdigyError as exc:
         return _failed(base, began, "worktree", f"cannot create the agent worktree: {exc}")
@@ -222,6 +226,22 @@ def local_runner(
         return replace(await run_map_agent(task, setting), node=LOCAL_NODE)
 
     return run
+
+
+async def _fresh_worktree(repo: Path, path: Path, branch: str, head: str) -> Worktree:
+    """The agent's worktree on its branch from `head`, replacing a previous attempt's.
+
+    A leftover has its directory or its branch (`worktree add -b` makes both); the branch
+    is not looked up first: `worktree add` refuses an existing one, and only then is it
+    removed and the add tried again (one git process per new agent instead of three).
+    """
+    if path.exists():
+        await remove_worktree(repo, path, delete_branch=True, force=True, branch=branch)
+    try:
+        return await create_worktree(repo, path, branch, head)
+    except BranchExistsError:
+        await remove_worktree(repo, path, delete_branch=True, force=True, branch=branch)
+        return await create_worktree(repo, path, branch, head)
 
 
 async def discard_agent_worktree(repo: Path, path: Path, branch: str) -> None:

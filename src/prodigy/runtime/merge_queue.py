@@ -1,9 +1,11 @@
 """Merging agent branches into the parent worktree, one at a time, each with its item trailer.
 
-A merge counts only when git proves it landed (`merge-base --is-ancestor`). On a conflict the
-merge is aborted, the session's agent gets one try in the parent with its merge prompt
-(`/prodigy-merge-worktree <branch>` for claude and scripted), and
-if that does not land the branch either, the parent is put back exactly where it was.
+A merge counts only when git proves it landed: HEAD is a merge commit whose second parent is
+the branch's tip (a clean merge), or the branch is in HEAD's history (`merge-base
+--is-ancestor`) with no conflict markers in what changed (a resolution by the agent). On a
+conflict the merge is aborted, the session's agent gets one try in the parent with its merge
+prompt (`/prodigy-merge-worktree <branch>` for claude and scripted), and if that does not
+land the branch either, the parent is put back exactly where it was.
 """
 
 from __future__ import annotations
@@ -90,16 +92,22 @@ class MergeQueue:
                 await _fetch_bundle(self.parent, request.bundle, request.branch)
             except GitError as exc:
                 return BranchMergeResult(False, error=f"cannot read the agent's bundle: {exc}")
-        before = await git.head_sha(self.parent)
-        was_dirty = await git.is_dirty(self.parent, include_untracked=False)
         try:
             outcome = await git.merge_no_ff(self.parent, request.branch, merge_message(request))
         except GitError as exc:
             return BranchMergeResult(False, error=f"git merge refused: {exc}")
         if outcome.ok:
-            return await self._verified(request, before, used_claude=False)
+            # git merged without a conflict, so it wrote no conflict markers: proof that it
+            # landed is HEAD's second parent being the branch's tip (one `rev-parse`)
+            commit = await _clean_merge_commit(self.parent, request.branch)
+            if commit is not None:
+                return BranchMergeResult(True, commit=commit)
+            return BranchMergeResult(False)
         conflicts = outcome.conflicted_paths
         await git.abort_merge(self.parent)
+        # `merge --abort` put HEAD and the tracked files back as they were before the merge
+        before = await git.head_sha(self.parent)
+        was_dirty = await git.is_dirty(self.parent, include_untracked=False)
         helped = await self._ask_agent(request)
         await git.abort_merge(self.parent)
         spent = {"usage": helped.usage, "log_path": str(helped.log_path or "") or None}
@@ -180,6 +188,17 @@ async def _fetch_bundle(repo: Path, bundle: str, branch: str) -> None:
     """The branch a remote agent shipped as a bundle, as a local branch of the repository."""
     await git.git(repo, "bundle", "verify", "--quiet", bundle)
     await git.git(repo, "fetch", "--quiet", bundle, f"+refs/heads/{branch}:refs/heads/{branch}")
+
+
+async def _clean_merge_commit(repo: Path, branch: str) -> str | None:
+    """HEAD when it is a merge commit whose second parent is `branch`'s tip, else None."""
+    # agent branch names never start with "-" (git refuses such branch names)
+    result = await git.git(repo, "rev-parse", "HEAD", "HEAD^2", f"{branch}^{{commit}}", check=False)
+    names = result.stdout.split()
+    if not result.ok or len(names) != 3:
+        return None
+    head, second, tip = names
+    return head if second == tip else None
 
 
 async def _message(repo: Path) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 import time
 import weakref
@@ -69,15 +70,19 @@ def _repo_lock(common: Path) -> asyncio.Lock:
     return per_loop.setdefault(str(common), asyncio.Lock())
 
 
+class BranchExistsError(GitError):
+    """`create_worktree` was asked for a new branch that already exists (nothing was made)."""
+
+
 async def create_worktree(repo: Path, path: Path, branch: str, start: str) -> Worktree:
-    """`git worktree add -b branch path start`; on failure nothing it made is left behind."""
+    """`git worktree add -b branch path start`; on failure nothing it made is left behind.
+
+    An existing `branch` is refused (BranchExistsError) and left alone: `worktree add -b`
+    says so itself, so it is not looked up first.
+    """
     path = path.resolve()
-    base_sha = (await g.git(repo, "rev-parse", "--verify", f"{start}^{{commit}}")).stdout.strip()
-    if await g.branch_exists(repo, branch):
-        raise GitError(
-            f"cannot create worktree {path}: branch {branch!r} already exists; "
-            f"remove it (`git branch -D {branch}`) or use `prodigy worktree clean`"
-        )
+    # a full object name needs no `rev-parse`: `worktree add` refuses one that is no commit
+    base_sha = start if _FULL_SHA.fullmatch(start) else await _commit_of(repo, start)
     path_existed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     async with _repo_lock(await g.common_dir(repo)):
@@ -95,6 +100,12 @@ async def create_worktree(repo: Path, path: Path, branch: str, start: str) -> Wo
             )
             if result.ok:
                 return Worktree(repo=repo, path=path, branch=branch, base_sha=base_sha)
+            if f"a branch named '{branch}' already exists" in result.stderr:
+                # git checked the branch before making anything; the branch is not ours
+                raise BranchExistsError(
+                    f"cannot create worktree {path}: branch {branch!r} already exists; "
+                    f"remove it (`git branch -D {branch}`) or use `prodigy worktree clean`"
+                )
             await _undo_add(repo, path, branch, remove_dir=not path_existed)
             if attempt == _ADD_ATTEMPTS or not any(t in result.stderr for t in _TRANSIENT):
                 break
@@ -102,6 +113,19 @@ async def create_worktree(repo: Path, path: Path, branch: str, start: str) -> Wo
     raise GitError(
         f"cannot create worktree {path} on new branch {branch!r} from {start}:\n{result.tail()}"
     )
+
+
+_FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+async def _commit_of(repo: Path, start: str) -> str:
+    commit = f"{start}^{{commit}}"
+    result = await g.git(repo, "rev-parse", "--verify", "--quiet", commit, check=False)
+    if not result.ok:
+        raise GitError(
+            f"cannot create a worktree from {start!r}: not a commit in {repo}\n{result.tail()}"
+        )
+    return result.stdout.strip()
 
 
 async def _undo_add(repo: Path, path: Path, branch: str, *, remove_dir: bool) -> None:
@@ -133,8 +157,13 @@ async def remove_worktree(
     delete when the worktree is already gone; otherwise it is read from git.
     """
     path = path.resolve()
-    # listed under the lock: a `worktree add` running next to it is read half written
     async with _repo_lock(await g.common_dir(repo)):
+        if (branch or not delete_branch) and await _remove_known(repo, path, force=force):
+            # one `worktree remove` did it: no listing, and nothing left for a prune
+            if delete_branch and branch:
+                await g.delete_branch(repo, branch, force=True)
+            return
+        # listed under the lock: a `worktree add` running next to it is read half written
         info = next((w for w in await list_worktrees(repo) if w.path.resolve() == path), None)
         branch = branch or (info.branch if info else None)
         if info is not None and info.prunable is None:
@@ -151,6 +180,23 @@ async def remove_worktree(
             shutil.rmtree(path, ignore_errors=True)
         if delete_branch and branch:
             await g.delete_branch(repo, branch, force=True)
+
+
+async def _remove_known(repo: Path, path: Path, *, force: bool) -> bool:
+    """The common case in one process: `path` is a live linked worktree (its `.git` file
+    names an admin directory that names it back), and `git worktree remove` succeeds.
+    False: anything else, for the careful path to list, remove and prune."""
+    own = g.own_git_dir(path)
+    if own is None or own == path / ".git":
+        return False
+    try:
+        registered = Path((own / "gitdir").read_text(encoding="utf-8").strip())
+    except (OSError, UnicodeDecodeError):
+        return False
+    if registered != path / ".git":
+        return False
+    args = ["worktree", "remove", *(["--force", "--force"] if force else []), str(path)]
+    return (await g.git(repo, *args, check=False)).ok
 
 
 def _looks_like_worktree(path: Path) -> bool:
