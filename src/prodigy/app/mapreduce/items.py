@@ -1,6 +1,7 @@
 """What happens to one item's finished attempt: usage, landing in the parent, the DLQ, events.
 
-Each function commits its state change to the store when it happens, then records the event.
+Each function commits its state change to the store when it happens, in one transaction with
+the events that describe it (one fsync per transition; a crash keeps both or neither).
 """
 
 from __future__ import annotations
@@ -141,25 +142,28 @@ async def land(job: MapJob, outcome: AgentOutcome, *, landed_before: int) -> Age
             agent_id=outcome.agent_id,
         )
     crash_point("after-merge-before-journal")
+    # the item's new state, the parent's head and the events that say so: one transaction
     with job.store.transaction():
         job.store.items.transition(
             job.job_id, outcome.item_id, ItemState.MERGED, merge_commit=merged.commit
         )
         job.store.jobs.set_parent_head(job.job_id, merged.commit)
-    job.events.record(
-        ev.MERGE_COMPLETED,
-        {**payload, "merge_commit": merged.commit, "used_claude": merged.used_claude},
-        agent_id=outcome.agent_id,
-    )
-    # Counted from the store, not from this process: they grow over the whole job, across
-    # concurrent landings and resumes (`version` is the number of merges so far).
-    counts = job.store.jobs.item_counts(job.job_id)
-    landed = counts.get(ItemState.MERGED, 0)
-    finished = landed + counts.get(ItemState.DEAD_LETTERED, 0) + counts.get(ItemState.FAILED, 0)
-    job.events.record(
-        ev.CHECKPOINT_CREATED,
-        ev.checkpoint_created(job.job_id, max(landed, landed_before + 1), finished, merged.commit),
-    )
+        job.events.record(
+            ev.MERGE_COMPLETED,
+            {**payload, "merge_commit": merged.commit, "used_claude": merged.used_claude},
+            agent_id=outcome.agent_id,
+        )
+        # Counted from the store, not from this process: they grow over the whole job, across
+        # concurrent landings and resumes (`version` is the number of merges so far).
+        counts = job.store.jobs.item_counts(job.job_id)
+        landed = counts.get(ItemState.MERGED, 0)
+        finished = landed + counts.get(ItemState.DEAD_LETTERED, 0) + counts.get(ItemState.FAILED, 0)
+        job.events.record(
+            ev.CHECKPOINT_CREATED,
+            ev.checkpoint_created(
+                job.job_id, max(landed, landed_before + 1), finished, merged.commit
+            ),
+        )
     await cleanup(job, outcome)
     return outcome
 
@@ -171,16 +175,17 @@ async def cleanup(job: MapJob, outcome: AgentOutcome) -> None:
         await drop_incoming(job.setting.repo, job.job_id, outcome.item_id)
     elif outcome.worktree_path and outcome.branch:
         await discard_agent_worktree(job.setting.repo, Path(outcome.worktree_path), outcome.branch)
-        job.store.worktrees.forget(outcome.worktree_path)
-        job.events.record(
-            ev.WORKTREE_CLEANED,
-            {
-                "job_id": job.job_id,
-                "agent_id": outcome.agent_id,
-                "worktree_name": Path(outcome.worktree_path).name,
-            },
-            agent_id=outcome.agent_id,
-        )
+        with job.store.transaction():
+            job.store.worktrees.forget(outcome.worktree_path)
+            job.events.record(
+                ev.WORKTREE_CLEANED,
+                {
+                    "job_id": job.job_id,
+                    "agent_id": outcome.agent_id,
+                    "worktree_name": Path(outcome.worktree_path).name,
+                },
+                agent_id=outcome.agent_id,
+            )
 
 
 def record_failure_events(job: MapJob, outcome: AgentOutcome, *, will_retry: bool) -> None:
@@ -206,7 +211,7 @@ def record_failure_events(job: MapJob, outcome: AgentOutcome, *, will_retry: boo
 
 
 def dead_letter(job: MapJob, outcome: AgentOutcome, item_data: JsonValue) -> None:
-    """The DLQ entry (seed fields) and the item's final state, in one transaction."""
+    """The DLQ entry (seed fields), the item's final state and its event, in one transaction."""
     make_room(
         job.store, job.events, job.reporter, item_id=outcome.item_id, capacity=job.dlq_capacity
     )
@@ -223,9 +228,9 @@ def dead_letter(job: MapJob, outcome: AgentOutcome, item_data: JsonValue) -> Non
         )
         crash_point("mid-dlq-add")  # inside the transaction: neither half may survive alone
         job.store.items.transition(job.job_id, outcome.item_id, ItemState.DEAD_LETTERED)
-    job.events.record(
-        ev.DLQ_ITEM_ADDED, ev.dlq_item_added(job.job_id, outcome, record.failure_count)
-    )
+        job.events.record(
+            ev.DLQ_ITEM_ADDED, ev.dlq_item_added(job.job_id, outcome, record.failure_count)
+        )
 
 
 def to_pending(store: Store, item: ItemRecord) -> None:

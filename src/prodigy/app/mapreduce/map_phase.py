@@ -198,14 +198,15 @@ class MapRunner:
                 agent_branch=incoming_ref(self.job.job_id, task.item_id, task.attempt),
             )
         else:
-            self.job.store.items.transition(
-                self.job.job_id,
-                task.item_id,
-                ItemState.RUNNING,
-                agent_branch=task.branch,
-                agent_worktree=str(path),
-            )
-            record_worktree(self.job, path, task.branch, task.item_id)
+            with self.job.store.transaction():  # the attempt and its worktree's owner: one commit
+                self.job.store.items.transition(
+                    self.job.job_id,
+                    task.item_id,
+                    ItemState.RUNNING,
+                    agent_branch=task.branch,
+                    agent_worktree=str(path),
+                )
+                record_worktree(self.job, path, task.branch, task.item_id)
         self.running += 1
         self._counts()
         where = "" if self.job.remote else str(path)
@@ -253,19 +254,24 @@ class MapRunner:
             failure_kind="unknown",
             error=f"internal error running the agent: {finished.error!r}",
         )
-        record_usage(self.job, outcome)
+        if not outcome.ok:
+            record_usage(self.job, outcome)
+        else:
+            # usage, state and event of the finished agent: one transaction
+            with self.job.store.transaction():
+                record_usage(self.job, outcome)
+                self.job.store.items.transition(
+                    self.job.job_id, outcome.item_id, ItemState.SUCCEEDED, result=outcome.to_json()
+                )
+                self.job.events.record(
+                    ev.AGENT_COMPLETED,
+                    ev.agent_completed(self.job.job_id, outcome),
+                    agent_id=outcome.agent_id,
+                )
         if self.job.spending is not None:
-            self.job.spending.stop(outcome.item_id)
+            self.job.spending.stop(outcome.item_id)  # its usage is in the store from now on
         if outcome.ok:
-            self.job.store.items.transition(
-                self.job.job_id, outcome.item_id, ItemState.SUCCEEDED, result=outcome.to_json()
-            )
             crash_point("after-agent-commit")
-            self.job.events.record(
-                ev.AGENT_COMPLETED,
-                ev.agent_completed(self.job.job_id, outcome),
-                agent_id=outcome.agent_id,
-            )
             self.merging += 1
             self._counts()
         return outcome
