@@ -18,6 +18,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from prodigy.core.errors import InterruptedRunError
+from prodigy.runtime import child_watch
 from prodigy.runtime.process import hurry
 
 T = TypeVar("T")
@@ -29,6 +30,7 @@ _EXIT_CODES = {signal.SIGTERM: EXIT_SIGTERM, signal.SIGHUP: EXIT_SIGHUP}
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run `coro` to completion; signals cancel it as described above."""
+    child_watch.install()  # no thread per child process on Python 3.11
     loop = asyncio.new_event_loop()
     task = loop.create_task(coro)
     received: list[int] = []
