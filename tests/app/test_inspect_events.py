@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from prodigy.app.inspect import events
 from prodigy.core.errors import UsageError
-from prodigy.store import Store
+from prodigy.store import Store, open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -76,19 +77,36 @@ def test_stats_count_agents_durations_and_usage(job: Store) -> None:
     assert (counted.input_tokens, counted.output_tokens, counted.cost_usd) == (100, 10, 0.5)
 
 
-def test_export_is_jsonl_or_one_json_array(job: Store) -> None:
-    records = events.list_events(job, job_id="job-1")
-    lines = events.export_text(records, "jsonl").splitlines()
+def _exported(store: Store, fmt: str, job_id: str | None) -> tuple[int, str]:
+    parts: list[str] = []
+    count = events.export(store, parts.append, fmt, job_id=job_id)
+    return count, "".join(parts)
+
+
+def test_export_is_jsonl_or_one_json_array(job: Store, store: Store) -> None:
+    count, text = _exported(job, "jsonl", "job-1")
+    lines = text.splitlines()
+    assert count == 4
     assert [json.loads(line)["event"]["event_type"] for line in lines] == [
         "job_started",
         "agent_completed",
         "agent_failed",
         "job_completed",
     ]
-    array = json.loads(events.export_text(records, "json"))
+    assert lines == [json.dumps(e.to_json(), ensure_ascii=False) for e in
+                     events.list_events(job, job_id="job-1")]  # fmt: skip
+    array = json.loads(_exported(job, "json", "job-1")[1])
     assert array == [json.loads(line) for line in lines]
     assert array[0]["correlation_id"] == "job-1" and array[0]["timestamp"].startswith("2026-11-25")
-    assert json.loads(events.export_text([], "json")) == []
+    assert len(json.loads(_exported(job, "json", None)[1])) == 5  # every job's
+    with pytest.raises(UsageError, match="no job 'nope'"):
+        _exported(job, "json", "nope")
+
+
+def test_export_of_no_events_is_an_empty_array(tmp_path: Path) -> None:
+    with open_store(tmp_path / "home") as empty:
+        assert _exported(empty, "json", None) == (0, "[\n]\n")
+        assert _exported(empty, "jsonl", None) == (0, "")
 
 
 def test_clean_removes_only_events_before_the_cutoff(job: Store) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from prodigy.core.records import event_json_line
 from prodigy.store import Store
 
 
@@ -75,3 +79,48 @@ def test_export_shape_is_prodigys_event_record(store: Store) -> None:
         "correlation_id": "j1",
         "event": {"event_type": "agent_failed", "agent_id": "a-0", "error": "x"},
     }
+
+
+TRICKY_PAYLOADS: list[dict[str, Any]] = [
+    {},
+    {"agent_id": "a-0", "error": 'quote " and \\ backslash, \n newline'},
+    {"text": "ünïcödé ✓ and \u2028 and \x1b[31m"},
+    {"nested": {"list": [1, 2.5, None, True], "empty": {}}, "n": -3},
+    {"event_type": "shadowed", "x": 1},  # the record's own type wins, as in to_json
+    {"message": 'a "event_type" inside a value'},
+]
+
+
+def test_export_lines_are_the_record_shape_built_from_the_stored_text(store: Store) -> None:
+    for index, payload in enumerate(TRICKY_PAYLOADS):
+        store.events.append("agent_failed", payload, job_id="j1" if index % 2 else None)
+    stored = list(store.events.stored())
+    records = store.events.query()
+    assert [s.seq for s in stored] == [r.seq for r in records]
+    for row, record in zip(stored, records, strict=True):
+        line = event_json_line(
+            id=row.id, ts=row.ts, event_type=row.event_type, payload_text=row.payload,
+            job_id=row.job_id, session_id=row.session_id,
+        )  # fmt: skip
+        assert line == json.dumps(record.to_json(), ensure_ascii=False)
+    assert [s.seq for s in store.events.stored(job_id="j1", batch=2)] == [
+        r.seq for r in store.events.query(job_id="j1")
+    ]
+
+
+def test_agent_totals_sum_durations_and_usage_in_sql(store: Store) -> None:
+    usage = {"input_tokens": 10, "output_tokens": 4, "cost_usd": 0.5}
+    store.events.append(
+        "agent_completed", {"duration": {"secs": 2, "nanos": 500_000_000}, "usage": usage},
+        job_id="j1",
+    )  # fmt: skip
+    store.events.append("agent_failed", {"duration": {"secs": 1}}, job_id="j1")
+    store.events.append("agent_failed", {"error": "no duration, no usage"}, job_id="j1")
+    store.events.append("agent_completed", {"usage": usage}, job_id="other")
+    totals = store.events.agent_totals("j1", ("agent_completed", "agent_failed"))
+    assert totals["counts"] == {"agent_completed": 1, "agent_failed": 2}
+    assert (totals["timed"], totals["seconds"]) == (2, 3.5)
+    assert (totals["input_tokens"], totals["output_tokens"]) == (10, 4)
+    assert totals["cost_usd"] == 0.5
+    everything = store.events.agent_totals(None, ("agent_completed",))
+    assert everything["counts"] == {"agent_completed": 2} and everything["input_tokens"] == 20

@@ -139,14 +139,20 @@ def follow(job_id: str | None) -> None:
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def export(fmt: str, job_id: str | None, output: Path | None) -> None:
     """Export events in prodigy's record format, to --output or standard output."""
+    # streamed: 100,000 events are never held as records, nor as one text
     with open_store(_home()) as store:
-        found = use.list_events(store, job_id=job_id)
-    text = use.export_text(found, fmt)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"Exported {len(found)} event(s) to {output}", err=True)
+        if output is None:
+            use.export(store, sys.stdout.write, fmt, job_id=job_id)
+            return
+        # written beside the target and renamed into place: no half file on an error
+        temp = output.with_name(f".{output.name}.tmp-{os.getpid()}")
+        try:
+            with temp.open("w", encoding="utf-8") as out:
+                count = use.export(store, out.write, fmt, job_id=job_id)
+            temp.replace(output)
+        finally:
+            temp.unlink(missing_ok=True)
+    click.echo(f"Exported {count} event(s) to {output}", err=True)
 
 
 @events.command("clean")

@@ -8,6 +8,7 @@ so they sort as text.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -286,6 +287,44 @@ class EventRecord:
             "correlation_id": self.job_id or self.session_id or self.id,
             "event": {**self.payload, "event_type": self.event_type},
         }
+
+
+_json_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+
+def event_json_line(
+    *,
+    id: str,
+    ts: str,
+    event_type: str,
+    payload_text: str,
+    job_id: str | None = None,
+    session_id: str | None = None,
+) -> str:
+    """`json.dumps(EventRecord(...).to_json(), ensure_ascii=False)` for an event whose payload
+    is JSON text as the store keeps it (`json.dumps` of an object, ensure_ascii=False), built
+    around that text instead of decoding and encoding it again (`events export` of 100,000
+    events spent most of its time there). Any other payload text goes the long way."""
+    kind = _json_string(event_type)
+    if payload_text == "{}":
+        event = f'{{"event_type": {kind}}}'
+    elif (
+        payload_text.startswith('{"')
+        and payload_text.endswith("}")
+        and '"event_type"' not in payload_text
+    ):
+        event = f'{payload_text[:-1]}, "event_type": {kind}}}'
+    else:
+        record = EventRecord(
+            seq=0, id=id, ts=ts, event_type=event_type, payload=json.loads(payload_text),
+            job_id=job_id, session_id=session_id,
+        )  # fmt: skip
+        return json.dumps(record.to_json(), ensure_ascii=False)
+    correlation = _json_string(job_id or session_id or id)
+    return (
+        f'{{"id": {_json_string(id)}, "timestamp": {_json_string(ts)}, '
+        f'"correlation_id": {correlation}, "event": {event}}}'
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

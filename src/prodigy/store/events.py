@@ -5,11 +5,24 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from prodigy.core.records import EventRecord
 from prodigy.store.db import Db
+
+
+class StoredEvent(NamedTuple):
+    """An event row as stored: the payload is its JSON text."""
+
+    seq: int
+    id: str
+    ts: str
+    job_id: str | None
+    session_id: str | None
+    agent_id: str | None
+    event_type: str
+    payload: str
 
 
 class Events:
@@ -85,6 +98,58 @@ class Events:
             sql += " LIMIT ?"
             params.append(limit)
         return [_record(r) for r in self._db.query(sql, tuple(params))]
+
+    def agent_totals(self, job_id: str | None, types: Sequence[str]) -> dict[str, Any]:
+        """Sums over the events of `types` in SQL, for `events stats` (no payload is decoded
+        in Python): how many of each type, durations (`{"secs", "nanos"}`: count and total
+        seconds) and the usage's tokens and cost."""
+        marks = ", ".join("?" * len(types))
+        where = f"event_type IN ({marks})"
+        params: tuple[Any, ...] = tuple(types)
+        if job_id is not None:
+            where, params = f"job_id = ? AND {where}", (job_id, *params)
+        # json_extract of a missing path is NULL, which COUNT and TOTAL skip
+        secs = "json_extract(payload, '$.duration.secs')"
+        sql = (
+            "SELECT event_type, COUNT(*) AS n,"  # noqa: S608 - placeholders and constants only
+            f" COUNT({secs}) AS timed,"
+            f" TOTAL({secs} + COALESCE(json_extract(payload, '$.duration.nanos'), 0) / 1e9)"
+            " AS seconds,"
+            " TOTAL(json_extract(payload, '$.usage.input_tokens')) AS input_tokens,"
+            " TOTAL(json_extract(payload, '$.usage.output_tokens')) AS output_tokens,"
+            " TOTAL(json_extract(payload, '$.usage.cost_usd')) AS cost_usd"
+            f" FROM events WHERE {where} GROUP BY event_type"
+        )
+        rows = self._db.query(sql, params)
+        return {
+            "counts": {row["event_type"]: row["n"] for row in rows},
+            "timed": sum(row["timed"] for row in rows),
+            "seconds": sum(row["seconds"] for row in rows),
+            "input_tokens": int(sum(row["input_tokens"] for row in rows)),
+            "output_tokens": int(sum(row["output_tokens"] for row in rows)),
+            "cost_usd": sum(row["cost_usd"] for row in rows),
+        }
+
+    def stored(self, *, job_id: str | None = None, batch: int = 2000) -> Iterator[StoredEvent]:
+        """Every event (of a job) oldest first with its payload as the stored JSON text,
+        read in batches: for export, which writes that text as it is."""
+        sql = "SELECT seq, id, ts, job_id, session_id, agent_id, event_type, payload FROM events"
+        params: tuple[Any, ...] = ()
+        if job_id is not None:
+            sql, params = sql + " WHERE job_id = ?", (job_id,)
+        last = 0
+        while True:
+            page = self._db.query(
+                sql
+                + (" AND" if job_id is not None else " WHERE")
+                + " seq > ? ORDER BY seq LIMIT ?",
+                (*params, last, batch),
+            )
+            for row in page:
+                yield StoredEvent(*row)
+            if len(page) < batch:
+                return
+            last = page[-1]["seq"]
 
     def count_by_type(self, *, job_id: str | None = None) -> dict[str, int]:
         sql, params = "SELECT event_type, COUNT(*) AS n FROM events", tuple[str, ...]()

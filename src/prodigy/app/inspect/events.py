@@ -17,7 +17,7 @@ from typing import Any
 from prodigy.app.session.state import live_holder
 from prodigy.core.clock import format_ts
 from prodigy.core.errors import UsageError
-from prodigy.core.records import EventRecord, RunStatus
+from prodigy.core.records import EventRecord, RunStatus, event_json_line
 from prodigy.store import Store
 
 TERMINAL = frozenset({"job_completed", "job_failed"})
@@ -126,29 +126,43 @@ def seconds_of(duration: Any) -> float | None:
 def stats(store: Store, *, job_id: str | None = None) -> EventStats:
     _known_job(store, job_id)
     by_type = store.events.count_by_type(job_id=job_id)
-    agents = store.events.query(job_id=job_id, event_types=AGENT_DONE)
-    durations = [d for e in agents if (d := seconds_of(e.payload.get("duration"))) is not None]
-    usages = [e.payload.get("usage") or {} for e in agents]
+    # summed in SQL: decoding 20,000 agent payloads was most of `events stats`
+    agents = store.events.agent_totals(job_id, AGENT_DONE)
+    counts = agents["counts"]
     return EventStats(
         total=sum(by_type.values()),
         by_type=dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
-        agents_completed=sum(e.event_type == "agent_completed" for e in agents),
-        agents_failed=sum(e.event_type == "agent_failed" for e in agents),
-        average_agent_seconds=sum(durations) / len(durations) if durations else None,
-        input_tokens=sum(int(u.get("input_tokens", 0)) for u in usages),
-        output_tokens=sum(int(u.get("output_tokens", 0)) for u in usages),
-        cost_usd=sum(float(u.get("cost_usd", 0.0)) for u in usages),
+        agents_completed=counts.get("agent_completed", 0),
+        agents_failed=counts.get("agent_failed", 0),
+        average_agent_seconds=agents["seconds"] / agents["timed"] if agents["timed"] else None,
+        input_tokens=agents["input_tokens"],
+        output_tokens=agents["output_tokens"],
+        cost_usd=agents["cost_usd"],
     )
 
 
-def export_text(records: Sequence[EventRecord], fmt: str) -> str:
-    """JSONL (one record a line) or a JSON array, in prodigy's record format (docs/events.md)."""
-    if fmt == "jsonl":
-        return "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records)
-    # One compact record per line inside the array: still one JSON document, but written by
-    # the C encoder (indent= falls back to the pure-Python one, 75% of export time).
-    lines = [json.dumps(r.to_json(), ensure_ascii=False) for r in records]
-    return "[\n" + ",\n".join(lines) + ("\n]\n" if lines else "]\n")
+def export(
+    store: Store, write: Callable[[str], object], fmt: str, *, job_id: str | None = None
+) -> int:
+    """Write the job's events (or all) in prodigy's record format (docs/events.md), oldest
+    first, piece by piece (100,000 events are never held at once): JSONL (one record a line)
+    or a JSON array with one compact record per line (still one JSON document). Returns how
+    many were written."""
+    _known_job(store, job_id)
+    count = 0
+    for e in store.events.stored(job_id=job_id):
+        line = event_json_line(
+            id=e.id, ts=e.ts, event_type=e.event_type, payload_text=e.payload,
+            job_id=e.job_id, session_id=e.session_id,
+        )  # fmt: skip
+        if fmt == "jsonl":
+            write(line + "\n")
+        else:
+            write(("[\n" if count == 0 else ",\n") + line)
+        count += 1
+    if fmt != "jsonl":
+        write("[\n]\n" if count == 0 else "\n]\n")
+    return count
 
 
 def clean_candidates(store: Store, before: str, job_id: str | None) -> int:
