@@ -44,7 +44,8 @@ def run(settings: Settings) -> list[Row]:
     # overlap
     chunk = max(1, min(count // 10, done // 2))
     note = (
-        "per add: make_room (the capacity check) + add_failure + d_l_q_item_added event,"
+        "per add: make_room (the capacity check), then add_failure + d_l_q_item_added event in"
+        " one transaction,"
         " as the map phase dead-letters an item; capacity raised to 2x"
     )
     if done < count:
@@ -116,15 +117,16 @@ def _fill(space: Workspace, count: int, budget: float) -> list[float]:
                     },
                     reprocess_eligible=error_type != "MergeConflict",
                 )
-            events.record(
-                "d_l_q_item_added",
-                {
-                    "job_id": JOB_ID,
-                    "item_id": item_id,
-                    "failure_count": record.failure_count,
-                    "error_signature": record.error_signature,
-                },
-            )
+                # in the same transaction, as the map phase writes it (issue 18)
+                events.record(
+                    "d_l_q_item_added",
+                    {
+                        "job_id": JOB_ID,
+                        "item_id": item_id,
+                        "failure_count": record.failure_count,
+                        "error_signature": record.error_signature,
+                    },
+                )
             times.append(time.perf_counter() - start)
             if sum(times) > budget:
                 _add_rest(store, index + 1, count)
