@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from prodigy.store import Store
 
 
@@ -91,3 +93,15 @@ def test_export_shape_matches_prodigys_dead_lettered_item(store: Store) -> None:
     }  # fmt: skip
     assert exported["failure_history"][0]["error_type"] == "Timeout"
     assert exported["worktree_artifacts"]["worktree_path"] == "/wt/item_3"
+
+
+def test_find_histories_is_find_without_the_data_and_artifacts(store: Store) -> None:
+    _fail(store, "item-1", 1, reprocess_eligible=True)
+    _fail(store, "item-2", 1)
+    _fail(store, "item-1", 2)
+    _fail(store, "item-3", 1, job_id="job-2", manual_review_required=True)
+    for job in ("job-1", None):
+        full = store.dlq.find(job_id=job)
+        light = store.dlq.find_histories(job_id=job)
+        assert light == [replace(r, item_data=None, worktree_artifacts=None) for r in full]
+        assert len(light) == (2 if job else 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 from pathlib import Path
@@ -95,6 +96,27 @@ def test_a_damaged_page_is_refused_and_left_unchanged(home: Path) -> None:
         open_store(home)
     assert str(db) in str(caught.value)
     assert _snapshot(home) == before
+
+
+def test_a_page_damaged_after_a_passed_check_is_still_refused(home: Path) -> None:
+    # the full check is skipped for a file unchanged since it passed; a change of content
+    # moves its ctime even when its size and mtime are put back
+    with open_store(home) as store, store.transaction():
+        for n in range(300):
+            store.events.append("agent_progress", {"n": n, "pad": "x" * 200}, job_id="j")
+    db = home / "prodigy.db"
+    for _ in range(2):  # checked once, then opened as unchanged
+        with open_store(home) as store:
+            assert len(store.events.query(job_id="j")) == 300
+    assert (home / "prodigy.db.checked").exists()
+    raw = bytearray(db.read_bytes())
+    old = db.stat()
+    raw[2 * 4096 : 4 * 4096] = b"\xa5" * (2 * 4096)
+    db.write_bytes(bytes(raw))
+    os.utime(db, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert db.stat().st_size == old.st_size and db.stat().st_mtime_ns == old.st_mtime_ns
+    with pytest.raises(StoreError, match=r"integrity check failed|unreadable"):
+        open_store(home)
 
 
 def test_an_unusable_home_names_the_directory(tmp_path: Path) -> None:

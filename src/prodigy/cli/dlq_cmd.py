@@ -71,7 +71,7 @@ def list_(as_json: bool, **kw: Any) -> None:
         limit=kw["limit"],
     )
     with open_store(_home()) as store:
-        records = use.list_items(store, wanted)
+        records = use.list_items(store, wanted, with_data=as_json)
     if as_json:
         click.echo(json.dumps([use.item_json(r) for r in records], indent=2, ensure_ascii=False))
         return

@@ -6,15 +6,17 @@ Every payload carries `job_id`; agent events carry `agent_id` and `item_id`. Dur
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prodigy.core.clock import format_ts
 from prodigy.core.mapreduce.failures import error_signature, failure_reason, reprocess_eligible
-from prodigy.core.mapreduce.job_plan import MapLimits
 from prodigy.core.mapreduce.results import AgentOutcome, duration_json
 from prodigy.core.quota import QuotaHit
 from prodigy.core.usage import Usage
-from prodigy.core.workflow import ErrorPolicy, MapPhase
+
+if TYPE_CHECKING:  # the workflow model (pydantic, ruamel): `dlq` and `events` need none of it
+    from prodigy.core.mapreduce.job_plan import MapLimits
+    from prodigy.core.workflow import ErrorPolicy, MapPhase
 
 Payload = dict[str, Any]
 

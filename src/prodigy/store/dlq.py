@@ -88,6 +88,36 @@ class Dlq:
             params.append(str(limit))
         return [_record(r) for r in self._db.query(sql, tuple(params))]
 
+    def find_histories(self, *, job_id: str | None = None) -> list[DlqRecord]:
+        """Like find(), most recent failure first, for listings and the analysis: every
+        field but `item_data` and `worktree_artifacts`, which are not read (None). Decoding
+        them was two thirds of the JSON work of `dlq list` at 10,000 items."""
+        sql = (
+            "SELECT job_id, item_id, first_attempt, last_attempt, failure_count,"
+            " failure_history, error_signature, reprocess_eligible, manual_review_required"
+            " FROM dlq"
+        )
+        params: tuple[str, ...] = ()
+        if job_id is not None:
+            sql, params = sql + " WHERE job_id = ?", (job_id,)
+        rows = self._db.query(sql + " ORDER BY last_attempt DESC, job_id, item_id", params)
+        return [
+            DlqRecord(
+                job_id=row[0],
+                item_id=row[1],
+                item_data=None,
+                first_attempt=row[2],
+                last_attempt=row[3],
+                failure_count=row[4],
+                failure_history=tuple(json.loads(row[5])),
+                error_signature=row[6],
+                worktree_artifacts=None,
+                reprocess_eligible=bool(row[7]),
+                manual_review_required=bool(row[8]),
+            )
+            for row in rows
+        ]
+
     def count(self, job_id: str) -> int:
         """How many items of a job are in the DLQ, without reading them."""
         rows = self._db.query("SELECT COUNT(*) AS n FROM dlq WHERE job_id = ?", (job_id,))

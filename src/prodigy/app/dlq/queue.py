@@ -23,10 +23,16 @@ def _known_job(store: Store, job_id: str | None) -> None:
         raise UsageError(f"no job {job_id!r}; `prodigy dlq list` shows the jobs with failed items")
 
 
-def list_items(store: Store, wanted: rules.DlqFilter) -> list[DlqRecord]:
-    """Matching items, newest last attempt first."""
+def list_items(store: Store, wanted: rules.DlqFilter, *, with_data: bool = True) -> list[DlqRecord]:
+    """Matching items, newest last attempt first; without data: item_data and
+    worktree_artifacts are not read (None), for a table that shows neither."""
     _known_job(store, wanted.job_id)
-    return rules.select(store.dlq.find(job_id=wanted.job_id), wanted)
+    found = (
+        store.dlq.find(job_id=wanted.job_id)
+        if with_data
+        else store.dlq.find_histories(job_id=wanted.job_id)
+    )
+    return rules.select(found, wanted)
 
 
 def find_item(store: Store, item_id: str, job_id: str | None) -> DlqRecord:
@@ -58,7 +64,7 @@ def stats(store: Store, job_id: str | None) -> rules.DlqStats:
 def analyze(store: Store, job_id: str | None) -> rules.DlqAnalysis:
     """The pattern analysis; recorded as a `d_l_q_analysis_generated` event."""
     _known_job(store, job_id)
-    found = rules.analyze(store.dlq.find(job_id=job_id))
+    found = rules.analyze(store.dlq.find_histories(job_id=job_id))  # needs no item data
     patterns = [p.to_json() for p in found.patterns]
     store.events.append(ev.DLQ_ANALYSIS, {"job_id": job_id, "patterns": patterns}, job_id=job_id)
     return found
