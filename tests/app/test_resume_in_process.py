@@ -61,7 +61,8 @@ def test_resume_job_continues_a_stopped_job(sc: Scenario, cli: InProcessCli) -> 
     resumed = cli.in_repo(sc, "resume-job", job, "-y")
 
     assert resumed.code == 0, resumed
-    assert items_on_master(sc) == ["item 1", "item 3"]  # the item that stopped the job is in the DLQ
+    # the item that stopped the job is in the DLQ
+    assert items_on_master(sc) == ["item 1", "item 3"]
     [entry] = cli.in_repo(sc, "dlq", "list", "--job-id", job, "--json").json()
     retried = cli.in_repo(sc, "dlq", "retry", job, "-y")
     assert retried.code == 0, retried
