@@ -4,12 +4,9 @@ as Anthropic does when a 5-hour limit is reached (docs/budgets-and-quotas.md).""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +20,8 @@ from tests.support.quota import (
     run,
     seconds_until,
     sessions,
+    start_waiting_run,
+    stop_group,
     subscription_env,
 )
 from tests.support.repos import git, make_repo
@@ -151,27 +150,10 @@ def test_a_job_killed_during_the_wait_resumes_into_the_same_wait(
     env = subscription_env(tmp_path, claude_cli, window)
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(MAPREDUCE.format(policy="wait"))
-    command = [sys.executable, "-m", "prodigy", "run", "wf.yml", "-y"]
-    proc = subprocess.Popen(
-        command,
-        cwd=repo,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        paused: list[dict[str, object]] = []
-        while time.monotonic() < deadline and not paused:
-            time.sleep(0.3)
-            paused = [s for s in sessions(env) if s["status"] == "paused"]
-        assert paused, "the run never started waiting"
-        os.kill(proc.pid, signal.SIGKILL)  # a crash in the middle of the wait
-        proc.wait(timeout=10)
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # agents the crash left behind
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc = start_waiting_run(repo, env)
+    os.kill(proc.pid, signal.SIGKILL)  # a crash in the middle of the wait
+    stop_group(proc)  # and the agents the crash left behind
+    paused = [s for s in sessions(env) if s["status"] == "paused"]
     resume_at = str(paused[0]["resume_at"])
     assert seconds_until(resume_at) > 0
     [job] = [str(e["job_id"]) for e in events(env, "job_started")]
@@ -251,27 +233,12 @@ def test_ctrl_c_during_the_wait_leaves_the_job_paused_and_resumable(
     env = subscription_env(tmp_path, claude_cli, window)
     repo = make_repo(tmp_path / "repo")
     (repo / "wf.yml").write_text(MAPREDUCE.format(policy="wait"))
-    command = [sys.executable, "-m", "prodigy", "run", "wf.yml", "-y"]
-    proc = subprocess.Popen(
-        command,
-        cwd=repo,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = start_waiting_run(repo, env)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(
-            s["status"] == "paused" for s in sessions(env)
-        ):
-            time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=30)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_group(proc)
 
     assert proc.returncode == 130, stderr
     assert "continue with: prodigy resume-job" in stderr

@@ -4,13 +4,18 @@ limit, and the real Claude Code CLI reports it (docs/budgets-and-quotas.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from prodigy.runtime.model_server import ModelServer, QuotaWindow, ServerOptions
-from tests.support.cli import CliResult, run_prodigy
+from tests.support.cli import CliResult, run_prodigy, start_prodigy
 from tests.support.repos import prodigy_env
 
 
@@ -59,3 +64,23 @@ def resume_job_of(output: str) -> str:
 
 def seconds_until(stamp: str) -> float:
     return (datetime.fromisoformat(stamp) - datetime.now().astimezone()).total_seconds()
+
+
+def start_waiting_run(repo: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`prodigy run wf.yml -y` in the background, in its own process group, returned once
+    its session is paused waiting out a usage limit (fails the test after 60 s)."""
+    proc = start_prodigy("run", "wf.yml", "-y", cwd=repo, env=env, new_session=True)
+    deadline = time.monotonic() + 60
+    while not any(s["status"] == "paused" for s in sessions(env)):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            stop_group(proc)
+            raise AssertionError(f"the run never started waiting (exit {proc.returncode})")
+        time.sleep(0.3)
+    return proc
+
+
+def stop_group(proc: subprocess.Popen[str]) -> None:
+    """SIGKILL the run's process group: it and any agent it left behind."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
