@@ -106,3 +106,22 @@ def test_an_unreadable_bundle_is_refused_and_nothing_moves(parent: Path, tmp_pat
     result = asyncio.run(_queue(parent, tmp_path).merge(request))
     assert not result.merged and "cannot read the agent's bundle" in (result.error or "")
     assert git(parent, "rev-parse", "HEAD").strip() == head
+
+
+def test_the_parent_head_agents_start_from_follows_every_merge(
+    parent: Path, tmp_path: Path
+) -> None:
+    queue = _queue(parent, tmp_path)
+
+    async def scenario() -> list[tuple[str, str]]:
+        seen = [(await queue.parent_head(), git(parent, "rev-parse", "HEAD").strip())]
+        assert (await queue.merge(MergeRequest("job-1", "item_0", "agent-a"))).merged
+        seen.append((await queue.parent_head(), git(parent, "rev-parse", "HEAD").strip()))
+        # a conflict: the (lying) resolver is asked, the parent is put back
+        assert not (await queue.merge(MergeRequest("job-1", "item_1", "agent-b"))).merged
+        seen.append((await queue.parent_head(), git(parent, "rev-parse", "HEAD").strip()))
+        return seen
+
+    seen = asyncio.run(scenario())
+    assert [known for known, _ in seen] == [actual for _, actual in seen]
+    assert seen[0][0] != seen[1][0]  # the clean merge moved it

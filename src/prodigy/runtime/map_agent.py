@@ -113,6 +113,8 @@ class AgentSetting:
 
     repo: Path  # the user's repository, where worktrees are registered
     parent: Path  # the parent worktree; agents start from its HEAD
+    # that HEAD as the merge queue knows it (no git process per agent); None: asked of git
+    parent_head: Callable[[], Awaitable[str]] | None = None
     agents_root: Path  # agent worktrees live in agents_root/agent-<index>
     ctx: StepContext  # the parent's context; each agent gets its own copy
     on_step: StepWatch | None = None
@@ -161,7 +163,7 @@ async def run_map_agent(task: AgentTask, setting: AgentSetting) -> AgentOutcome:
     )
     try:
         async with setting.worktree_guard():
-            head = task.base_commit or setting.base or await git.head_sha(setting.parent)
+            head = task.base_commit or setting.base or await _parent_head(setting)
             created = await _fresh_worktree(setting.repo, path, task.branch, head)
         crash_point("during-worktree-add")
     except ProdigyError as exc:
@@ -226,6 +228,12 @@ def local_runner(
         return replace(await run_map_agent(task, setting), node=LOCAL_NODE)
 
     return run
+
+
+async def _parent_head(setting: AgentSetting) -> str:
+    if setting.parent_head is not None:
+        return await setting.parent_head()
+    return await git.head_sha(setting.parent)
 
 
 async def _fresh_worktree(repo: Path, path: Path, branch: str, head: str) -> Worktree:

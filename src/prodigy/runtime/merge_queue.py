@@ -72,6 +72,20 @@ class MergeQueue:
         self.timeout = timeout
         self._lock = asyncio.Lock()
         self.waiting = 0
+        # The parent's HEAD as the last clean merge left it; None: ask git. During the map
+        # phase only this queue moves the parent, so each agent start needs no `rev-parse`.
+        self._head: str | None = None
+        self._merges = 0  # started so far: a HEAD read across a merge's start is not kept
+
+    async def parent_head(self) -> str:
+        """The parent's HEAD, where the next agent starts from."""
+        if self._head is not None:
+            return self._head
+        merges = self._merges
+        head = await git.head_sha(self.parent)
+        if merges == self._merges and not self._lock.locked():
+            self._head = head
+        return head
 
     async def merge(self, request: MergeRequest) -> BranchMergeResult:
         """Merge `request.branch` into the parent once every earlier request is done."""
@@ -86,6 +100,8 @@ class MergeQueue:
             self._lock.release()
 
     async def _merge(self, request: MergeRequest) -> BranchMergeResult:
+        self._head = None  # until this merge is known to have left it somewhere
+        self._merges += 1
         await git.abort_merge(self.parent)  # a crashed earlier merge must not be committed
         if request.bundle is not None:
             try:
@@ -101,6 +117,7 @@ class MergeQueue:
             # landed is HEAD's second parent being the branch's tip (one `rev-parse`)
             commit = await _clean_merge_commit(self.parent, request.branch)
             if commit is not None:
+                self._head = commit
                 return BranchMergeResult(True, commit=commit)
             return BranchMergeResult(False)
         conflicts = outcome.conflicted_paths

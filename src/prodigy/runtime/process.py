@@ -17,6 +17,7 @@ from typing import IO
 
 from prodigy.core.errors import ProdigyError
 from prodigy.runtime.proc_table import start_ticks
+from prodigy.runtime.program_path import resolve
 from prodigy.runtime.step_tracking import (
     MARKER_VARIABLE,
     StepTracker,
@@ -320,6 +321,7 @@ async def _start(
     starting = asyncio.ensure_future(
         asyncio.create_subprocess_exec(
             *request.argv,
+            executable=resolve(request.argv[0], request.env),
             cwd=request.cwd,
             env=dict(request.env),
             stdin=stdin,

@@ -327,9 +327,17 @@ def map_job(
         timeout=limits.agent_timeout,
         grace_period=limits.grace_period,
     )
+    queue = MergeQueue(
+        setup.worktree,
+        ctx.agent,
+        ctx.env,
+        setup.log_dir / job_id,
+        timeout=setup.config.merge_timeout,
+    )
     setting = AgentSetting(
         repo=setup.repo,
         parent=setup.worktree,
+        parent_head=queue.parent_head,
         agents_root=agents_root,
         ctx=ctx,
         on_step=on_step if limits.monitoring else None,
@@ -352,13 +360,7 @@ def map_job(
         dlq_capacity=setup.config.dlq.capacity,
         quota=setup.workflow.quota,
         spending=spending,
-        queue=MergeQueue(
-            setup.worktree,
-            ctx.agent,
-            ctx.env,
-            setup.log_dir / job_id,
-            timeout=setup.config.merge_timeout,
-        ),
+        queue=queue,
     )
 
 
