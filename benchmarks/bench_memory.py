@@ -1,7 +1,9 @@
-"""Benchmark 6: the coordinator's own peak RSS (children excluded) running a map of 1,000
-items at max_parallel 8."""
+"""Benchmark 6: the coordinator's own peak RSS (children excluded) running a map of 10,000
+items at max_parallel 8 (`BENCH_MEMORY_ITEMS` to choose: each item is a real agent)."""
 
 from __future__ import annotations
+
+import os
 
 from benchmarks.bench_overhead import STEP, check_landed
 from benchmarks.timing import Row, Settings, Stats
@@ -11,7 +13,7 @@ NAME = "6. coordinator memory"
 
 
 def run(settings: Settings) -> list[Row]:
-    items = settings.size(1_000, 10)
+    items = settings.size(int(os.environ.get("BENCH_MEMORY_ITEMS", "10000")), 10)
     space = make_workspace(
         settings.work / "memory",
         {"items.json": items_json(items), "wf.yml": mapreduce_workflow(STEP, 8)},

@@ -1,6 +1,7 @@
 """Benchmark 5: resume at scale. A map job interrupted (SIGINT, as Ctrl-C) after 90% of its
 items merged; `prodigy resume-job` is timed until its first new agent starts (its
-agent_started event is in the store), then runs to the end."""
+agent_started event is in the store), then runs to the end. The coordinator's own peak RSS
+is recorded for both processes (issue 18 target 5 names a 10,000-item job)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,11 @@ def run(settings: Settings) -> list[Row]:
     if "not implemented" in (probe.stdout + probe.stderr).lower():
         return [unavailable(NAME, f"{items:,} items", "resume-job not implemented")]
     job_id, merged = _interrupted_run(space, landed)
+    run_peak = _peak_mb(space)
     first_agent, total = _resume(space, job_id)
+    resume_peak = _peak_mb(space)
     check_landed(space, items, "")
+    memory = "6. coordinator memory"
     return [
         Row(
             benchmark=NAME,
@@ -46,14 +50,40 @@ def run(settings: Settings) -> list[Row]:
             limit=3.0,
             note=f"1 run (the interrupted state takes long to build); the whole resume took"
             f" {total:.1f} s; the target names 10,000 items, measured here at {items:,}",
-        )
+        ),
+        Row(
+            benchmark=memory,
+            case=f"{items:,} items, max_parallel {parallel}: `prodigy run` up to the interrupt"
+            f" ({merged:,} merged), peak RSS of prodigy (children excluded)",
+            unit="MB",
+            stats=Stats((run_peak,)),
+            limit=150.0,
+            note="the run benchmark 5 interrupts; RUSAGE_SELF at its exit",
+        ),
+        Row(
+            benchmark=memory,
+            case=f"{items:,} items: `resume-job` to the end, peak RSS (children excluded)",
+            unit="MB",
+            stats=Stats((resume_peak,)),
+            limit=150.0,
+        ),
     ]
 
 
+def _peak_mb(space: Workspace) -> float:
+    """The last coordinator's own peak RSS, written at its exit by benchmarks.prodigy_rss."""
+    return float(_rss_file(space).read_text()) / 1024
+
+
+def _rss_file(space: Workspace) -> Path:
+    return space.root / "rss.txt"
+
+
 def _popen(space: Workspace, *args: str) -> subprocess.Popen[bytes]:
-    env = {**space.env(), "PYTHONPATH": str(ROOT)}
+    _rss_file(space).unlink(missing_ok=True)
+    env = {**space.env(), "PYTHONPATH": str(ROOT), "BENCH_RSS_FILE": str(_rss_file(space))}
     return subprocess.Popen(
-        python_argv("-m", "prodigy", *args),
+        python_argv("-m", "benchmarks.prodigy_rss", *args),
         cwd=space.repo,
         env=env,
         stdin=subprocess.DEVNULL,
