@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
-from prodigy.store import Store
+from prodigy.store import Store, open_store
+from prodigy.store.migrations import MIGRATIONS
 
 
 def _fail(store: Store, item_id: str, attempt: int, *, job_id: str = "job-1", **flags: bool):
@@ -105,3 +108,41 @@ def test_find_histories_is_find_without_the_data_and_artifacts(store: Store) -> 
         light = store.dlq.find_histories(job_id=job)
         assert light == [replace(r, item_data=None, worktree_artifacts=None) for r in full]
         assert len(light) == (2 if job else 3)
+
+
+def test_the_dlq_size_of_a_job_follows_adds_repeats_removals_and_purges(store: Store) -> None:
+    for k in range(5):
+        _fail(store, f"item_{k}", 1)
+    _fail(store, "item_0", 2)  # a repeat failure: one more history entry, not one more item
+    _fail(store, "item_9", 1, job_id="job-2")
+    assert (store.dlq.count("job-1"), store.dlq.count("job-2")) == (5, 1)
+    assert store.dlq.remove("job-1", "item_3")
+    assert not store.dlq.remove("job-1", "item_3")
+    assert store.dlq.count("job-1") == 4 == len(store.dlq.find(job_id="job-1"))
+    assert store.dlq.purge(older_than="9999-01-01T00:00:00Z", job_id="job-1") == 4
+    assert (store.dlq.count("job-1"), store.dlq.count("job-2"), store.dlq.count("nope")) == (
+        0,
+        1,
+        0,
+    )
+
+
+def test_a_store_from_before_the_dlq_sizes_counts_the_items_it_already_has(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with sqlite3.connect(home / "prodigy.db") as conn:  # the schema of version 7
+        for statements in MIGRATIONS[:7]:
+            for sql in statements:
+                conn.execute(sql)
+        conn.executemany(
+            "INSERT INTO dlq VALUES (?, ?, '{}', 't', 't', 1, '[]', 's', '{}', 0, 0)",
+            [("job-1", "item_0"), ("job-1", "item_1"), ("job-2", "item_0")],
+        )
+        conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    with open_store(home) as store:
+        assert (store.dlq.count("job-1"), store.dlq.count("job-2")) == (2, 1)
+        _fail(store, "item_2", 1)
+        assert store.dlq.count("job-1") == 3

@@ -119,9 +119,9 @@ class Dlq:
         ]
 
     def count(self, job_id: str) -> int:
-        """How many items of a job are in the DLQ, without reading them."""
-        rows = self._db.query("SELECT COUNT(*) AS n FROM dlq WHERE job_id = ?", (job_id,))
-        return int(rows[0]["n"])
+        """How many items of a job are in the DLQ: one row the triggers of migration 8 keep."""
+        rows = self._db.query("SELECT size FROM dlq_sizes WHERE job_id = ?", (job_id,))
+        return int(rows[0]["size"]) if rows else 0
 
     def signature_groups(self, job_id: str | None = None) -> list[dict[str, Any]]:
         """Per error signature: count, eligible, manual_review, oldest first_attempt and

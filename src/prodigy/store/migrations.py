@@ -203,5 +203,21 @@ _V7 = (
     "ALTER TABLE sessions ADD COLUMN resume_at TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# v8 (issue 18): each job's DLQ size, kept by triggers in the transaction that changes it.
+# The map phase asks "is the DLQ full?" before every dead-lettering; a COUNT(*) walks the
+# job's index entries, so the 10,000th add paid for 10,000. (An upsert that records a repeat
+# failure takes its DO UPDATE path: no INSERT trigger fires, and the size is unchanged.)
+_V8 = (
+    "CREATE TABLE dlq_sizes (job_id TEXT PRIMARY KEY, size INTEGER NOT NULL) WITHOUT ROWID",
+    "INSERT INTO dlq_sizes SELECT job_id, COUNT(*) FROM dlq GROUP BY job_id",
+    """CREATE TRIGGER dlq_size_up AFTER INSERT ON dlq BEGIN
+        INSERT INTO dlq_sizes (job_id, size) VALUES (NEW.job_id, 1)
+        ON CONFLICT (job_id) DO UPDATE SET size = size + 1;
+    END""",
+    """CREATE TRIGGER dlq_size_down AFTER DELETE ON dlq BEGIN
+        UPDATE dlq_sizes SET size = size - 1 WHERE job_id = OLD.job_id;
+    END""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
