@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from prodigy.core.dlq_rules import (
     DlqFilter,
-    analyze,
+    analysis_from,
     error_signature,
     error_type_name,
     path_component,
@@ -144,32 +144,35 @@ def test_stats_count_flags_times_and_signatures() -> None:
     assert (empty.total, empty.oldest_first_attempt, dict(empty.by_signature)) == (0, None, {})
 
 
-def test_analysis_groups_by_signature_with_up_to_three_samples() -> None:
-    records = [rec(f"i{n}", ts(1, 10, n), signature="S1") for n in range(5)]
-    records.append(rec("lone", ts(2, 8), signature="S2", types=(EXIT_3, EXIT_3)))
-    found = analyze(records)
+def test_analysis_orders_groups_by_size_keeps_three_samples_and_counts_every_attempt() -> None:
+    groups = [  # as store.dlq.signature_groups aggregates them
+        {"signature": "S2", "count": 1, "oldest": ts(2, 8), "newest": ts(2, 9)},
+        {"signature": "S1", "count": 5, "oldest": ts(1, 10, 0), "newest": ts(1, 10, 4)},
+    ]
+    samples = {"S1": ["i0", "i1", "i2", "i3"], "S2": ["lone"]}
+    # decoded error types of every attempt with their counts (store.dlq.error_type_counts)
+    types = [("Timeout", 5), (EXIT_3, 2), ({"CommandFailed": {"exit_code": 4}}, 1), (None, 1)]
+    found = analysis_from(groups, samples, types, [])
     big, small = found.patterns
     assert (big.signature, big.count, big.sample_item_ids) == ("S1", 5, ("i0", "i1", "i2"))
     assert (big.first_occurrence, big.last_occurrence) == (ts(1, 10, 0), ts(1, 10, 4))
     assert (small.signature, small.count, small.sample_item_ids) == ("S2", 1, ("lone",))
-    # every attempt counts, not just the latest
-    assert found.error_distribution == {"Timeout": 5, "CommandFailed": 2}
+    assert list(found.error_distribution.items()) == [
+        ("Timeout", 5),
+        ("CommandFailed", 3),
+        ("Unknown", 1),
+    ]
     assert found.total == 6
 
 
-def test_hourly_buckets_count_last_attempts_per_hour() -> None:
-    records = [
-        rec("a", "2026-11-25T10:00:00.000000Z"),
-        rec("b", "2026-11-25T10:59:59.999999Z"),
-        rec("c", "2026-11-25T11:00:00.000000Z"),
-        rec("d", "2026-11-26T10:30:00.000000Z", first="2026-11-20T01:00:00.000000Z"),
-    ]
-    assert analyze(records).hourly == (
+def test_hourly_buckets_are_sorted_hour_starts() -> None:
+    hours = [("2026-11-26T10", 1), ("2026-11-25T10", 2), ("2026-11-25T11", 1)]
+    assert analysis_from([], {}, [], hours).hourly == (
         ("2026-11-25T10:00:00Z", 2),
         ("2026-11-25T11:00:00Z", 1),
         ("2026-11-26T10:00:00Z", 1),
     )
-    assert analyze([]).to_json()["temporal_distribution"] == []
+    assert analysis_from([], {}, [], []).to_json()["temporal_distribution"] == []
 
 
 # --- eviction -----------------------------------------------------------------------------

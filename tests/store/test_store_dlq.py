@@ -146,3 +146,27 @@ def test_a_store_from_before_the_dlq_sizes_counts_the_items_it_already_has(
         assert (store.dlq.count("job-1"), store.dlq.count("job-2")) == (2, 1)
         _fail(store, "item_2", 1)
         assert store.dlq.count("job-1") == 3
+
+
+def test_the_analysis_aggregates_are_computed_over_every_attempt(store: Store) -> None:
+    kinds: list[object] = ["Timeout", {"CommandFailed": {"exit_code": 3}}, None, True]
+    for k, kind in enumerate(kinds):
+        for attempt in (1, 2):
+            store.dlq.add_failure(
+                job_id="job-1",
+                item_id=f"item_{k}",
+                item_data={},
+                failure={"attempt_number": attempt, "error_type": kind},
+                error_signature="same" if k < 3 else "other",
+            )
+    _fail(store, "elsewhere", 1, job_id="job-2")
+    assert sorted(store.dlq.error_type_counts("job-1"), key=repr) == sorted(
+        [(kind, 2) for kind in kinds], key=repr
+    )
+    assert store.dlq.signature_samples("job-1", 2) == {
+        "same": ["item_0", "item_1"],  # the oldest first attempts
+        "other": ["item_3"],
+    }
+    [(hour, count)] = store.dlq.hour_counts("job-1")
+    assert (len(hour), count) == (13, 4)
+    assert sum(n for _, n in store.dlq.error_type_counts(None)) == 9

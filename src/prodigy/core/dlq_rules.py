@@ -195,32 +195,39 @@ class DlqAnalysis:
 
 
 def hour_of(timestamp: str) -> str:
-    """`2026-11-25T15:50:59.123456Z` -> `2026-11-25T15:00:00Z`."""
+    """`2026-11-25T15:50:59.123456Z` (or its first 13 characters) -> `2026-11-25T15:00:00Z`."""
     return f"{timestamp[:13]}:00:00Z"
 
 
-def analyze(records: Sequence[DlqRecord]) -> DlqAnalysis:
-    groups: dict[str, list[DlqRecord]] = {}
-    for record in sorted(records, key=lambda r: (r.first_attempt, r.job_id, r.item_id)):
-        groups.setdefault(record.error_signature, []).append(record)
+def analysis_from(
+    groups: Sequence[Mapping[str, Any]],
+    samples: Mapping[str, Sequence[str]],
+    error_types: Iterable[tuple[Any, int]],
+    hours: Iterable[tuple[str, int]],
+) -> DlqAnalysis:
+    """The pattern analysis from aggregates the store computes in SQL (`store.dlq`:
+    `signature_groups`, `signature_samples`, `error_type_counts`, `hour_counts`), so `dlq
+    analyze` decodes no item's history: `error_types` pairs each decoded `error_type` of
+    every attempt with its count, `hours` each `YYYY-MM-DDTHH` of a last attempt with its."""
     patterns = [
         PatternGroup(
-            signature=signature,
-            count=len(members),
-            first_occurrence=min(m.first_attempt for m in members),
-            last_occurrence=max(m.last_attempt for m in members),
-            sample_item_ids=tuple(m.item_id for m in members[:SAMPLE_IDS]),
+            signature=group["signature"],
+            count=int(group["count"]),
+            first_occurrence=group["oldest"],
+            last_occurrence=group["newest"],
+            sample_item_ids=tuple(samples.get(group["signature"], ())[:SAMPLE_IDS]),
         )
-        for signature, members in groups.items()
+        for group in groups
     ]
     patterns.sort(key=lambda p: (-p.count, p.signature))
-    types = Counter(t for r in records for t in attempt_types(r))
-    hours = Counter(hour_of(r.last_attempt) for r in records)
+    types: Counter[str] = Counter()
+    for error_type, count in error_types:
+        types[error_type_key(error_type)] += count
     return DlqAnalysis(
-        total=len(records),
+        total=sum(p.count for p in patterns),
         patterns=tuple(patterns),
         error_distribution=_most_common(types),
-        hourly=tuple(sorted(hours.items())),
+        hourly=tuple(sorted((hour_of(hour), count) for hour, count in hours)),
     )
 
 

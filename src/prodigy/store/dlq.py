@@ -137,6 +137,43 @@ class Dlq:
             rows = self._db.query(select + " WHERE job_id = ? GROUP BY error_signature", (job_id,))
         return [dict(row) for row in rows]
 
+    def signature_samples(self, job_id: str | None, per_signature: int) -> dict[str, list[str]]:
+        """The first `per_signature` item ids of each signature, oldest first attempt first."""
+        where, params = _job_filter(job_id)
+        rows = self._db.query(
+            "SELECT error_signature, item_id FROM (SELECT error_signature, item_id,"  # noqa: S608
+            " ROW_NUMBER() OVER (PARTITION BY error_signature"
+            "   ORDER BY first_attempt, job_id, item_id) AS n"
+            f" FROM dlq{where}) WHERE n <= ? ORDER BY error_signature, n",
+            (*params, per_signature),
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row[0], []).append(row[1])
+        return found
+
+    def error_type_counts(self, job_id: str | None) -> list[tuple[Any, int]]:
+        """Every attempt's `error_type` (decoded) with how many attempts had it, summed in
+        SQL over the histories; only the distinct types are decoded here."""
+        where, params = _job_filter(job_id)
+        rows = self._db.query(
+            "SELECT json_extract(h.value, '$.error_type'),"  # noqa: S608 - constant text
+            " json_type(h.value, '$.error_type'), COUNT(*)"
+            f" FROM dlq, json_each(dlq.failure_history) AS h{where}"
+            " GROUP BY 1, 2",
+            params,
+        )
+        return [(_json_value(row[0], row[1]), int(row[2])) for row in rows]
+
+    def hour_counts(self, job_id: str | None) -> list[tuple[str, int]]:
+        """Items per hour of their last attempt (`YYYY-MM-DDTHH`)."""
+        where, params = _job_filter(job_id)
+        rows = self._db.query(
+            f"SELECT substr(last_attempt, 1, 13), COUNT(*) FROM dlq{where} GROUP BY 1",  # noqa: S608
+            params,
+        )
+        return [(row[0], int(row[1])) for row in rows]
+
     def job_ids(self) -> list[str]:
         rows = self._db.query("SELECT DISTINCT job_id FROM dlq ORDER BY job_id")
         return [row["job_id"] for row in rows]
@@ -174,3 +211,16 @@ def _record(row: sqlite3.Row) -> DlqRecord:
         reprocess_eligible=bool(row["reprocess_eligible"]),
         manual_review_required=bool(row["manual_review_required"]),
     )
+
+
+def _job_filter(job_id: str | None) -> tuple[str, tuple[str, ...]]:
+    return ("", ()) if job_id is None else (" WHERE dlq.job_id = ?", (job_id,))
+
+
+def _json_value(value: Any, kind: str | None) -> Any:
+    """What json.loads gives for the value json_extract returned (SQL drops the JSON type)."""
+    if kind in ("object", "array"):
+        return json.loads(value)
+    if kind in ("true", "false"):
+        return kind == "true"
+    return value

@@ -64,7 +64,12 @@ def stats(store: Store, job_id: str | None) -> rules.DlqStats:
 def analyze(store: Store, job_id: str | None) -> rules.DlqAnalysis:
     """The pattern analysis; recorded as a `d_l_q_analysis_generated` event."""
     _known_job(store, job_id)
-    found = rules.analyze(store.dlq.find_histories(job_id=job_id))  # needs no item data
+    found = rules.analysis_from(  # aggregated in SQL: no item's JSON is decoded
+        store.dlq.signature_groups(job_id),
+        store.dlq.signature_samples(job_id, rules.SAMPLE_IDS),
+        store.dlq.error_type_counts(job_id),
+        store.dlq.hour_counts(job_id),
+    )
     patterns = [p.to_json() for p in found.patterns]
     store.events.append(ev.DLQ_ANALYSIS, {"job_id": job_id, "patterns": patterns}, job_id=job_id)
     return found
