@@ -97,6 +97,20 @@ def unavailable(benchmark: str, case: str, reason: str) -> Row:
     return Row(benchmark=benchmark, case=case, unit="", stats=None, note=f"not available: {reason}")
 
 
+def interleaved(actions: Mapping[str, Callable[[], float]], runs: int) -> dict[str, Stats]:
+    """A warm-up of each, then `runs` rounds of all of them, the order rotating each round, so
+    load that drifts during the benchmark weighs on every side alike."""
+    names = list(actions)
+    for name in names:
+        actions[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(runs):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            samples[name].append(actions[name]())
+    return {name: Stats(tuple(figures)) for name, figures in samples.items()}
+
+
 def repeat(action: Callable[[], float | None], runs: int) -> Stats:
     """One warm-up, then `runs` timed calls; `action` may return its own figure (else wall s)."""
     action()
