@@ -174,6 +174,11 @@ class Dlq:
         )
         return [(row[0], int(row[1])) for row in rows]
 
+    def failure_counts(self, job_id: str) -> dict[str, int]:
+        """Item id -> failures so far, for the job's dead-lettered items (no JSON decoded)."""
+        rows = self._db.query("SELECT item_id, failure_count FROM dlq WHERE job_id = ?", (job_id,))
+        return {row["item_id"]: int(row["failure_count"]) for row in rows}
+
     def job_ids(self) -> list[str]:
         rows = self._db.query("SELECT DISTINCT job_id FROM dlq ORDER BY job_id")
         return [row["job_id"] for row in rows]

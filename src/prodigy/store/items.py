@@ -79,6 +79,32 @@ class Items:
             params += tuple(str(s) for s in states)
         return [self._record(r, unmasked) for r in self._db.query(sql + " ORDER BY idx", params)]
 
+    def data_of(self, job_id: str) -> list[Any]:
+        """Every item's real data (unsealed), in input order, and nothing else: a resume of a
+        10,000-item job read whole records (results too) for this several times."""
+        rows = self._db.query(
+            "SELECT item_id, data, sealed_data FROM items WHERE job_id = ? ORDER BY idx",
+            (job_id,),
+        )
+        return [
+            self._db.unsealed_json(
+                row["data"],
+                row["sealed_data"],
+                _context("data", job_id, row["item_id"]),
+                f"work item {row['item_id']} of {job_id}",
+            )
+            for row in rows
+        ]
+
+    def ids(self, job_id: str, *, states: Sequence[ItemState]) -> set[str]:
+        """The ids of the job's items in these states."""
+        marks = ", ".join("?" * len(states))
+        rows = self._db.query(
+            f"SELECT item_id FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
+            (job_id, *(str(s) for s in states)),
+        )
+        return {row["item_id"] for row in rows}
+
     def transition(
         self,
         job_id: str,

@@ -213,7 +213,7 @@ async def _phases(
         # with their real values: the stored text has `***` for secrets (issue 12 item 4)
         captures = store.jobs.setup_captures(job_id)
         scope, ctx = scope.with_values(captures), with_env(ctx, captures)
-        items = [record.data for record in store.items.find(job_id, unmasked=True)]
+        items = store.items.data_of(job_id)
     if start.phase in {JobPhase.SETUP, JobPhase.MAP}:
         summary = await _map(run, ctx, scope, items, start)
         if summary.stop_reason is not None or summary.drain_reason is not None:
@@ -253,7 +253,6 @@ async def _map(
     setup, events, limits, job_id = run.setup, run.events, run.limits, run.job_id
     rerun = start.rerun
     reporter = ctx.reporter
-    settled = {} if rerun is None else settled_outcomes(setup, job_id, skip=set(rerun))
     todo = len(items) if rerun is None else len(rerun)
     parallel = min(limits.max_parallel, max(1, todo))
     reporter.emit(Note("info", f"Processing {todo} items with {parallel} parallel agents"))
@@ -271,6 +270,9 @@ async def _map(
     if start.ramp:
         runner.quota.start_ramp()
     summary = await runner.run()
+    # read after the run, not before its first agent (0.65 s at 9,000 landed items); items
+    # that settled before the resume are in final states nothing here changes
+    settled = {} if rerun is None else settled_outcomes(setup, job_id, skip=set(rerun))
     summary.outcomes = {**settled, **summary.outcomes}
     counts = f"{summary.successful} successful, {summary.failed} failed (total: {len(items)})"
     done = Note("success" if summary.failed == 0 else "warn", f"Map phase completed: {counts}")
