@@ -69,6 +69,19 @@ def test_the_happy_path_records_attempt_branch_result_and_merge(store: Store, jo
     assert merged.agent_branch == "prodigy-agent-job-1-0"
 
 
+def test_items_can_be_read_without_their_data_and_results(store: Store, job_id: str) -> None:
+    store.items.add(job_id, [("a", {"file": "a.py"}), ("b", {"file": "b.py"})])
+    store.items.transition(job_id, "a", S.RUNNING, agent_branch="br-a")
+    store.items.transition(job_id, "a", S.SUCCEEDED, result={"status": "success"})
+    full, light = store.items.find(job_id), store.items.find(job_id, payload=False)
+    assert [(i.item_id, i.index, i.state, i.attempts, i.agent_branch) for i in light] == [
+        (i.item_id, i.index, i.state, i.attempts, i.agent_branch) for i in full
+    ]
+    assert {(i.data, i.result) for i in light} == {(None, None)}
+    assert store.items.data_of(job_id) == [{"file": "a.py"}, {"file": "b.py"}]
+    assert store.items.ids(job_id, states=(S.SUCCEEDED, S.MERGED)) == {"a"}
+
+
 def test_retry_counts_attempts_and_clears_the_old_error(store: Store, job_id: str) -> None:
     store.items.add(job_id, [("a", {})])
     store.items.transition(job_id, "a", S.RUNNING)

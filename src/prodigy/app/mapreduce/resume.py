@@ -216,7 +216,7 @@ async def _reconcile(
     and their old worktrees and branches removed."""
     store = setup.store
     landed = await repair.landed_items(setup.worktree, job.id)
-    records = store.items.find(job.id)  # read once: a 10,000-item job's records are 0.3 s
+    records = store.items.find(job.id, payload=False)  # read once, states only
     failures = store.dlq.failure_counts(job.id)
     plan = plan_resume(records, landed, failures, max_retries=max_retries)
     for item, commit in plan.reconcile.items():
