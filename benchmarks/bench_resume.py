@@ -62,7 +62,7 @@ def run(settings: Settings) -> list[Row]:
             unit="MB",
             stats=Stats((run_peak,)),
             limit=150.0,
-            note="the run benchmark 5 interrupts; RUSAGE_SELF at its exit",
+            note="the run benchmark 5 interrupts; VmHWM at its exit",
         ),
         Row(
             benchmark=memory,
