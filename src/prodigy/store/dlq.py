@@ -97,10 +97,8 @@ class Dlq:
             " failure_history, error_signature, reprocess_eligible, manual_review_required"
             " FROM dlq"
         )
-        params: tuple[str, ...] = ()
-        if job_id is not None:
-            sql, params = sql + " WHERE job_id = ?", (job_id,)
-        rows = self._db.query(sql + " ORDER BY last_attempt DESC, job_id, item_id", params)
+        where, params = _job_filter(job_id)
+        rows = self._db.query(sql + where + " ORDER BY last_attempt DESC, job_id, item_id", params)
         return [
             DlqRecord(
                 job_id=row[0],
@@ -131,10 +129,8 @@ class Dlq:
             " SUM(reprocess_eligible) AS eligible, SUM(manual_review_required) AS manual_review,"
             " MIN(first_attempt) AS oldest, MAX(last_attempt) AS newest FROM dlq"
         )
-        if job_id is None:
-            rows = self._db.query(select + " GROUP BY error_signature", ())
-        else:
-            rows = self._db.query(select + " WHERE job_id = ? GROUP BY error_signature", (job_id,))
+        where, params = _job_filter(job_id)
+        rows = self._db.query(select + where + " GROUP BY error_signature", params)
         return [dict(row) for row in rows]
 
     def signature_samples(self, job_id: str | None, per_signature: int) -> dict[str, list[str]]:

@@ -83,11 +83,8 @@ class Items:
         """
         columns = "*" if payload else _NO_PAYLOAD
         sql = f"SELECT {columns} FROM items WHERE job_id = ?"  # noqa: S608 - constant columns
-        params: tuple[Any, ...] = (job_id,)
-        if states:
-            sql += f" AND state IN ({', '.join('?' * len(states))})"
-            params += tuple(str(s) for s in states)
-        rows = self._db.query(sql + " ORDER BY idx", params)
+        in_states, params = _in_states(states)
+        rows = self._db.query(sql + in_states + " ORDER BY idx", (job_id, *params))
         if not payload:
             return [_record(row, payload=False) for row in rows]
         return [self._record(r, unmasked) for r in rows]
@@ -111,11 +108,9 @@ class Items:
 
     def ids(self, job_id: str, *, states: Sequence[ItemState]) -> set[str]:
         """The ids of the job's items in these states."""
-        marks = ", ".join("?" * len(states))
-        rows = self._db.query(
-            f"SELECT item_id FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
-            (job_id, *(str(s) for s in states)),
-        )
+        in_states, params = _in_states(states)
+        sql = "SELECT item_id FROM items WHERE job_id = ?" + in_states  # noqa: S608 - placeholders
+        rows = self._db.query(sql, (job_id, *params))
         return {row["item_id"] for row in rows}
 
     def transition(
@@ -222,6 +217,13 @@ class Items:
                 row["result"], row["sealed_result"], _context("result", job_id, item_id), what
             )
         return replace(found, data=data, result=result)
+
+
+def _in_states(states: Sequence[ItemState]) -> tuple[str, tuple[str, ...]]:
+    """The `AND state IN (...)` clause for these states (none: every state) and its values."""
+    if not states:
+        return "", ()
+    return f" AND state IN ({', '.join('?' * len(states))})", tuple(str(s) for s in states)
 
 
 def _context(column: str, job_id: str, item_id: str) -> str:
